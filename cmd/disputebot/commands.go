@@ -1,0 +1,232 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/disputebot/disputebot/internal/answer"
+	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/ingest"
+	"github.com/disputebot/disputebot/internal/render"
+)
+
+// flags parses a subcommand's flags, turning flag errors into usage
+// errors. Flags may come before or after the words.
+func flags(name string, args []string, define func(*flag.FlagSet)) ([]string, error) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(io.Discard)
+	define(fs)
+	var rest []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, &usageError{msg: err.Error()}
+		}
+		if fs.NArg() == 0 {
+			return rest, nil
+		}
+		rest = append(rest, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}
+
+func cmdAsk(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var asJSON bool
+	var guild string
+	words, err := flags("ask", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "")
+		fs.StringVar(&guild, "guild", "", "")
+	})
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(strings.Join(words, " ")) == "" {
+		return &usageError{msg: "ask needs words: the parties or the subject, e.g. ask musk microsoft"}
+	}
+	a, err := open(ctx, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ans, err := a.engine.Ask(ctx, answer.Request{Query: strings.Join(words, " "), Guild: guild})
+	if errors.Is(err, answer.ErrEmptyQuery) {
+		return &usageError{msg: "those words name nothing to look for; try party names, e.g. ask musk microsoft"}
+	}
+	if err != nil {
+		return err
+	}
+	if asJSON {
+		return render.JSON(stdout, render.ToJSON(ans))
+	}
+	return render.Text(stdout, ans)
+}
+
+// ingestJSON is one line of `ingest --json`.
+type ingestJSON struct {
+	Input        string   `json:"input"`
+	URL          string   `json:"url"`
+	Title        string   `json:"title"`
+	Site         string   `json:"site"`
+	Published    string   `json:"published"`
+	Parties      []string `json:"parties"`
+	Summary      string   `json:"summary"`
+	DisputeScore float64  `json:"dispute_score"`
+	New          bool     `json:"new"`
+	Error        string   `json:"error"`
+}
+
+func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var asJSON bool
+	var pageURL, guild string
+	inputs, err := flags("ingest", args, func(fs *flag.FlagSet) {
+		fs.BoolVar(&asJSON, "json", false, "")
+		fs.StringVar(&pageURL, "url", "", "")
+		fs.StringVar(&guild, "guild", "", "")
+	})
+	if err != nil {
+		return err
+	}
+	if len(inputs) == 0 {
+		return &usageError{msg: "ingest needs at least one URL or FILE"}
+	}
+	if pageURL != "" && len(inputs) > 1 {
+		return &usageError{msg: "--url gives the address of one file; ingest the files one at a time"}
+	}
+	a, err := open(ctx, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	scope := article.GlobalScope
+	if guild != "" {
+		scope = guild
+	}
+	failed := 0
+	for _, in := range inputs {
+		res, err := ingestOne(ctx, a, in, pageURL, scope)
+		out := ingestJSON{Input: in, Parties: []string{}}
+		if err != nil {
+			failed++
+			out.Error = ingest.Reason(err)
+			a.log.Debug("ingest failed", "input", in, "error", err)
+		} else {
+			art := res.Article
+			out.URL, out.Title, out.Site, out.Summary, out.DisputeScore, out.New = art.URL, art.Title, art.Site, art.Summary, art.DisputeScore, res.Created
+			out.Parties = append(out.Parties, art.Parties...)
+			if !art.Published.IsZero() {
+				out.Published = art.Published.UTC().Format("2006-01-02T15:04:05Z07:00")
+			}
+		}
+		if asJSON {
+			if err := render.JSON(stdout, out); err != nil {
+				return err
+			}
+			continue
+		}
+		writeIngestText(stdout, out)
+	}
+	if failed > 0 {
+		return &failedError{n: failed}
+	}
+	return nil
+}
+
+func ingestOne(ctx context.Context, a *app, in, pageURL, scope string) (*ingest.Result, error) {
+	o := ingest.Options{Scope: scope}
+	if strings.HasPrefix(in, "http://") || strings.HasPrefix(in, "https://") {
+		return a.pipeline.IngestURL(ctx, in, o)
+	}
+	if _, err := os.Stat(in); err != nil {
+		return nil, fmt.Errorf("%w: %s", errNoSuchInput, in)
+	}
+	u := pageURL
+	if u == "" {
+		// A saved page with no address given is stored under a stand-in
+		// address that names the file, so ingesting it twice stores it once.
+		u = "https://file.invalid/" + strings.TrimLeft(filepathToSlash(in), "/")
+	}
+	return a.pipeline.IngestFile(ctx, in, u, o)
+}
+
+var errNoSuchInput = errors.New("no such file, and not an http(s) address")
+
+func filepathToSlash(p string) string { return strings.ReplaceAll(p, string(os.PathSeparator), "/") }
+
+func writeIngestText(w io.Writer, r ingestJSON) {
+	if r.Error != "" {
+		fmt.Fprintf(w, "✗ %s\n  %s\n", r.Input, r.Error)
+		return
+	}
+	state := "stored"
+	if !r.New {
+		state = "refreshed"
+	}
+	date := r.Published
+	if date == "" {
+		date = "no date found"
+	} else {
+		date = date[:10]
+	}
+	fmt.Fprintf(w, "✓ %s (%s)\n  %s · %s · %s\n", r.Title, state, r.Site, date, r.URL)
+	if len(r.Parties) > 0 {
+		fmt.Fprintf(w, "  parties: %s\n", strings.Join(r.Parties, ", "))
+	}
+	fmt.Fprintf(w, "  dispute score: %.2f\n", r.DisputeScore)
+	if r.Summary != "" {
+		fmt.Fprintf(w, "  %s\n", r.Summary)
+	}
+}
+
+func cmdDisputes(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var asJSON bool
+	rest, err := flags("disputes", args, func(fs *flag.FlagSet) { fs.BoolVar(&asJSON, "json", false, "") })
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return &usageError{msg: "disputes takes no words"}
+	}
+	a, err := open(ctx, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	ds := a.engine.Disputes()
+	if asJSON {
+		out := make([]render.JSONDispute, len(ds))
+		for i, d := range ds {
+			out[i] = render.DisputeJSON(d)
+		}
+		return render.JSON(stdout, out)
+	}
+	return render.DisputeList(stdout, ds)
+}
+
+func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) > 0 {
+		return &usageError{msg: "reindex takes no arguments"}
+	}
+	a, err := open(ctx, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	a.index.Close()
+	a.index = nil
+	idx, err := ingest.Rebuild(ctx, a.cfg.DataDir, a.store, a.log)
+	if err != nil {
+		return err
+	}
+	a.index = idx
+	n, _ := idx.Count()
+	fmt.Fprintf(stdout, "index rebuilt from the store: %d articles\n", n)
+	return nil
+}
+
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	return errors.New("serve is not built yet")
+}

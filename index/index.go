@@ -1,0 +1,231 @@
+// Package index is disputebot's full-text search: a Bleve index on disk,
+// derived from the store and rebuilt from it whenever it is missing,
+// corrupt or of an older mapping. No Bleve type leaves this package: callers
+// pass a Doc in and get Hits out.
+package index
+
+import (
+	"context"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/analyzer/keyword"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
+	"github.com/blevesearch/bleve/v2/mapping"
+	bolterrors "go.etcd.io/bbolt/errors"
+)
+
+// Errors Open returns; ErrCorrupt and ErrStale mean "rebuild from the store".
+var (
+	ErrCorrupt = errors.New("index: cannot be opened")
+	ErrStale   = errors.New("index: built with an older mapping")
+	ErrLocked  = errors.New("index: in use by another disputebot process")
+)
+
+// mappingVersion changes whenever the mapping does, so that an index built
+// by an older binary is rebuilt rather than half-understood.
+const mappingVersion = "3"
+
+var (
+	keySeq     = []byte("seq")
+	keyMapping = []byte("mapping_version")
+)
+
+// Field names of the index.
+const (
+	fTitle    = "title"
+	fSummary  = "summary"
+	fText     = "text"
+	fParties  = "parties"
+	fDisputes = "disputes"
+	fScopes   = "scopes"
+	fSite     = "site"
+	fDate     = "date"
+	fScore    = "score"
+)
+
+// Doc is one article as the index sees it.
+type Doc struct {
+	ID           int64
+	Title        string
+	Summary      string
+	Text         string
+	Parties      []string
+	Disputes     []string
+	Scopes       []string
+	Site         string
+	Date         time.Time
+	DisputeScore float64
+}
+
+// Index is an open Bleve index.
+type Index struct {
+	b    bleve.Index
+	path string
+}
+
+// Path is where an index lives inside a data folder.
+func Path(dataDir string) string { return filepath.Join(dataDir, "index.bleve") }
+
+// newMapping is the explicit mapping: English analysis with stemming for
+// the prose fields, exact keywords for parties, disputes, scopes and site,
+// a datetime for the date the timeline sorts on. Nothing is stored (the
+// store holds the articles) and no term vectors are kept (nothing is
+// highlighted), which keeps the index small.
+func newMapping() mapping.IndexMapping {
+	prose := func() *mapping.FieldMapping {
+		f := bleve.NewTextFieldMapping()
+		f.Analyzer = en.AnalyzerName
+		f.Store = false
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		return f
+	}
+	kw := func() *mapping.FieldMapping {
+		f := bleve.NewKeywordFieldMapping()
+		f.Analyzer = keyword.Name
+		f.Store = false
+		f.IncludeTermVectors = false
+		f.IncludeInAll = false
+		f.DocValues = true // facets on parties
+		return f
+	}
+	date := bleve.NewDateTimeFieldMapping()
+	date.Store = false
+	date.IncludeInAll = false
+	date.DocValues = true // sorting by date
+	score := bleve.NewNumericFieldMapping()
+	score.Store = false
+	score.IncludeInAll = false
+	score.DocValues = false
+
+	doc := bleve.NewDocumentStaticMapping()
+	doc.AddFieldMappingsAt(fTitle, prose())
+	doc.AddFieldMappingsAt(fSummary, prose())
+	doc.AddFieldMappingsAt(fText, prose())
+	doc.AddFieldMappingsAt(fParties, kw())
+	doc.AddFieldMappingsAt(fDisputes, kw())
+	doc.AddFieldMappingsAt(fScopes, kw())
+	doc.AddFieldMappingsAt(fSite, kw())
+	doc.AddFieldMappingsAt(fDate, date)
+	doc.AddFieldMappingsAt(fScore, score)
+
+	m := bleve.NewIndexMapping()
+	m.DefaultMapping = doc
+	m.DefaultAnalyzer = en.AnalyzerName
+	m.StoreDynamic = false
+	m.IndexDynamic = false
+	m.DocValuesDynamic = false
+	return m
+}
+
+// Open opens the index in dataDir, creating it when there is none. It
+// returns ErrCorrupt or ErrStale when the caller should rebuild it, and
+// ErrLocked when another process holds it.
+func Open(dataDir string) (*Index, error) {
+	path := Path(dataDir)
+	b, err := bleve.OpenUsing(path, map[string]any{"bolt_timeout": "3s"})
+	switch {
+	case errors.Is(err, bleve.ErrorIndexPathDoesNotExist):
+		return create(path)
+	case errors.Is(err, bolterrors.ErrTimeout):
+		return nil, ErrLocked
+	case err != nil:
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	x := &Index{b: b, path: path}
+	v, err := b.GetInternal(keyMapping)
+	if err != nil {
+		b.Close()
+		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+	if string(v) != mappingVersion {
+		b.Close()
+		return nil, ErrStale
+	}
+	return x, nil
+}
+
+// Recreate deletes whatever is at the index path and creates an empty
+// index.
+func Recreate(dataDir string) (*Index, error) {
+	path := Path(dataDir)
+	if err := os.RemoveAll(path); err != nil {
+		return nil, fmt.Errorf("index: removing the old index: %w", err)
+	}
+	return create(path)
+}
+
+func create(path string) (*Index, error) {
+	b, err := bleve.New(path, newMapping())
+	if err != nil {
+		return nil, fmt.Errorf("index: creating: %w", err)
+	}
+	if err := b.SetInternal(keyMapping, []byte(mappingVersion)); err != nil {
+		b.Close()
+		return nil, fmt.Errorf("index: creating: %w", err)
+	}
+	return &Index{b: b, path: path}, nil
+}
+
+// Close closes the index.
+func (x *Index) Close() error { return x.b.Close() }
+
+// Seq is the store seq of the latest change the index holds.
+func (x *Index) Seq() (int64, error) {
+	v, err := x.b.GetInternal(keySeq)
+	if err != nil || len(v) != 8 {
+		return 0, err
+	}
+	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// Count is the number of documents.
+func (x *Index) Count() (uint64, error) { return x.b.DocCount() }
+
+// Put indexes docs (replacing any with the same id) and records seq, in
+// one batch, so the index never claims a change it does not hold.
+func (x *Index) Put(docs []Doc, seq int64) error {
+	batch := x.b.NewBatch()
+	for _, d := range docs {
+		if err := batch.Index(strconv.FormatInt(d.ID, 10), fields(d)); err != nil {
+			return fmt.Errorf("index: %w", err)
+		}
+	}
+	var v [8]byte
+	binary.BigEndian.PutUint64(v[:], uint64(seq))
+	batch.SetInternal(keySeq, v[:])
+	if err := x.b.Batch(batch); err != nil {
+		return fmt.Errorf("index: batch: %w", err)
+	}
+	return nil
+}
+
+func fields(d Doc) map[string]any {
+	m := map[string]any{
+		fTitle:    d.Title,
+		fSummary:  d.Summary,
+		fText:     d.Text,
+		fParties:  d.Parties,
+		fDisputes: d.Disputes,
+		fScopes:   d.Scopes,
+		fSite:     d.Site,
+		fScore:    d.DisputeScore,
+	}
+	if !d.Date.IsZero() {
+		m[fDate] = d.Date.UTC()
+	}
+	return m
+}
+
+// Ping tells whether the index answers, for /healthz.
+func (x *Index) Ping(ctx context.Context) error {
+	_, err := x.b.DocCount()
+	return err
+}

@@ -1,0 +1,274 @@
+// Package config owns disputebot's settings: one table of options, each with
+// its default, its parser and its check, read once at start-up from the
+// environment and an optional .env file. Real environment variables win over
+// the file, and every error names the variable at fault.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/joho/godotenv"
+)
+
+// Config is every setting disputebot reads, typed.
+type Config struct {
+	DataDir   string
+	LogLevel  slog.Level
+	LogFormat string // "text" or "json"
+
+	FetchAllowPrivate bool
+	FetchTimeout      time.Duration
+	FetchMaxBytes     int64
+	FetchUserAgent    string
+
+	DiscordToken   string
+	DiscordAppID   string
+	DiscordGuildID string
+	DiscordAPIURL  string
+	CommandPrefix  string
+	ModRoleIDs     []string
+	MetricsAddr    string
+
+	FeedInterval    time.Duration
+	FeedMinInterval time.Duration
+	FeedConcurrency int
+	CommandTimeout  time.Duration
+	CommandCooldown time.Duration
+}
+
+// option is one row of the table: a variable, its default and how to store
+// its value in a Config.
+type option struct {
+	name  string
+	def   string
+	help  string
+	parse func(c *Config, v string) error
+}
+
+// options is the table of every variable disputebot reads. .env.example and
+// the README are written from it; TestEnvExampleListsEveryOption keeps them
+// in step.
+var options = []option{
+	{"DATA_DIR", "", "folder for the SQLite database and the Bleve index (default: $XDG_DATA_HOME/disputebot, ~/.local/share/disputebot, else ./var)", func(c *Config, v string) error {
+		c.DataDir = v
+		return nil
+	}},
+	{"LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
+		return c.LogLevel.UnmarshalText([]byte(v))
+	}},
+	{"LOG_FORMAT", "text", "text or json", func(c *Config, v string) error {
+		if v != "text" && v != "json" {
+			return errors.New("must be text or json")
+		}
+		c.LogFormat = v
+		return nil
+	}},
+	{"FETCH_ALLOW_PRIVATE", "false", "true lets the fetcher reach loopback and private addresses (tests, intranets)", func(c *Config, v string) (err error) {
+		c.FetchAllowPrivate, err = parseBool(v)
+		return err
+	}},
+	{"FETCH_TIMEOUT", "20s", "total time allowed for one fetch", func(c *Config, v string) (err error) {
+		c.FetchTimeout, err = parseDuration(v, time.Second, 5*time.Minute)
+		return err
+	}},
+	{"FETCH_MAX_BYTES", "5242880", "largest body read from one response, in bytes, after decompression", func(c *Config, v string) error {
+		n, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || n < 1024 || n > 1<<30 {
+			return errors.New("must be a whole number of bytes between 1024 and 1073741824")
+		}
+		c.FetchMaxBytes = n
+		return nil
+	}},
+	{"FETCH_USER_AGENT", "disputebot/1.0 (+https://github.com/disputebot/disputebot)", "User-Agent sent with every fetch", func(c *Config, v string) error {
+		if strings.TrimSpace(v) == "" {
+			return errors.New("must not be empty")
+		}
+		c.FetchUserAgent = v
+		return nil
+	}},
+	{"DISCORD_TOKEN", "", "bot token; required for serve", func(c *Config, v string) error {
+		c.DiscordToken = strings.TrimPrefix(strings.TrimSpace(v), "Bot ")
+		return nil
+	}},
+	{"DISCORD_APP_ID", "", "application id; read from the gateway's READY when empty", func(c *Config, v string) error {
+		return setSnowflake(&c.DiscordAppID, v)
+	}},
+	{"DISCORD_GUILD_ID", "", "register slash commands to this guild only (instant, for development) instead of globally", func(c *Config, v string) error {
+		return setSnowflake(&c.DiscordGuildID, v)
+	}},
+	{"DISCORD_API_URL", "https://discord.com/api/v10/", "base of the Discord REST API: any Discord-compatible server", func(c *Config, v string) error {
+		if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
+			return errors.New("must be an http(s) URL")
+		}
+		if !strings.HasSuffix(v, "/") {
+			v += "/"
+		}
+		c.DiscordAPIURL = v
+		return nil
+	}},
+	{"COMMAND_PREFIX", "!", "prefix of text commands", func(c *Config, v string) error {
+		if v == "" || len(v) > 5 || strings.ContainsAny(v, " \t\n") {
+			return errors.New("must be 1 to 5 characters without spaces")
+		}
+		c.CommandPrefix = v
+		return nil
+	}},
+	{"MOD_ROLE_IDS", "", "comma-separated role ids whose members are moderators, besides Manage Server", func(c *Config, v string) error {
+		c.ModRoleIDs = nil
+		for _, id := range strings.Split(v, ",") {
+			if id = strings.TrimSpace(id); id == "" {
+				continue
+			}
+			var s string
+			if err := setSnowflake(&s, id); err != nil {
+				return err
+			}
+			c.ModRoleIDs = append(c.ModRoleIDs, s)
+		}
+		return nil
+	}},
+	{"METRICS_ADDR", "", "address for /healthz and /metrics, e.g. 127.0.0.1:9090; off when empty", func(c *Config, v string) error {
+		c.MetricsAddr = v
+		return nil
+	}},
+	{"FEED_INTERVAL", "15m", "default time between two polls of a feed", func(c *Config, v string) (err error) {
+		c.FeedInterval, err = parseDuration(v, time.Second, 24*time.Hour)
+		return err
+	}},
+	{"FEED_MIN_INTERVAL", "2m", "shortest poll interval a moderator may set", func(c *Config, v string) (err error) {
+		c.FeedMinInterval, err = parseDuration(v, 100*time.Millisecond, 24*time.Hour)
+		return err
+	}},
+	{"FEED_CONCURRENCY", "4", "feeds polled at once", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 64 {
+			return errors.New("must be a whole number from 1 to 64")
+		}
+		c.FeedConcurrency = n
+		return nil
+	}},
+	{"COMMAND_TIMEOUT", "10s", "longest a command may run before the user is told it timed out", func(c *Config, v string) (err error) {
+		c.CommandTimeout, err = parseDuration(v, 100*time.Millisecond, time.Minute)
+		return err
+	}},
+	{"COMMAND_COOLDOWN", "3s", "per-member pause between two expensive commands (0 turns it off)", func(c *Config, v string) (err error) {
+		c.CommandCooldown, err = parseDuration(v, 0, time.Hour)
+		return err
+	}},
+}
+
+// Options lists the variables, their defaults and help, in table order.
+func Options() [][3]string {
+	out := make([][3]string, len(options))
+	for i, o := range options {
+		out[i] = [3]string{o.name, o.def, o.help}
+	}
+	return out
+}
+
+// Load reads the optional .env file at envFile (skipped when it does not
+// exist) under the real environment, then parses every option. getenv is
+// os.Getenv in production and a map in tests.
+func Load(envFile string, getenv func(string) string) (*Config, error) {
+	file := map[string]string{}
+	if envFile != "" {
+		m, err := godotenv.Read(envFile)
+		switch {
+		case err == nil:
+			file = m
+		case errors.Is(err, os.ErrNotExist):
+		default:
+			return nil, fmt.Errorf("config: reading %s: %w", filepath.Base(envFile), err)
+		}
+	}
+	c := &Config{}
+	var errs []error
+	for _, o := range options {
+		// An empty variable counts as unset, so that "FOO=" in a shell
+		// does not hide the file's value or the default.
+		v := getenv(o.name)
+		if v == "" {
+			v = file[o.name]
+		}
+		if v == "" {
+			v = o.def
+		}
+		if err := o.parse(c, v); err != nil {
+			errs = append(errs, fmt.Errorf("%s=%q: %w", o.name, redact(o.name, v), err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	if c.DataDir == "" {
+		c.DataDir = defaultDataDir(getenv)
+	}
+	if c.FeedInterval < c.FeedMinInterval {
+		return nil, fmt.Errorf("config: FEED_INTERVAL (%s) must not be shorter than FEED_MIN_INTERVAL (%s)", c.FeedInterval, c.FeedMinInterval)
+	}
+	return c, nil
+}
+
+// RequireDiscord checks what serve needs beyond the rest.
+func (c *Config) RequireDiscord() error {
+	if c.DiscordToken == "" {
+		return errors.New("config: DISCORD_TOKEN is required for serve (set it in the environment or in .env)")
+	}
+	return nil
+}
+
+func redact(name, v string) string {
+	if strings.Contains(name, "TOKEN") {
+		return "…"
+	}
+	return v
+}
+
+func defaultDataDir(getenv func(string) string) string {
+	if x := getenv("XDG_DATA_HOME"); x != "" {
+		return filepath.Join(x, "disputebot")
+	}
+	if h := getenv("HOME"); h != "" {
+		return filepath.Join(h, ".local", "share", "disputebot")
+	}
+	return "var"
+}
+
+func parseBool(v string) (bool, error) {
+	b, err := strconv.ParseBool(strings.TrimSpace(v))
+	if err != nil {
+		return false, errors.New("must be true or false")
+	}
+	return b, nil
+}
+
+func parseDuration(v string, min, max time.Duration) (time.Duration, error) {
+	d, err := time.ParseDuration(strings.TrimSpace(v))
+	if err != nil {
+		return 0, errors.New("must be a duration such as 30s or 15m")
+	}
+	if d < min || d > max {
+		return 0, fmt.Errorf("must be between %s and %s", min, max)
+	}
+	return d, nil
+}
+
+func setSnowflake(dst *string, v string) error {
+	v = strings.TrimSpace(v)
+	if v == "" {
+		*dst = ""
+		return nil
+	}
+	if _, err := strconv.ParseUint(v, 10, 64); err != nil {
+		return errors.New("must be a Discord id (digits only)")
+	}
+	*dst = v
+	return nil
+}

@@ -1,0 +1,104 @@
+package ingest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/disputebot/disputebot/index"
+	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/store"
+)
+
+// syncBatch is how many articles go to the index in one batch: large
+// enough that Bleve's per-batch cost is spread thin, small enough that a
+// batch's memory stays modest.
+const syncBatch = 500
+
+// Doc is the index's view of an article.
+func Doc(a *article.Article) index.Doc {
+	return index.Doc{
+		ID:           a.ID,
+		Title:        a.Title,
+		Summary:      a.Summary,
+		Text:         a.Text,
+		Parties:      a.Parties,
+		Disputes:     a.Disputes,
+		Scopes:       a.Scopes,
+		Site:         a.Site,
+		Date:         a.Date(),
+		DisputeScore: a.DisputeScore,
+	}
+}
+
+// Sync brings the index up to date with the store: every article changed
+// after the last change the index holds is indexed again, in store order,
+// the index's own watermark moving with each batch. It is what makes a
+// crash between "stored" and "indexed" harmless.
+func (p *Pipeline) Sync(ctx context.Context) error {
+	p.syncMu.Lock()
+	defer p.syncMu.Unlock()
+	return syncIndex(ctx, p.Store, p.Index)
+}
+
+func syncIndex(ctx context.Context, st *store.Store, x *index.Index) error {
+	from, err := x.Seq()
+	if err != nil {
+		return fmt.Errorf("ingest: reading the index watermark: %w", err)
+	}
+	_, err = st.Changed(ctx, from, syncBatch, func(page []*article.Article, seq int64) error {
+		docs := make([]index.Doc, len(page))
+		for i, a := range page {
+			docs[i] = Doc(a)
+		}
+		return x.Put(docs, seq)
+	})
+	return err
+}
+
+// OpenIndex opens the index in dataDir and makes it agree with the store.
+// An index that is missing, corrupt, of an older mapping or out of step
+// with the store (a different article count) is rebuilt from the store,
+// with a log line, not a crash.
+func OpenIndex(ctx context.Context, dataDir string, st *store.Store, log *slog.Logger) (*index.Index, error) {
+	x, err := index.Open(dataDir)
+	switch {
+	case errors.Is(err, index.ErrLocked):
+		return nil, err
+	case errors.Is(err, index.ErrCorrupt), errors.Is(err, index.ErrStale):
+		log.Warn("rebuilding the search index from the store", "reason", err.Error())
+		return Rebuild(ctx, dataDir, st, log)
+	case err != nil:
+		return nil, err
+	}
+	if err := syncIndex(ctx, st, x); err != nil {
+		x.Close()
+		log.Warn("rebuilding the search index from the store", "reason", err.Error())
+		return Rebuild(ctx, dataDir, st, log)
+	}
+	docs, err1 := x.Count()
+	rows, err2 := st.CountArticles(ctx)
+	if err1 != nil || err2 != nil || docs != uint64(rows) {
+		x.Close()
+		log.Warn("rebuilding the search index from the store", "reason", "index and store disagree", "index_docs", docs, "store_articles", rows)
+		return Rebuild(ctx, dataDir, st, log)
+	}
+	return x, nil
+}
+
+// Rebuild replaces the index in dataDir with one built afresh from the
+// store.
+func Rebuild(ctx context.Context, dataDir string, st *store.Store, log *slog.Logger) (*index.Index, error) {
+	x, err := index.Recreate(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	if err := syncIndex(ctx, st, x); err != nil {
+		x.Close()
+		return nil, fmt.Errorf("ingest: rebuilding the index: %w", err)
+	}
+	n, _ := x.Count()
+	log.Info("search index rebuilt", "articles", n)
+	return x, nil
+}
