@@ -74,8 +74,8 @@ type Answer struct {
 // Dispute is a built-in dispute the answer touches.
 type Dispute struct {
 	ID, Title, Kind, Status, StatusDate, LastActive string
-	Parties                                        []string
-	Events                                         int
+	Parties                                         []string
+	Events                                          int
 }
 
 // Entry is one step of the timeline: a story, with every source that told

@@ -7,7 +7,7 @@ package extract
 import (
 	"bytes"
 	"errors"
-		"net/url"
+	"net/url"
 	"regexp"
 	"strings"
 	"time"
