@@ -12,6 +12,7 @@ import (
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/ingest"
+	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/render"
 )
 
@@ -47,12 +48,12 @@ func cmdAsk(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	if strings.TrimSpace(strings.Join(words, " ")) == "" {
 		return &usageError{msg: "ask needs words: the parties or the subject, e.g. ask musk microsoft"}
 	}
-	a, err := open(ctx, stderr, getenv)
+	_, lib, err := open(ctx, stderr, getenv)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	ans, err := a.engine.Ask(ctx, answer.Request{Query: strings.Join(words, " "), Guild: guild})
+	defer closeLib(lib)
+	ans, err := lib.Engine.Ask(ctx, answer.Request{Query: strings.Join(words, " "), Guild: guild})
 	if errors.Is(err, answer.ErrEmptyQuery) {
 		return &usageError{msg: "those words name nothing to look for; try party names, e.g. ask musk microsoft"}
 	}
@@ -96,23 +97,23 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if pageURL != "" && len(inputs) > 1 {
 		return &usageError{msg: "--url gives the address of one file; ingest the files one at a time"}
 	}
-	a, err := open(ctx, stderr, getenv)
+	_, lib, err := open(ctx, stderr, getenv)
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	defer closeLib(lib)
 	scope := article.GlobalScope
 	if guild != "" {
 		scope = guild
 	}
 	failed := 0
 	for _, in := range inputs {
-		res, err := ingestOne(ctx, a, in, pageURL, scope)
+		res, err := ingestOne(ctx, lib, in, pageURL, scope)
 		out := ingestJSON{Input: in, Parties: []string{}}
 		if err != nil {
 			failed++
 			out.Error = ingest.Reason(err)
-			a.log.Debug("ingest failed", "input", in, "error", err)
+			lib.Log.Debug("ingest failed", "input", in, "error", err)
 		} else {
 			art := res.Article
 			out.URL, out.Title, out.Site, out.Summary, out.DisputeScore, out.New = art.URL, art.Title, art.Site, art.Summary, art.DisputeScore, res.Created
@@ -135,10 +136,10 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	return nil
 }
 
-func ingestOne(ctx context.Context, a *app, in, pageURL, scope string) (*ingest.Result, error) {
+func ingestOne(ctx context.Context, lib *library.Library, in, pageURL, scope string) (*ingest.Result, error) {
 	o := ingest.Options{Scope: scope}
 	if strings.HasPrefix(in, "http://") || strings.HasPrefix(in, "https://") {
-		return a.pipeline.IngestURL(ctx, in, o)
+		return lib.Pipeline.IngestURL(ctx, in, o)
 	}
 	if _, err := os.Stat(in); err != nil {
 		return nil, fmt.Errorf("%w: %s", errNoSuchInput, in)
@@ -149,7 +150,7 @@ func ingestOne(ctx context.Context, a *app, in, pageURL, scope string) (*ingest.
 		// address that names the file, so ingesting it twice stores it once.
 		u = "https://file.invalid/" + strings.TrimLeft(filepathToSlash(in), "/")
 	}
-	return a.pipeline.IngestFile(ctx, in, u, o)
+	return lib.Pipeline.IngestFile(ctx, in, u, o)
 }
 
 var errNoSuchInput = errors.New("no such file, and not an http(s) address")
@@ -190,12 +191,12 @@ func cmdDisputes(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	if len(rest) > 0 {
 		return &usageError{msg: "disputes takes no words"}
 	}
-	a, err := open(ctx, stderr, getenv)
+	_, lib, err := open(ctx, stderr, getenv)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	ds := a.engine.Disputes()
+	defer closeLib(lib)
+	ds := lib.Engine.Disputes()
 	if asJSON {
 		out := make([]render.JSONDispute, len(ds))
 		for i, d := range ds {
@@ -203,26 +204,22 @@ func cmdDisputes(ctx context.Context, args []string, stdout, stderr io.Writer, g
 		}
 		return render.JSON(stdout, out)
 	}
-	return render.DisputeList(stdout, ds)
+	return render.DisputeList(stdout, ds, lib.Engine.QueryFor)
 }
 
 func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	if len(args) > 0 {
 		return &usageError{msg: "reindex takes no arguments"}
 	}
-	a, err := open(ctx, stderr, getenv)
+	_, lib, err := open(ctx, stderr, getenv)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	a.index.Close()
-	a.index = nil
-	idx, err := ingest.Rebuild(ctx, a.cfg.DataDir, a.store, a.log)
+	defer closeLib(lib)
+	n, err := lib.Reindex(ctx)
 	if err != nil {
 		return err
 	}
-	a.index = idx
-	n, _ := idx.Count()
 	fmt.Fprintf(stdout, "index rebuilt from the store: %d articles\n", n)
 	return nil
 }

@@ -274,7 +274,7 @@ func (e *Engine) suggest(g *gazetteer.Gazetteer, res gazetteer.Resolution) []Sug
 		}
 		sortDisputes(ds)
 		for _, d := range ds {
-			add(Suggestion{Label: d.Title, Query: QueryFor(d.Parties)})
+			add(Suggestion{Label: d.Title, Query: e.QueryFor(d)})
 		}
 	}
 	for _, name := range g.Suggest(res.Words, 4) {
@@ -283,9 +283,22 @@ func (e *Engine) suggest(g *gazetteer.Gazetteer, res gazetteer.Resolution) []Sug
 	return out
 }
 
-// QueryFor is what a member would type to ask about a dispute between
-// parties: the first two names.
-func QueryFor(parties []string) string {
+// QueryFor is what a member would type to ask about a dispute: its
+// title's "A vs B" part when that names its parties, else its first two
+// parties.
+func (e *Engine) QueryFor(d Dispute) string {
+	return QueryFor(e.Gazetteer, d.Title, d.Parties)
+}
+
+// QueryFor is what to type to ask about a dispute with this title and
+// these parties. Titles read "A vs B: what about", and A and B are the two
+// sides, while the party list does not say who is on which side.
+func QueryFor(g *gazetteer.Gazetteer, title string, parties []string) string {
+	head, _, _ := strings.Cut(title, ":")
+	r := g.Resolve(head)
+	if len(r.Parties) >= 2 && hasAll(parties, r.Parties) {
+		return strings.ToLower(strings.Join(strings.Fields(strings.NewReplacer(" v. ", " vs ").Replace(head)), " "))
+	}
 	n := min(len(parties), 2)
 	return strings.ToLower(strings.Join(parties[:n], " vs "))
 }

@@ -137,6 +137,11 @@ func Extract(body []byte, contentType, pageURL string) (*Page, error) {
 		}
 		p.Text = p.Excerpt
 	}
+	if p.Title == "" {
+		// A page without a title still has a first line worth naming it by.
+		first, _, _ := strings.Cut(p.Text, "\n")
+		p.Title = shorten(first, 100)
+	}
 	if p.Site == "" && base != nil {
 		p.Site = strings.TrimPrefix(base.Hostname(), "www.")
 	}
@@ -163,6 +168,18 @@ func findDate(doc *html.Node, pageURL string) time.Time {
 // than a day in the future (a time-zone slip is forgiven).
 func plausible(t time.Time) bool {
 	return t.Year() >= 1995 && t.Before(time.Now().Add(36*time.Hour))
+}
+
+// shorten cuts s at a word boundary to at most n characters.
+func shorten(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	cut := string([]rune(s)[:n])
+	if i := strings.LastIndexByte(cut, ' '); i > n/2 {
+		cut = cut[:i]
+	}
+	return cut + "…"
 }
 
 func clean(s string) string {

@@ -32,6 +32,12 @@ func Doc(a *article.Article) index.Doc {
 	}
 }
 
+// Lock stops index writes (a rebuild swaps the index under it).
+func (p *Pipeline) Lock() { p.syncMu.Lock() }
+
+// Unlock lets index writes resume.
+func (p *Pipeline) Unlock() { p.syncMu.Unlock() }
+
 // Sync brings the index up to date with the store: every article changed
 // after the last change the index holds is indexed again, in store order,
 // the index's own watermark moving with each batch. It is what makes a

@@ -259,12 +259,12 @@ func JSON(w io.Writer, v any) error {
 }
 
 // DisputeList writes the known disputes, most recently active first.
-func DisputeList(w io.Writer, ds []answer.Dispute) error {
+func DisputeList(w io.Writer, ds []answer.Dispute, queryFor func(answer.Dispute) string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d known disputes, most recently active first\n\n", len(ds))
 	for _, d := range ds {
 		fmt.Fprintf(&b, "  %s  %-9s %s\n", d.LastActive, d.Status, d.Title)
-		fmt.Fprintf(&b, "  %s  %s · %s · ask: %s\n", strings.Repeat(" ", 10), d.Kind, strings.Join(d.Parties, ", "), answer.QueryFor(d.Parties))
+		fmt.Fprintf(&b, "  %s  %s · %s · ask: %s\n", strings.Repeat(" ", 10), d.Kind, strings.Join(d.Parties, ", "), queryFor(d))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

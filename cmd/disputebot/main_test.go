@@ -1,0 +1,253 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/disputebot/disputebot/internal/library"
+)
+
+// TestMain lets the test binary stand in for the disputebot binary: with
+// DISPUTEBOT_AS_MAIN set it runs the command line and exits, so tests can
+// start it as a real process and kill it.
+func TestMain(m *testing.M) {
+	if os.Getenv("DISPUTEBOT_AS_MAIN") == "1" {
+		args := strings.Split(os.Getenv("DISPUTEBOT_ARGS"), "\x1f")
+		os.Exit(run(context.Background(), args, os.Stdout, os.Stderr, os.Getenv))
+	}
+	os.Exit(m.Run())
+}
+
+// env is a getenv over a map, so tests never read the machine's settings.
+func env(m map[string]string) func(string) string {
+	return func(k string) string { return m[k] }
+}
+
+func runCLI(t *testing.T, vars map[string]string, args ...string) (code int, stdout, stderr string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	code = run(context.Background(), args, &out, &errb, env(vars))
+	return code, out.String(), errb.String()
+}
+
+func TestBadUsageExitsTwo(t *testing.T) {
+	vars := map[string]string{"DATA_DIR": t.TempDir()}
+	for _, args := range [][]string{
+		{},
+		{"frobnicate"},
+		{"ask"},
+		{"ask", "--bogus", "musk"},
+		{"ingest"},
+		{"disputes", "extra"},
+	} {
+		code, _, stderr := runCLI(t, vars, args...)
+		if code != 2 {
+			t.Errorf("%v: exit %d, want 2", args, code)
+		}
+		if !strings.Contains(stderr, "Usage:") {
+			t.Errorf("%v: stderr lacks the usage text: %q", args, stderr)
+		}
+	}
+}
+
+func TestConfigErrorNamesTheVariable(t *testing.T) {
+	code, _, stderr := runCLI(t, map[string]string{"DATA_DIR": t.TempDir(), "FETCH_TIMEOUT": "soon"}, "ask", "musk")
+	if code != 1 || !strings.Contains(stderr, "FETCH_TIMEOUT") {
+		t.Errorf("exit %d, stderr %q: want 1 and the variable named", code, stderr)
+	}
+}
+
+func TestAskJSON(t *testing.T) {
+	code, stdout, stderr := runCLI(t, map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}, "ask", "--json", "musk", "microsoft")
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	var got struct {
+		Query       string   `json:"query"`
+		Parties     []string `json:"parties"`
+		Summary     string   `json:"summary"`
+		Suggestions []any    `json:"suggestions"`
+		Events      []struct {
+			Date, Title, URL, Source, Summary string
+		} `json:"events"`
+	}
+	if err := json.Unmarshal([]byte(stdout), &got); err != nil {
+		t.Fatalf("not JSON: %v\n%s", err, stdout)
+	}
+	if got.Query != "musk microsoft" || len(got.Parties) != 2 || got.Summary == "" || got.Suggestions == nil {
+		t.Errorf("answer = %+v", got)
+	}
+	found := false
+	for _, e := range got.Events {
+		if e.Date == "2023-04-20" && strings.Contains(e.URL, "benzinga.com") {
+			found = true
+		}
+	}
+	if !found {
+		t.Error("the 2023-04-20 Benzinga event is missing")
+	}
+}
+
+func TestAskTextIsReadable(t *testing.T) {
+	code, stdout, _ := runCLI(t, map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}, "ask", "musk", "microsoft")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	for _, want := range []string{"Elon Musk vs Microsoft", "Summary", "Timeline", "2023-04-20", "benzinga.com"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("text answer lacks %q", want)
+		}
+	}
+}
+
+func TestIngestReportsEachInput(t *testing.T) {
+	page, err := os.ReadFile("../../internal/ingest/testdata/musk-microsoft.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/article":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write(page)
+		case "/image":
+			w.Header().Set("Content-Type", "image/png")
+			w.Write([]byte("\x89PNG"))
+		default:
+			http.NotFound(w, r)
+		}
+	}))
+	defer srv.Close()
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "FETCH_ALLOW_PRIVATE": "true", "LOG_LEVEL": "warn"}
+	code, stdout, _ := runCLI(t, vars, "ingest", "--json", srv.URL+"/article", srv.URL+"/missing", srv.URL+"/image", "no-such-file.html")
+	if code != 1 {
+		t.Errorf("exit %d, want 1 when some inputs failed", code)
+	}
+	dec := json.NewDecoder(strings.NewReader(stdout))
+	var results []ingestJSON
+	for dec.More() {
+		var r ingestJSON
+		if err := dec.Decode(&r); err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, r)
+	}
+	if len(results) != 4 {
+		t.Fatalf("%d results, want 4: %s", len(results), stdout)
+	}
+	if r := results[0]; r.Error != "" || r.Title == "" || !strings.HasPrefix(r.Published, "2023-04-20") || len(r.Parties) < 2 {
+		t.Errorf("article result = %+v", r)
+	}
+	for _, r := range results[1:] {
+		if r.Error == "" {
+			t.Errorf("%s: no error", r.Input)
+		}
+		if strings.Contains(r.Error, "fetch:") || strings.Contains(r.Error, "ingest:") || strings.Contains(r.Error, "127.0.0.1") {
+			t.Errorf("%s: error leaks internals: %q", r.Input, r.Error)
+		}
+	}
+	// Guarded by default: the same loopback server is refused.
+	vars["FETCH_ALLOW_PRIVATE"] = ""
+	code, stdout, _ = runCLI(t, vars, "ingest", "--json", srv.URL+"/article")
+	if code != 1 || !strings.Contains(stdout, "standard ports") && !strings.Contains(stdout, "private or local") {
+		t.Errorf("loopback fetch not refused: exit %d, %s", code, stdout)
+	}
+}
+
+func TestDisputesList(t *testing.T) {
+	code, stdout, _ := runCLI(t, map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}, "disputes", "--json")
+	if code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	var ds []struct{ ID, LastActive string }
+	if err := json.Unmarshal([]byte(stdout), &ds); err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) < 4 {
+		t.Fatalf("%d disputes", len(ds))
+	}
+	for i := 1; i < len(ds); i++ {
+		if ds[i].LastActive > ds[i-1].LastActive {
+			t.Errorf("%s listed after an older dispute", ds[i].ID)
+		}
+	}
+}
+
+// TestKilledIngestLeavesAConsistentFolder starts real ingest processes,
+// kills them with SIGKILL at random moments, and checks after each that
+// the store passes SQLite's integrity check and the index agrees with it.
+func TestKilledIngestLeavesAConsistentFolder(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts and kills processes")
+	}
+	page, err := os.ReadFile("../../internal/ingest/testdata/musk-microsoft.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(5 * time.Millisecond)
+		w.Header().Set("Content-Type", "text/html")
+		w.Write(bytes.Replace(page, []byte("Musk threatens Microsoft"), []byte("Musk threatens Microsoft "+r.URL.Path), -1))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	cycles := 8
+	first := -1
+	rng := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < cycles; i++ {
+		var urls []string
+		for j := 0; j < 40; j++ {
+			urls = append(urls, fmt.Sprintf("%s/a/%d/%d", srv.URL, i, j))
+		}
+		cmd := exec.Command(os.Args[0], "-test.run=^$")
+		cmd.Env = append(os.Environ(), "DISPUTEBOT_AS_MAIN=1", "DATA_DIR="+dir, "FETCH_ALLOW_PRIVATE=true", "LOG_LEVEL=error",
+			"DISPUTEBOT_ARGS="+strings.Join(append([]string{"ingest"}, urls...), "\x1f"))
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(100+rng.IntN(700)) * time.Millisecond)
+		cmd.Process.Signal(syscall.SIGKILL)
+		cmd.Wait()
+
+		lib, err := library.Open(context.Background(), library.Options{DataDir: dir})
+		if err != nil {
+			t.Fatalf("cycle %d: reopening: %v", i, err)
+		}
+		ctx := context.Background()
+		if res, err := lib.Store.IntegrityCheck(ctx); err != nil || res != "ok" {
+			t.Errorf("cycle %d: integrity %q %v", i, res, err)
+		}
+		docs, _ := lib.Index.Count()
+		rows, _ := lib.Store.CountArticles(ctx)
+		if docs != uint64(rows) {
+			t.Errorf("cycle %d: index %d docs, store %d articles", i, docs, rows)
+		}
+		if first < 0 {
+			first = rows
+		}
+		lib.Close()
+	}
+	// The kills must have landed while articles were being written, or the
+	// test proved nothing.
+	lib, err := library.Open(context.Background(), library.Options{DataDir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lib.Close()
+	rows, _ := lib.Store.CountArticles(context.Background())
+	if rows <= first {
+		t.Errorf("no article was ingested across %d cycles (%d articles)", cycles, rows)
+	}
+	t.Logf("%d kill cycles; %d articles ingested between kills", cycles, rows-first)
+}

@@ -1,0 +1,125 @@
+// Package library opens a data folder as one working whole: the built-in
+// corpus and its gazetteer, the store, the index (rebuilt when missing or
+// broken), the ingest pipeline and the answer engine. The command line, the
+// Discord bot and the tests all start from it, so they run the same start-up.
+package library
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"path/filepath"
+
+	"github.com/disputebot/disputebot/data"
+	"github.com/disputebot/disputebot/index"
+	"github.com/disputebot/disputebot/internal/analyse"
+	"github.com/disputebot/disputebot/internal/answer"
+	"github.com/disputebot/disputebot/internal/fetch"
+	"github.com/disputebot/disputebot/internal/gazetteer"
+	"github.com/disputebot/disputebot/internal/ingest"
+	"github.com/disputebot/disputebot/internal/store"
+)
+
+// ErrInUse means another process holds the data folder's index.
+var ErrInUse = errors.New("library: the data folder is in use by another disputebot process")
+
+// Options says which folder to open and how to fetch.
+type Options struct {
+	DataDir string
+	Fetch   fetch.Options
+	Log     *slog.Logger
+	// Corpus replaces the built-in corpus (tests of corpus loading).
+	Corpus *data.Corpus
+}
+
+// Library is an open data folder.
+type Library struct {
+	DataDir   string
+	Corpus    *data.Corpus
+	Gazetteer *gazetteer.Gazetteer
+	Store     *store.Store
+	Index     *index.Index
+	Pipeline  *ingest.Pipeline
+	Engine    *answer.Engine
+	Log       *slog.Logger
+}
+
+// DBPath is where the database lives in a data folder.
+func DBPath(dataDir string) string { return filepath.Join(dataDir, "disputebot.db") }
+
+// Open opens (creating when needed) the data folder.
+func Open(ctx context.Context, o Options) (*Library, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	corpus := o.Corpus
+	if corpus == nil {
+		var err error
+		if corpus, err = data.Load(); err != nil {
+			return nil, err
+		}
+	}
+	gaz, err := gazetteer.New(corpus.Parties)
+	if err != nil {
+		return nil, err
+	}
+	st, err := store.Open(ctx, DBPath(o.DataDir))
+	if err != nil {
+		return nil, err
+	}
+	idx, err := ingest.OpenIndex(ctx, o.DataDir, st, log)
+	if err != nil {
+		st.Close()
+		if errors.Is(err, index.ErrLocked) {
+			return nil, ErrInUse
+		}
+		return nil, err
+	}
+	l := &Library{DataDir: o.DataDir, Corpus: corpus, Gazetteer: gaz, Store: st, Index: idx, Log: log}
+	l.Pipeline = &ingest.Pipeline{
+		Store:    st,
+		Index:    idx,
+		Fetch:    fetch.New(o.Fetch),
+		Analyser: &analyse.Analyser{Gazetteer: gaz},
+		Log:      log,
+		MaxBytes: o.Fetch.MaxBytes,
+	}
+	if _, err := l.Pipeline.LoadCorpus(ctx, corpus); err != nil {
+		l.Close()
+		return nil, err
+	}
+	l.Engine = &answer.Engine{Store: st, Index: idx, Gazetteer: gaz, Corpus: corpus}
+	return l, nil
+}
+
+// Reindex rebuilds the index from the store.
+func (l *Library) Reindex(ctx context.Context) (uint64, error) {
+	l.Pipeline.Lock()
+	defer l.Pipeline.Unlock()
+	if err := l.Index.Close(); err != nil {
+		l.Log.Warn("closing the old index", "error", err)
+	}
+	idx, err := ingest.Rebuild(ctx, l.DataDir, l.Store, l.Log)
+	if err != nil {
+		return 0, err
+	}
+	l.Index, l.Pipeline.Index, l.Engine.Index = idx, idx, idx
+	return idx.Count()
+}
+
+// Close closes the index and the store.
+func (l *Library) Close() error {
+	var errs []error
+	if l.Index != nil {
+		errs = append(errs, l.Index.Close())
+	}
+	if l.Store != nil {
+		errs = append(errs, l.Store.Close())
+	}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("library: closing: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,237 @@
+package library_test
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/disputebot/disputebot/internal/answer"
+	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/fetch"
+	"github.com/disputebot/disputebot/internal/ingest"
+	"github.com/disputebot/disputebot/internal/library"
+	"github.com/disputebot/disputebot/internal/render"
+)
+
+func openLib(t *testing.T, dir string) *library.Library {
+	t.Helper()
+	lib, err := library.Open(context.Background(), library.Options{
+		DataDir: dir,
+		Fetch:   fetch.Options{Timeout: 5 * time.Second, MaxBytes: 1 << 20, AllowPrivate: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return lib
+}
+
+const seedURL = "https://www.benzinga.com/news/23/04/31906748/elon-musk-accuses-microsoft-of-twitter-data-mining-lawsuit-time"
+
+// answerJSON asks and renders the answer as JSON text, which is what a
+// script compares.
+func answerJSON(t *testing.T, lib *library.Library, q string) string {
+	t.Helper()
+	a, err := lib.Engine.Ask(context.Background(), answer.Request{Query: q})
+	if err != nil {
+		t.Fatalf("Ask(%q): %v", q, err)
+	}
+	var b strings.Builder
+	if err := render.JSON(&b, render.ToJSON(a)); err != nil {
+		t.Fatal(err)
+	}
+	return b.String()
+}
+
+func TestFreshFolderAnswersTheSeedQuestion(t *testing.T) {
+	lib := openLib(t, t.TempDir())
+	defer lib.Close()
+	a, err := lib.Engine.Ask(context.Background(), answer.Request{Query: "musk microsoft"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var seed *answer.Entry
+	for i := range a.Entries {
+		for _, s := range a.Entries[i].Sources {
+			if s.URL == seedURL {
+				seed = &a.Entries[i]
+			}
+		}
+	}
+	if seed == nil {
+		t.Fatalf("the Benzinga seed article is not in the timeline: %+v", a.Entries)
+	}
+	if got := seed.Date.Format(article.DateLayout); got != "2023-04-20" {
+		t.Errorf("seed dated %s, want 2023-04-20", got)
+	}
+	if n := len(a.Summary); n < 2 || n > 4 {
+		t.Errorf("summary has %d sentences, want 2 to 4", n)
+	}
+	for _, s := range a.Summary {
+		if len(s.Cites) == 0 || s.Cites[0] < 1 || s.Cites[0] > len(a.Entries) {
+			t.Errorf("summary sentence %q cites %v, outside the timeline", s.Text, s.Cites)
+		}
+	}
+}
+
+func TestReindexGivesTheSameAnswers(t *testing.T) {
+	dir := t.TempDir()
+	lib := openLib(t, dir)
+	defer lib.Close()
+	queries := []string{"musk microsoft", "epic apple", "palworld", "doj google", "antitrust fine"}
+	before := map[string]string{}
+	for _, q := range queries {
+		before[q] = answerJSON(t, lib, q)
+	}
+	if _, err := lib.Reindex(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, q := range queries {
+		if got := answerJSON(t, lib, q); got != before[q] {
+			t.Errorf("answer to %q changed after reindex", q)
+		}
+	}
+}
+
+// TestCrashBetweenStoreAndIndex stores an article without indexing it, as a
+// process killed between the two writes would leave it, and checks that
+// the next start-up indexes it.
+func TestCrashBetweenStoreAndIndex(t *testing.T) {
+	dir := t.TempDir()
+	lib := openLib(t, dir)
+	a := &article.Article{URL: "https://news.example.com/crash", Title: "Musk and Microsoft settle their Twitter data quarrel", Site: "Example",
+		Published: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC), Text: "Elon Musk and Microsoft settled.", Summary: "Elon Musk and Microsoft settled.",
+		Parties: []string{"Elon Musk", "Microsoft"}}
+	if _, err := lib.Store.SaveArticle(context.Background(), a, article.GlobalScope, 0); err != nil {
+		t.Fatal(err)
+	}
+	lib.Close()
+
+	lib = openLib(t, dir)
+	defer lib.Close()
+	assertConsistent(t, lib)
+	if !containsURL(answerJSON(t, lib, "musk microsoft"), a.URL) {
+		t.Error("the article stored before the crash is not answered after restart")
+	}
+}
+
+func TestCorruptOrMissingIndexIsRebuilt(t *testing.T) {
+	for _, damage := range []string{"corrupt", "missing"} {
+		t.Run(damage, func(t *testing.T) {
+			dir := t.TempDir()
+			lib := openLib(t, dir)
+			want := answerJSON(t, lib, "musk microsoft")
+			lib.Close()
+			path := filepath.Join(dir, "index.bleve")
+			if damage == "missing" {
+				os.RemoveAll(path)
+			} else {
+				os.RemoveAll(path)
+				os.MkdirAll(path, 0o755)
+				os.WriteFile(filepath.Join(path, "index_meta.json"), []byte("{not json"), 0o644)
+			}
+			lib = openLib(t, dir)
+			defer lib.Close()
+			assertConsistent(t, lib)
+			if got := answerJSON(t, lib, "musk microsoft"); got != want {
+				t.Error("answer differs after the index was rebuilt")
+			}
+		})
+	}
+}
+
+func TestIngestOverHTTPStoresOnce(t *testing.T) {
+	page, err := os.ReadFile("../ingest/testdata/musk-microsoft.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		w.Write(page)
+	}))
+	defer srv.Close()
+	lib := openLib(t, t.TempDir())
+	defer lib.Close()
+	ctx := context.Background()
+	res, err := lib.Pipeline.IngestURL(ctx, srv.URL+"/2023/04/20/musk?utm_source=feed#top", ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	art := res.Article
+	if art.Title != "Musk threatens Microsoft with a lawsuit over Twitter data" {
+		t.Errorf("title = %q", art.Title)
+	}
+	if got := art.Published.Format(article.DateLayout); got != "2023-04-20" {
+		t.Errorf("published = %s", got)
+	}
+	if !hasAll(art.Parties, "Elon Musk", "Microsoft") {
+		t.Errorf("parties = %v", art.Parties)
+	}
+	if art.DisputeScore < 0.5 {
+		t.Errorf("dispute score %.2f for a lawsuit threat", art.DisputeScore)
+	}
+	if art.Summary == "" || len(art.Summary) > 320 {
+		t.Errorf("summary = %q", art.Summary)
+	}
+	again, err := lib.Pipeline.IngestURL(ctx, srv.URL+"/2023/04/20/musk?utm_medium=email", ingest.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.Created || again.Article.ID != art.ID {
+		t.Errorf("the same article with other tracking parameters was stored twice (ids %d, %d)", art.ID, again.Article.ID)
+	}
+	assertConsistent(t, lib)
+}
+
+func TestIngestRealPages(t *testing.T) {
+	pages := loadPages(t)
+	lib := openLib(t, t.TempDir())
+	defer lib.Close()
+	ctx := context.Background()
+	for _, p := range pages {
+		_, err := lib.Pipeline.IngestHTML(ctx, p.HTML, "text/html", "https://pages.example.org/"+p.Name, ingest.Options{})
+		if err != nil {
+			t.Errorf("%s: %v", p.Name, err)
+		}
+	}
+	assertConsistent(t, lib)
+}
+
+func assertConsistent(t *testing.T, lib *library.Library) {
+	t.Helper()
+	ctx := context.Background()
+	if res, err := lib.Store.IntegrityCheck(ctx); err != nil || res != "ok" {
+		t.Errorf("integrity check: %q, %v", res, err)
+	}
+	docs, _ := lib.Index.Count()
+	rows, _ := lib.Store.CountArticles(ctx)
+	if docs != uint64(rows) {
+		t.Errorf("index holds %d documents, store %d articles", docs, rows)
+	}
+	seq, _ := lib.Index.Seq()
+	max, _ := lib.Store.MaxSeq(ctx)
+	if seq != max {
+		t.Errorf("index is at change %d, store at %d", seq, max)
+	}
+}
+
+func hasAll(have []string, want ...string) bool {
+	for _, w := range want {
+		found := false
+		for _, h := range have {
+			found = found || h == w
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func containsURL(s, u string) bool {
+	return strings.Contains(s, `"`+u+`"`)
+}
