@@ -1,0 +1,122 @@
+package index
+
+import (
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sort"
+	"testing"
+	"time"
+)
+
+// searchCase and the documents come from testdata/searches.json, so the
+// search behaviour is stated as data.
+type searchCase struct {
+	Name  string `json:"name"`
+	Query struct {
+		Parties []string `json:"parties"`
+		Words   []string `json:"words"`
+		Scopes  []string `json:"scopes"`
+		ByDate  bool     `json:"by_date"`
+	} `json:"query"`
+	Want    []int64 `json:"want"`
+	WantSet []int64 `json:"want_set"`
+}
+
+type fixture struct {
+	Docs []struct {
+		ID      int64    `json:"id"`
+		Title   string   `json:"title"`
+		Summary string   `json:"summary"`
+		Parties []string `json:"parties"`
+		Scopes  []string `json:"scopes"`
+		Site    string   `json:"site"`
+		Date    string   `json:"date"`
+	} `json:"docs"`
+	Searches []searchCase `json:"searches"`
+}
+
+func TestSearches(t *testing.T) {
+	raw, err := os.ReadFile(filepath.Join("testdata", "searches.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var f fixture
+	if err := json.Unmarshal(raw, &f); err != nil {
+		t.Fatal(err)
+	}
+	x, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	var docs []Doc
+	for _, d := range f.Docs {
+		date, _ := time.Parse("2006-01-02", d.Date)
+		docs = append(docs, Doc{ID: d.ID, Title: d.Title, Summary: d.Summary, Parties: d.Parties, Scopes: d.Scopes, Site: d.Site, Date: date})
+	}
+	if err := x.Put(docs, 42); err != nil {
+		t.Fatal(err)
+	}
+	if seq, _ := x.Seq(); seq != 42 {
+		t.Errorf("Seq = %d, want 42", seq)
+	}
+	for _, sc := range f.Searches {
+		t.Run(sc.Name, func(t *testing.T) {
+			res, err := x.Search(context.Background(), Query{Parties: sc.Query.Parties, Words: sc.Query.Words, Scopes: sc.Query.Scopes, ByDate: sc.Query.ByDate})
+			if err != nil {
+				t.Fatal(err)
+			}
+			got := []int64{}
+			for _, h := range res.Hits {
+				got = append(got, h.ID)
+			}
+			want := sc.Want
+			if sc.WantSet != nil {
+				sort.Slice(got, func(i, j int) bool { return got[i] < got[j] })
+				want = sc.WantSet
+			}
+			if want == nil {
+				want = []int64{}
+			}
+			if !equal(got, want) {
+				t.Errorf("got %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+func TestReopenKeepsDocsAndStaleMappingIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	x, err := Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	x.Put([]Doc{{ID: 1, Title: "one", Scopes: []string{"global"}}}, 1)
+	x.b.SetInternal(keyMapping, []byte("0"))
+	x.Close()
+	if _, err := Open(dir); err != ErrStale {
+		t.Fatalf("Open of an old mapping = %v, want ErrStale", err)
+	}
+	x, err = Recreate(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	if n, _ := x.Count(); n != 0 {
+		t.Errorf("recreated index holds %d docs", n)
+	}
+}
+
+func equal(a, b []int64) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}

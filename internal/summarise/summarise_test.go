@@ -1,0 +1,60 @@
+package summarise
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+func TestSplit(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		want []string
+	}{
+		{"abbreviations kept", "Mr. Musk sued U.S. regulators on Tuesday. The SEC declined to comment.", []string{"Mr. Musk sued U.S. regulators on Tuesday.", "The SEC declined to comment."}},
+		{"figure before a full stop", "Damages reached $25.1bn. A lawyer called it baseless.", []string{"Damages reached $25.1bn.", "A lawyer called it baseless."}},
+		{"paragraphs end sentences", "A heading\nThe story begins here.", []string{"A heading", "The story begins here."}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Split(tt.in)
+			if strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Errorf("Split = %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestSummariseSkipsBoilerplateAndKeepsLimits(t *testing.T) {
+	text := strings.Join([]string{
+		"Subscribe to our newsletter for the latest news every morning.",
+		"Epic Games sued Apple on Thursday, accusing it of running an illegal monopoly over iPhone app distribution.",
+		"The suit followed Apple's removal of Fortnite from the App Store after Epic added its own payment system.",
+		"Click here to read more stories like this one from our archive.",
+		"Analysts said the case could take years to resolve in federal court.",
+	}, "\n")
+	got := Summarise(text, Options{MaxSentences: 2, MaxChars: 320, Title: "Epic sues Apple over Fortnite removal"})
+	if strings.Contains(got, "Subscribe") || strings.Contains(got, "Click here") {
+		t.Errorf("boilerplate in summary: %q", got)
+	}
+	if !strings.HasPrefix(got, "Epic Games sued Apple") {
+		t.Errorf("summary does not lead with the story: %q", got)
+	}
+	if utf8.RuneCountInString(got) > 320 {
+		t.Errorf("summary is %d characters", utf8.RuneCountInString(got))
+	}
+}
+
+func TestTruncate(t *testing.T) {
+	s := "First sentence is here. Second sentence is a good deal longer than the first one."
+	if got := Truncate(s, 40); got != "First sentence is here." {
+		t.Errorf("Truncate at a sentence = %q", got)
+	}
+	if got := Truncate("one two three four five six", 15); got != "one two three…" {
+		t.Errorf("Truncate at a word = %q", got)
+	}
+	if got := Truncate("short", 10); got != "short" {
+		t.Errorf("Truncate kept = %q", got)
+	}
+}
