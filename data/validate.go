@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -91,10 +92,10 @@ func (c *Corpus) Validate(now time.Time) []error {
 			}
 			seenParty[p] = true
 		}
-		if !contains(Kinds, d.Kind) {
+		if !slices.Contains(Kinds, d.Kind) {
 			bad(where, "kind %q is not one of %s", d.Kind, strings.Join(Kinds, ", "))
 		}
-		if !contains(Statuses, d.Status) {
+		if !slices.Contains(Statuses, d.Status) {
 			bad(where, "status %q is not one of %s", d.Status, strings.Join(Statuses, ", "))
 		}
 		checkDate(bad, where, "status_date", d.StatusDate, today)
@@ -154,13 +155,4 @@ func checkDate(bad func(string, string, ...any), where, field, s, today string) 
 	if s > today {
 		bad(where, "%s %s is in the future", field, s)
 	}
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

@@ -8,6 +8,7 @@ package answer
 import (
 	"context"
 	"errors"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -237,14 +238,7 @@ func (e *Engine) Disputes() []Dispute {
 
 func hasAll(have, want []string) bool {
 	for _, w := range want {
-		found := false
-		for _, h := range have {
-			if h == w {
-				found = true
-				break
-			}
-		}
-		if !found {
+		if !slices.Contains(have, w) {
 			return false
 		}
 	}
@@ -266,7 +260,7 @@ func (e *Engine) suggest(g *gazetteer.Gazetteer, res gazetteer.Resolution) []Sug
 		var ds []Dispute
 		for _, d := range e.Corpus.Disputes {
 			for _, p := range res.Parties {
-				if hasAll(d.Parties, []string{p}) {
+				if slices.Contains(d.Parties, p) {
 					ds = append(ds, disputeInfo(d))
 					break
 				}
