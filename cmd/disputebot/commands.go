@@ -223,7 +223,3 @@ func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	fmt.Fprintf(stdout, "index rebuilt from the store: %d articles\n", n)
 	return nil
 }
-
-func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	return errors.New("serve is not built yet")
-}

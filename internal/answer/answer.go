@@ -42,6 +42,9 @@ type Request struct {
 	Query string
 	Guild string // "" asks the global scope only (the command line)
 	Since time.Time
+	// TextOnly searches the words as text, without reading party names
+	// into them (the search command).
+	TextOnly bool
 }
 
 // Mode says what kind of answer was given.
@@ -145,6 +148,9 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 		g = g.WithAliases(al)
 	}
 	res := g.Resolve(r.Query)
+	if r.TextOnly {
+		res = gazetteer.Resolution{Words: gazetteer.ContentWords(r.Query)}
+	}
 	if len(res.Parties) == 0 && len(res.Words) == 0 {
 		return nil, ErrEmptyQuery
 	}

@@ -28,19 +28,21 @@ type Config struct {
 	FetchMaxBytes     int64
 	FetchUserAgent    string
 
-	DiscordToken   string
-	DiscordAppID   string
-	DiscordGuildID string
-	DiscordAPIURL  string
-	CommandPrefix  string
-	ModRoleIDs     []string
-	MetricsAddr    string
+	DiscordToken          string
+	DiscordAppID          string
+	DiscordGuildID        string
+	DiscordAPIURL         string
+	CommandPrefix         string
+	DiscordMessageContent bool
+	ModRoleIDs            []string
+	MetricsAddr           string
 
-	FeedInterval    time.Duration
-	FeedMinInterval time.Duration
-	FeedConcurrency int
-	CommandTimeout  time.Duration
-	CommandCooldown time.Duration
+	FeedInterval       time.Duration
+	FeedMinInterval    time.Duration
+	FeedConcurrency    int
+	NotifyDigestWindow time.Duration
+	CommandTimeout     time.Duration
+	CommandCooldown    time.Duration
 }
 
 // option is one row of the table: a variable, its default and how to store
@@ -103,7 +105,11 @@ var options = []option{
 	{"DISCORD_GUILD_ID", "", "register slash commands to this guild only (instant, for development) instead of globally", func(c *Config, v string) error {
 		return setSnowflake(&c.DiscordGuildID, v)
 	}},
-	{"DISCORD_API_URL", "https://discord.com/api/v10/", "base of the Discord REST API: any Discord-compatible server", func(c *Config, v string) error {
+	{"DISCORD_API_URL", "", "base of a Discord-compatible REST API, e.g. https://chat.example.org/api/v10/; empty is Discord's own", func(c *Config, v string) error {
+		if v == "" {
+			c.DiscordAPIURL = ""
+			return nil
+		}
 		if !strings.HasPrefix(v, "https://") && !strings.HasPrefix(v, "http://") {
 			return errors.New("must be an http(s) URL")
 		}
@@ -112,6 +118,10 @@ var options = []option{
 		}
 		c.DiscordAPIURL = v
 		return nil
+	}},
+	{"DISCORD_MESSAGE_CONTENT", "true", "request the privileged Message Content intent, which prefix commands (!dispute) need; false leaves slash commands and @mentions", func(c *Config, v string) (err error) {
+		c.DiscordMessageContent, err = parseBool(v)
+		return err
 	}},
 	{"COMMAND_PREFIX", "!", "prefix of text commands", func(c *Config, v string) error {
 		if v == "" || len(v) > 5 || strings.ContainsAny(v, " \t\n") {
@@ -153,6 +163,10 @@ var options = []option{
 		}
 		c.FeedConcurrency = n
 		return nil
+	}},
+	{"NOTIFY_DIGEST_WINDOW", "5s", "how long a notice waits for others to the same member or channel, so a burst becomes one digest", func(c *Config, v string) (err error) {
+		c.NotifyDigestWindow, err = parseDuration(v, 0, time.Hour)
+		return err
 	}},
 	{"COMMAND_TIMEOUT", "10s", "longest a command may run before the user is told it timed out", func(c *Config, v string) (err error) {
 		c.CommandTimeout, err = parseDuration(v, 100*time.Millisecond, time.Minute)

@@ -17,6 +17,7 @@ import (
 	readability "codeberg.org/readeck/go-readability/v2"
 	htmldate "github.com/markusmobius/go-htmldate"
 	"golang.org/x/net/html"
+	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
 )
 
@@ -243,4 +244,22 @@ func Text(n *html.Node) string {
 		}
 	}
 	return strings.Join(out, "\n")
+}
+
+// PlainText turns a fragment of HTML (a feed item's description) into
+// plain text: tags dropped, entities decoded, block elements made into line
+// breaks. Plain text passes through unchanged.
+func PlainText(fragment string) string {
+	if !strings.ContainsAny(fragment, "<&") {
+		return strings.TrimSpace(fragment)
+	}
+	nodes, err := html.ParseFragment(strings.NewReader(fragment), &html.Node{Type: html.ElementNode, Data: "div", DataAtom: atom.Div})
+	if err != nil {
+		return strings.TrimSpace(fragment)
+	}
+	root := &html.Node{Type: html.ElementNode, Data: "div"}
+	for _, n := range nodes {
+		root.AppendChild(n)
+	}
+	return Text(root)
 }

@@ -97,3 +97,15 @@ func Words(s string) []string {
 	}
 	return out
 }
+
+// ContentWords returns the folded words of s without connectors ("vs",
+// "and", "the"), for a plain text search.
+func ContentWords(s string) []string {
+	var out []string
+	for _, w := range Words(s) {
+		if !connectors[w] {
+			out = append(out, w)
+		}
+	}
+	return out
+}

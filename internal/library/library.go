@@ -90,7 +90,7 @@ func Open(ctx context.Context, o Options) (*Library, error) {
 		l.Close()
 		return nil, err
 	}
-	l.Engine = &answer.Engine{Store: st, Index: idx, Gazetteer: gaz, Corpus: corpus}
+	l.Engine = &answer.Engine{Store: st, Index: idx, Gazetteer: gaz, Corpus: corpus, Aliases: st.Aliases}
 	return l, nil
 }
 

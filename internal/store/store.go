@@ -109,13 +109,17 @@ func (s *Store) SetMeta(ctx context.Context, key, value string) error {
 	return nil
 }
 
-// timeText stores times as RFC 3339 in UTC, which sorts as text; the zero
-// time is NULL.
+// timeLayout is RFC 3339 with a fixed nine-digit fraction: in UTC it sorts
+// as text, which the queue's "due before" queries rely on (RFC3339Nano
+// drops trailing zeros, and "05.5Z" would sort before "05Z").
+const timeLayout = "2006-01-02T15:04:05.000000000Z07:00"
+
+// timeText stores a time as sortable UTC text; the zero time is NULL.
 func timeText(t time.Time) any {
 	if t.IsZero() {
 		return nil
 	}
-	return t.UTC().Format(time.RFC3339Nano)
+	return t.UTC().Format(timeLayout)
 }
 
 func parseTime(s sql.NullString) time.Time {

@@ -1,0 +1,305 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/disputebot/disputebot/internal/answer"
+	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/summarise"
+)
+
+// PageSize is how many timeline entries one message shows: five entries
+// with their summaries stay well inside an embed's 6000 characters.
+const PageSize = 5
+
+// Limits of what one entry may take in a message; Discord allows 1024 per
+// field value and 256 per field name.
+const (
+	maxEntrySummary = 300
+	maxTitle        = 200
+	maxBody         = 3000
+)
+
+// Button ids carry what the press needs: "pg:<page>:<query>" turns the
+// timeline page, "sub:<query>" subscribes the presser. Discord caps ids at
+// 100 characters.
+const (
+	pagePrefix = "pg:"
+	subPrefix  = "sub:"
+	maxID      = 100
+)
+
+func (b *Bot) dispute(ctx context.Context, r Request, args string) Reply {
+	if args == "" {
+		return b.usage("dispute")
+	}
+	return b.answerPage(ctx, r, args, 0, false)
+}
+
+func (b *Bot) search(ctx context.Context, r Request, args string) Reply {
+	if args == "" {
+		return b.usage("search")
+	}
+	return b.answerPage(ctx, r, args, 0, true)
+}
+
+// answerPage asks the engine and renders one page of the timeline, newest
+// page first (page 0).
+func (b *Bot) answerPage(ctx context.Context, r Request, query string, page int, textOnly bool) Reply {
+	a, err := b.Engine.Ask(ctx, answer.Request{Query: query, Guild: r.GuildID, TextOnly: textOnly})
+	if errors.Is(err, answer.ErrEmptyQuery) {
+		return Reply{Body: "Those words name nothing to look for. Try party names, e.g. " + b.prefix() + "dispute musk microsoft.", Color: Warn, Ephemeral: true}
+	}
+	if err != nil {
+		if ctx.Err() != nil {
+			return Reply{}
+		}
+		return b.internalError("answering", err)
+	}
+	if a.Mode == answer.ModeNone {
+		return b.nothingFound(a)
+	}
+	return b.renderAnswer(a, page, textOnly)
+}
+
+func (b *Bot) nothingFound(a *answer.Answer) Reply {
+	var body string
+	switch {
+	case len(a.Parties) >= 2:
+		body = "I know of no dispute between " + joinAnd(a.Parties) + "."
+	case len(a.Parties) == 1 && len(a.Words) > 0:
+		body = fmt.Sprintf("Nothing about %s matches %q.", a.Parties[0], strings.Join(a.Words, " "))
+	case len(a.Parties) == 1:
+		body = "I have nothing about " + a.Parties[0] + " yet."
+	default:
+		body = fmt.Sprintf("Nothing I have read matches %q.", strings.Join(a.Words, " "))
+	}
+	var items []Item
+	for _, s := range a.Suggestions {
+		items = append(items, Item{Title: s.Label, Text: "Try: " + b.prefix() + "dispute " + s.Query})
+	}
+	if len(items) > 0 {
+		body += " Perhaps one of these:"
+	}
+	return Reply{Body: body, Items: items, Color: Warn}
+}
+
+func (b *Bot) renderAnswer(a *answer.Answer, page int, textOnly bool) Reply {
+	var rep Reply
+	switch {
+	case len(a.Parties) > 0:
+		rep.Title = strings.Join(a.Parties, " vs ")
+		if len(a.Words) > 0 && !a.WordsDropped {
+			rep.Title += " — " + strings.Join(a.Words, " ")
+		}
+	default:
+		rep.Title = "Search: " + strings.Join(a.Words, " ")
+	}
+	rep.Title = summarise.Truncate(rep.Title, maxTitle)
+	var body []string
+	for typed, name := range a.Corrections {
+		body = append(body, fmt.Sprintf("(read %q as %s)", typed, name))
+	}
+	sort.Strings(body)
+	if a.WordsDropped {
+		body = append(body, fmt.Sprintf("(nothing matched %q beside these parties, so this covers them alone)", strings.Join(a.Words, " ")))
+	}
+	if len(a.Disputes) > 0 {
+		var ds []string
+		for i, d := range a.Disputes {
+			if i == 4 {
+				ds = append(ds, fmt.Sprintf("…and %d more (%sdispute %s)", len(a.Disputes)-4, b.prefix(), strings.ToLower(strings.Join(a.Parties, " "))))
+				break
+			}
+			ds = append(ds, fmt.Sprintf("• %s — %s since %s", d.Title, d.Status, d.StatusDate))
+		}
+		body = append(body, strings.Join(ds, "\n"))
+	}
+	if s := a.SummaryText(); s != "" {
+		body = append(body, s)
+	}
+	rep.Body = summarise.Truncate(strings.Join(body, "\n\n"), maxBody)
+
+	pages := (len(a.Entries) + PageSize - 1) / PageSize
+	page = max(0, min(page, pages-1))
+	// Page 0 is the newest entries; entries stay numbered oldest first, as
+	// the summary cites them.
+	end := len(a.Entries) - page*PageSize
+	start := max(0, end-PageSize)
+	for i := end - 1; i >= start; i-- {
+		rep.Items = append(rep.Items, entryItem(a.Entries[i]))
+	}
+	sources := 0
+	for _, e := range a.Entries {
+		sources += len(e.Sources)
+	}
+	rep.Footer = fmt.Sprintf("%s from %s · page %d of %d · newest first", plural(len(a.Entries), "entry", "entries"), plural(sources, "source", "sources"), page+1, max(pages, 1))
+	if a.Total > sources {
+		rep.Footer += fmt.Sprintf(" · %d articles matched, the newest %d shown", a.Total, sources)
+	}
+	key := canonicalQuery(a, textOnly)
+	if pages > 1 {
+		rep.Buttons = append(rep.Buttons,
+			Button{Label: "◀ Older", ID: buttonID(pagePrefix+strconv.Itoa(page+1)+":", key), Disabled: page+1 >= pages},
+			Button{Label: "Newer ▶", ID: buttonID(pagePrefix+strconv.Itoa(page-1)+":", key), Disabled: page == 0})
+	}
+	if !textOnly {
+		rep.Buttons = append(rep.Buttons, Button{Label: "🔔 Subscribe", ID: buttonID(subPrefix, key)})
+	}
+	return rep
+}
+
+// canonicalQuery is the short form of a question kept in button ids: the
+// parties' names and the remaining words, which resolve to the same answer.
+func canonicalQuery(a *answer.Answer, textOnly bool) string {
+	if textOnly {
+		return "?" + strings.Join(a.Words, " ")
+	}
+	q := strings.ToLower(strings.Join(a.Parties, " vs "))
+	if len(a.Words) > 0 && !a.WordsDropped {
+		q += " " + strings.Join(a.Words, " ")
+	}
+	return q
+}
+
+// buttonID joins a prefix and a query within Discord's 100 characters; a
+// query too long for it loses its last words, which only narrows a page
+// turn, never widens it to someone else's data.
+func buttonID(prefix, query string) string {
+	id := prefix + query
+	if len(id) <= maxID {
+		return id
+	}
+	id = id[:maxID]
+	if i := strings.LastIndexByte(id, ' '); i > len(prefix) {
+		id = id[:i]
+	}
+	return strings.ToValidUTF8(id, "")
+}
+
+func entryItem(e answer.Entry) Item {
+	it := Item{
+		Title: summarise.Truncate(e.Title, maxTitle),
+		URL:   e.URL,
+		Label: fmt.Sprintf("[%d] %s · %s", e.N, e.Date.UTC().Format(article.DateLayout), summarise.Truncate(e.Outlet, 60)),
+		Text:  summarise.Truncate(e.Summary, maxEntrySummary),
+	}
+	for i, s := range e.Sources[1:] {
+		if i == 4 {
+			break
+		}
+		it.Extras = append(it.Extras, Link{Label: summarise.Truncate(s.Outlet, 40), URL: s.URL})
+	}
+	return it
+}
+
+// Press handles a button. The query comes from the button's id, so a page
+// turn shows the same answer to whoever presses it, scoped to the guild the
+// press happens in.
+func (b *Bot) Press(ctx context.Context, r Request, id string) Reply {
+	switch {
+	case strings.HasPrefix(id, pagePrefix):
+		rest := strings.TrimPrefix(id, pagePrefix)
+		n, query, ok := strings.Cut(rest, ":")
+		page, err := strconv.Atoi(n)
+		if !ok || err != nil || page < 0 || query == "" {
+			return Reply{Body: "That button is out of date; ask again.", Color: Warn, Ephemeral: true}
+		}
+		textOnly := strings.HasPrefix(query, "?")
+		return b.answerPage(ctx, r, strings.TrimPrefix(query, "?"), page, textOnly)
+	case strings.HasPrefix(id, subPrefix):
+		return b.subscribe(ctx, r, strings.TrimPrefix(id, subPrefix))
+	}
+	return Reply{Body: "That button is out of date; ask again.", Color: Warn, Ephemeral: true}
+}
+
+// Choice is one autocomplete suggestion.
+type Choice struct{ Name, Value string }
+
+// Autocomplete suggests parties whose names start with (or contain) what
+// has been typed of the last word, at most 25, Discord's limit.
+func (b *Bot) Autocomplete(typed string) []Choice {
+	typed = strings.TrimSpace(typed)
+	head, last := "", typed
+	if i := strings.LastIndexByte(typed, ' '); i >= 0 {
+		head, last = typed[:i+1], typed[i+1:]
+	}
+	last = strings.ToLower(last)
+	var starts, contains []Choice
+	for _, p := range b.Gazetteer.Parties() {
+		name := strings.ToLower(p.Name)
+		c := Choice{Name: summarise.Truncate(head+p.Name, 100), Value: summarise.Truncate(head+p.Name, 100)}
+		switch {
+		case last == "" || strings.HasPrefix(name, last):
+			starts = append(starts, c)
+		case strings.Contains(name, last) || aliasHas(p.Aliases, last):
+			contains = append(contains, c)
+		}
+	}
+	out := append(starts, contains...)
+	if len(out) > 25 {
+		out = out[:25]
+	}
+	return out
+}
+
+func aliasHas(aliases []string, prefix string) bool {
+	for _, a := range aliases {
+		if strings.HasPrefix(strings.ToLower(a), prefix) {
+			return true
+		}
+	}
+	return false
+}
+
+func (b *Bot) disputes(ctx context.Context, r Request, args string) Reply {
+	ds := b.Engine.Disputes()
+	rep := Reply{Title: "Disputes I know", Body: fmt.Sprintf("%d disputes, most recently active first. Ask about one with %sdispute <parties>.", len(ds), b.prefix())}
+	for i, d := range ds {
+		if i == 15 {
+			rep.Footer = fmt.Sprintf("showing 15 of %d; the command line's disputebot disputes lists them all", len(ds))
+			break
+		}
+		rep.Items = append(rep.Items, Item{
+			Title: d.Title,
+			Label: fmt.Sprintf("%s · %s", d.LastActive, d.Status),
+			Text:  fmt.Sprintf("%s · ask: %sdispute %s", d.Kind, b.prefix(), b.Engine.QueryFor(d)),
+		})
+	}
+	return rep
+}
+
+func (b *Bot) help(ctx context.Context, r Request, args string) Reply {
+	rep := Reply{Title: "disputebot", Body: "I answer questions about disputes in the tech industry with a summary, a dated timeline and a link to every source. Use these with " + b.prefix() + ", as slash commands, or by mentioning me."}
+	var member, mod []string
+	for _, c := range commands {
+		line := b.prefix() + c.usage + " — " + c.help
+		if c.moderator {
+			mod = append(mod, line)
+		} else {
+			member = append(member, line)
+		}
+	}
+	rep.Items = []Item{{Title: "Everyone", Text: strings.Join(member, "\n")}, {Title: "Moderators (Manage Server)", Text: strings.Join(mod, "\n")}}
+	rep.Ephemeral = true
+	return rep
+}
+
+func joinAnd(xs []string) string {
+	if len(xs) <= 1 {
+		return strings.Join(xs, "")
+	}
+	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return "1 " + one
+	}
+	return strconv.Itoa(n) + " " + many
+}

@@ -1,0 +1,264 @@
+// Package bot is disputebot's command layer: a plain Request in (who asked,
+// where, with what words), a plain Reply out (text, items, buttons). It
+// knows nothing of Discord's wire types, so every command is tested like an
+// http.Handler; bot/discord turns gateway events into Requests and Replies
+// into messages.
+package bot
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/disputebot/disputebot/internal/answer"
+	"github.com/disputebot/disputebot/internal/fetch"
+	"github.com/disputebot/disputebot/internal/gazetteer"
+	"github.com/disputebot/disputebot/internal/ingest"
+	"github.com/disputebot/disputebot/internal/notify"
+	"github.com/disputebot/disputebot/internal/store"
+)
+
+// MaxInput is the longest command text accepted: enough for any question,
+// too short to be an attack surface.
+const MaxInput = 400
+
+// Request is one command.
+type Request struct {
+	GuildID     string // "" in a DM
+	ChannelID   string
+	UserID      string
+	IsModerator bool   // Manage Server, Administrator, or a role in MOD_ROLE_IDS
+	Text        string // "dispute musk microsoft": the command and its words, without prefix or mention
+	// Addressed is true when the member spoke to the bot directly (a
+	// mention, a slash command, a DM): an unknown command then gets an
+	// answer rather than silence.
+	Addressed bool
+}
+
+// Color hints at a reply's tone.
+type Color int
+
+// Reply tones.
+const (
+	Neutral Color = iota
+	Good
+	Warn
+	Bad
+)
+
+// Reply is what the bot answers. Every string is plain text: the transport
+// escapes it and adds its own formatting, so nothing a source wrote can
+// become markup, a link or a mention.
+type Reply struct {
+	Title     string
+	URL       string // the title's link, http(s) only
+	Body      string
+	Items     []Item
+	Footer    string
+	Buttons   []Button
+	Color     Color
+	Ephemeral bool // only the asker sees it (slash commands)
+	Silent    bool // nothing to send: not a command for this bot
+}
+
+// Item is one entry of a list: a timeline entry, a source, a dispute.
+type Item struct {
+	Title  string
+	URL    string
+	Label  string // shown before the title: "[3] 2023-04-20 · Benzinga"
+	Text   string
+	Extras []Link // further sources of the same story
+}
+
+// Link is a labelled address.
+type Link struct{ Label, URL string }
+
+// Button is a component the member can press; ID comes back in Press.
+type Button struct {
+	Label    string
+	ID       string
+	Disabled bool
+}
+
+// Directory answers what the transport knows about a guild.
+type Directory interface {
+	// ChannelInGuild reports whether channel is a text channel of guild.
+	ChannelInGuild(guild, channel string) bool
+}
+
+// Metrics records commands served; nil records nothing.
+type Metrics interface {
+	Command(name string, took time.Duration, outcome string)
+}
+
+// Bot handles commands.
+type Bot struct {
+	Engine    *answer.Engine
+	Gazetteer *gazetteer.Gazetteer
+	Store     *store.Store
+	Pipeline  *ingest.Pipeline
+	Fetch     *fetch.Client
+	Matcher   *notify.Matcher
+	Notifier  *notify.Notifier
+	Directory Directory
+	Metrics   Metrics
+	Log       *slog.Logger
+	Now       func() time.Time
+
+	Prefix          string
+	Timeout         time.Duration // per command
+	Cooldown        time.Duration // per member, on expensive commands
+	FeedInterval    time.Duration
+	FeedMinInterval time.Duration
+
+	mu       sync.Mutex
+	lastUsed map[string]time.Time // guild/user -> last expensive command
+}
+
+func (b *Bot) now() time.Time {
+	if b.Now != nil {
+		return b.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// handler is one command's code.
+type handler func(b *Bot, ctx context.Context, r Request, args string) Reply
+
+// command is one row of the command table.
+type command struct {
+	name      string
+	usage     string // after the prefix
+	help      string
+	moderator bool
+	expensive bool // subject to the cooldown
+	run       handler
+}
+
+// Handle runs one command and returns what to answer. It never returns a
+// Go error string: failures become plain sentences, and internal errors are
+// logged and answered with an apology.
+func (b *Bot) Handle(ctx context.Context, r Request) Reply {
+	name, args := splitCommand(r.Text)
+	cmd, ok := lookup(name)
+	if !ok {
+		if r.Addressed {
+			return Reply{Body: "I don't know that command. Try " + b.prefix() + "help for the list.", Color: Warn, Ephemeral: true}
+		}
+		return Reply{Silent: true}
+	}
+	start := b.now()
+	reply, outcome := b.run(ctx, cmd, r, args)
+	if b.Metrics != nil {
+		b.Metrics.Command(cmd.name, time.Since(start), outcome)
+	}
+	return reply
+}
+
+func (b *Bot) run(ctx context.Context, cmd *command, r Request, args string) (Reply, string) {
+	if utf8.RuneCountInString(args) > MaxInput {
+		return Reply{Body: "That is too long for me: please keep it under " + itoa(MaxInput) + " characters.", Color: Warn, Ephemeral: true}, "refused"
+	}
+	if cmd.moderator {
+		if r.GuildID == "" {
+			return Reply{Body: "That command manages a server, so it works in a server channel, not in DMs.", Color: Warn, Ephemeral: true}, "refused"
+		}
+		if !r.IsModerator {
+			return Reply{Body: "Sorry, only moderators (members with Manage Server) can use " + b.prefix() + cmd.name + ". Nothing was changed.", Color: Warn, Ephemeral: true}, "refused"
+		}
+	}
+	if cmd.expensive {
+		if wait := b.cooldown(r); wait > 0 {
+			return Reply{Body: "Please wait " + seconds(wait) + " before asking again.", Color: Warn, Ephemeral: true}, "cooldown"
+		}
+	}
+	timeout := b.Timeout
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	reply := cmd.run(b, ctx, r, strings.TrimSpace(args))
+	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return Reply{Body: "That took too long, so I stopped. Please try again in a moment.", Color: Bad, Ephemeral: true}, "timeout"
+	}
+	outcome := "ok"
+	if reply.Color == Bad || reply.Color == Warn {
+		outcome = "refused"
+	}
+	return reply, outcome
+}
+
+// cooldown returns how long the member must still wait, and otherwise
+// starts their next cooldown.
+func (b *Bot) cooldown(r Request) time.Duration {
+	if b.Cooldown <= 0 {
+		return 0
+	}
+	key := r.GuildID + "/" + r.UserID
+	now := b.now()
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.lastUsed == nil {
+		b.lastUsed = map[string]time.Time{}
+	}
+	if last, ok := b.lastUsed[key]; ok && now.Sub(last) < b.Cooldown {
+		return b.Cooldown - now.Sub(last)
+	}
+	b.lastUsed[key] = now
+	if len(b.lastUsed) > 10000 {
+		// Forget old entries so the map cannot grow without bound.
+		for k, t := range b.lastUsed {
+			if now.Sub(t) > b.Cooldown {
+				delete(b.lastUsed, k)
+			}
+		}
+	}
+	return 0
+}
+
+// internalError logs err and answers with an apology that gives nothing
+// away.
+func (b *Bot) internalError(what string, err error) Reply {
+	b.Log.Error(what, "error", err)
+	return Reply{Body: "Something went wrong on my side; please try again later.", Color: Bad, Ephemeral: true}
+}
+
+func (b *Bot) prefix() string {
+	if b.Prefix == "" {
+		return "!"
+	}
+	return b.Prefix
+}
+
+// splitCommand separates the command word from its arguments.
+func splitCommand(text string) (name, args string) {
+	text = strings.TrimSpace(text)
+	name, args, _ = strings.Cut(text, " ")
+	if i := strings.IndexAny(name, "\n\t"); i >= 0 {
+		name, args = name[:i], name[i+1:]+" "+args
+	}
+	return strings.ToLower(name), strings.TrimSpace(args)
+}
+
+func itoa(n int) string {
+	if n < 0 {
+		return "-" + itoa(-n)
+	}
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
+
+func seconds(d time.Duration) string {
+	s := int((d + time.Second - 1) / time.Second)
+	if s == 1 {
+		return "1 second"
+	}
+	return itoa(s) + " seconds"
+}

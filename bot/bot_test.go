@@ -1,0 +1,347 @@
+package bot_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/disputebot/disputebot/bot"
+	"github.com/disputebot/disputebot/internal/fetch"
+	"github.com/disputebot/disputebot/internal/library"
+	"github.com/disputebot/disputebot/internal/notify"
+	"github.com/disputebot/disputebot/internal/store"
+)
+
+const (
+	guildA   = "100000000000000001"
+	guildB   = "100000000000000002"
+	chanA    = "200000000000000001"
+	chanB    = "200000000000000002"
+	modUser  = "300000000000000001"
+	member   = "300000000000000002"
+	seedLink = "https://www.benzinga.com/news/23/04/31906748/elon-musk-accuses-microsoft-of-twitter-data-mining-lawsuit-time"
+)
+
+// channels is a Directory over a fixed map.
+type channels map[string]string // channel -> guild
+
+func (c channels) ChannelInGuild(guild, channel string) bool { return c[channel] == guild }
+
+func newBot(t *testing.T) (*bot.Bot, *library.Library) {
+	t.Helper()
+	lib, err := library.Open(context.Background(), library.Options{
+		DataDir: t.TempDir(),
+		Fetch:   fetch.Options{Timeout: 5 * time.Second, MaxBytes: 1 << 20, AllowPrivate: true},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { lib.Close() })
+	matcher := notify.NewMatcher(nil)
+	b := &bot.Bot{
+		Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch,
+		Matcher: matcher, Notifier: &notify.Notifier{Store: lib.Store, Matcher: matcher},
+		Directory: channels{chanA: guildA, chanB: guildB}, Log: lib.Log, Prefix: "!",
+		FeedInterval: 15 * time.Minute, FeedMinInterval: 2 * time.Minute,
+	}
+	return b, lib
+}
+
+func ask(b *bot.Bot, guild, user string, mod bool, text string) bot.Reply {
+	return b.Handle(context.Background(), bot.Request{GuildID: guild, ChannelID: chanA, UserID: user, IsModerator: mod, Text: text})
+}
+
+func allText(r bot.Reply) string {
+	var s strings.Builder
+	s.WriteString(r.Title + "\n" + r.Body + "\n" + r.Footer + "\n")
+	for _, it := range r.Items {
+		s.WriteString(it.Label + " " + it.Title + " " + it.URL + " " + it.Text + "\n")
+		for _, x := range it.Extras {
+			s.WriteString(x.URL + "\n")
+		}
+	}
+	return s.String()
+}
+
+func TestDisputeAnswerPagesToTheSeed(t *testing.T) {
+	b, _ := newBot(t)
+	r := ask(b, guildA, member, false, "dispute musk microsoft")
+	if r.Title != "Elon Musk vs Microsoft" || !strings.Contains(r.Body, "[") || len(r.Items) == 0 || len(r.Items) > bot.PageSize {
+		t.Fatalf("reply = %+v", r)
+	}
+	var older string
+	for _, btn := range r.Buttons {
+		if strings.Contains(btn.Label, "Older") {
+			older = btn.ID
+		}
+	}
+	if older == "" {
+		t.Fatal("no Older button on a long timeline")
+	}
+	// Page back until the 2023 seed story appears.
+	found := strings.Contains(allText(r), seedLink)
+	for page := 0; !found && page < 10; page++ {
+		r = b.Press(context.Background(), bot.Request{GuildID: guildA, UserID: member}, older)
+		found = strings.Contains(allText(r), seedLink)
+		for _, btn := range r.Buttons {
+			if strings.Contains(btn.Label, "Older") {
+				older = btn.ID
+			}
+		}
+	}
+	if !found {
+		t.Fatal("the seed story is on no page of the timeline")
+	}
+	if !strings.Contains(allText(r), "2023-04-20") {
+		t.Error("the seed entry is not dated 2023-04-20")
+	}
+}
+
+func TestUnknownCommands(t *testing.T) {
+	b, _ := newBot(t)
+	if r := ask(b, guildA, member, false, "play despacito"); !r.Silent {
+		t.Errorf("another bot's command was answered: %+v", r)
+	}
+	r := b.Handle(context.Background(), bot.Request{GuildID: guildA, UserID: member, Text: "frobnicate", Addressed: true})
+	if r.Silent || !strings.Contains(r.Body, "help") {
+		t.Errorf("an unknown command addressed to the bot got %+v", r)
+	}
+}
+
+func TestBadUsageShowsUsage(t *testing.T) {
+	b, _ := newBot(t)
+	for _, text := range []string{"dispute", "search", "source add", "source frob", "feed add", "alias add onlyoneword", "subscribe", "unsubscribe"} {
+		r := ask(b, guildA, modUser, true, text)
+		if !strings.HasPrefix(r.Body, "Usage: !") {
+			t.Errorf("%q: %q", text, r.Body)
+		}
+	}
+	if r := ask(b, guildA, member, false, "dispute "+strings.Repeat("musk ", 100)); !strings.Contains(r.Body, "too long") {
+		t.Errorf("over-long input: %q", r.Body)
+	}
+}
+
+func TestModeratorCommandsRefusedAndNothingChanges(t *testing.T) {
+	b, lib := newBot(t)
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	for _, text := range []string{"source add " + srv.URL + "/a", "source remove 1", "sources", "feed add " + srv.URL + "/feed", "feed remove 1", "feeds", "alias add chief = elon musk", "aliases",
+		"subscribe musk in <#" + chanA + ">"} {
+		for _, where := range []string{guildA, ""} {
+			r := ask(b, where, member, false, text)
+			if r.Color != bot.Warn || !(strings.Contains(r.Body, "only moderators") || strings.Contains(r.Body, "Only moderators") || strings.Contains(r.Body, "not in DMs") || strings.Contains(r.Body, "belong to a server")) {
+				t.Errorf("%q in %q by a member: %q", text, where, r.Body)
+			}
+		}
+	}
+	ctx := context.Background()
+	if s, _ := lib.Store.Sources(ctx, guildA, store.KindArticle); len(s) != 0 {
+		t.Errorf("sources changed: %d", len(s))
+	}
+	if s, _ := lib.Store.Sources(ctx, guildA, store.KindFeed); len(s) != 0 {
+		t.Errorf("feeds changed: %d", len(s))
+	}
+	if al, _ := lib.Store.Aliases(ctx, guildA); len(al) != 0 {
+		t.Errorf("aliases changed: %v", al)
+	}
+	if subs, _ := lib.Store.Subscriptions(ctx, guildA, member); len(subs) != 0 {
+		t.Errorf("a channel subscription was made by a member")
+	}
+}
+
+func articleServer(t *testing.T) *httptest.Server {
+	page, err := os.ReadFile("../internal/ingest/testdata/musk-microsoft.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/feed.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Example Tech</title>
+<item><title>Old story</title><link>%s/old</link><guid>old-1</guid><pubDate>Mon, 02 Jan 2023 10:00:00 GMT</pubDate></item>
+</channel></rss>`, "http://"+r.Host)
+		case "/notfeed":
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte("<html><body><h1>Oops, an error page</h1></body></html>"))
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			w.Write(page)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv
+}
+
+func TestSourcesBelongToTheirGuild(t *testing.T) {
+	b, _ := newBot(t)
+	srv := articleServer(t)
+	r := ask(b, guildA, modUser, true, "source add "+srv.URL+"/story")
+	if r.Color != bot.Good || !strings.Contains(r.Body, "Elon Musk") {
+		t.Fatalf("source add: %+v", r)
+	}
+	if !strings.Contains(allText(ask(b, guildA, member, false, "search smart campaigns")), srv.URL+"/story") {
+		t.Error("guild A cannot find its own source")
+	}
+	if got := allText(ask(b, guildB, member, false, "search smart campaigns")); strings.Contains(got, srv.URL) {
+		t.Error("guild B sees guild A's source")
+	}
+	if r := ask(b, guildB, modUser, true, "source remove 1"); r.Color != bot.Warn {
+		t.Errorf("guild B removed guild A's source: %q", r.Body)
+	}
+	if r := ask(b, guildA, modUser, true, "sources"); !strings.Contains(allText(r), srv.URL) {
+		t.Errorf("sources list: %+v", r)
+	}
+	if r := ask(b, guildA, modUser, true, "source remove 1"); r.Color != bot.Good {
+		t.Errorf("source remove: %q", r.Body)
+	}
+	if strings.Contains(allText(ask(b, guildA, member, false, "search smart campaigns")), srv.URL) {
+		t.Error("a removed source still answers")
+	}
+}
+
+func TestSourceAddRefusesWithReasons(t *testing.T) {
+	b, lib := newBot(t)
+	r := ask(b, guildA, modUser, true, "source add ftp://example.com/x")
+	if r.Color != bot.Warn || !strings.Contains(r.Body, "http") {
+		t.Errorf("ftp: %q", r.Body)
+	}
+	dead := httptest.NewServer(http.NotFoundHandler())
+	defer dead.Close()
+	r = ask(b, guildA, modUser, true, "source add "+dead.URL+"/gone")
+	if r.Color != bot.Warn || !strings.Contains(r.Body, "404") {
+		t.Errorf("404: %q", r.Body)
+	}
+	if s, _ := lib.Store.Sources(context.Background(), guildA, store.KindArticle); len(s) != 0 {
+		t.Errorf("a failed source was kept: %d", len(s))
+	}
+}
+
+func TestFeedAddChecksTheFeed(t *testing.T) {
+	b, lib := newBot(t)
+	srv := articleServer(t)
+	if r := ask(b, guildA, modUser, true, "feed add "+srv.URL+"/notfeed"); r.Color != bot.Warn || !strings.Contains(r.Body, "feed") {
+		t.Errorf("HTML page as feed: %q", r.Body)
+	}
+	if r := ask(b, guildA, modUser, true, "feed add "+srv.URL+"/feed.xml <#"+chanB+">"); r.Color != bot.Warn {
+		t.Errorf("another guild's channel accepted: %q", r.Body)
+	}
+	if r := ask(b, guildA, modUser, true, "feed add "+srv.URL+"/feed.xml every 10s"); r.Color != bot.Warn {
+		t.Errorf("an interval under the minimum accepted: %q", r.Body)
+	}
+	r := ask(b, guildA, modUser, true, "feed add "+srv.URL+"/feed.xml <#"+chanA+"> every 30m")
+	if r.Color != bot.Good || r.Title != "Example Tech" || !strings.Contains(r.Body, "1 item") {
+		t.Fatalf("feed add: %+v", r)
+	}
+	feeds, _ := lib.Store.Sources(context.Background(), guildA, store.KindFeed)
+	if len(feeds) != 1 || feeds[0].Feed.ChannelID != chanA || feeds[0].Feed.Interval != 30*time.Minute {
+		t.Fatalf("stored feeds: %+v", feeds)
+	}
+	if r := ask(b, guildA, modUser, true, "feeds"); !strings.Contains(allText(r), "every 30m0s") {
+		t.Errorf("feeds: %s", allText(r))
+	}
+	if r := ask(b, guildB, modUser, true, "feeds"); strings.Contains(allText(r), srv.URL) {
+		t.Error("guild B sees guild A's feed")
+	}
+}
+
+func TestAliasesArePerGuild(t *testing.T) {
+	b, _ := newBot(t)
+	if r := ask(b, guildA, modUser, true, "alias add chief twit = elon musk"); r.Color != bot.Good {
+		t.Fatalf("alias add: %q", r.Body)
+	}
+	if r := ask(b, guildA, member, false, "dispute chief twit microsoft"); r.Title != "Elon Musk vs Microsoft" {
+		t.Errorf("guild A alias not used: %q", r.Title)
+	}
+	if r := ask(b, guildB, member, false, "dispute chief twit microsoft"); r.Title == "Elon Musk vs Microsoft" {
+		t.Error("guild A's alias works in guild B")
+	}
+	if r := ask(b, guildA, modUser, true, "alias add msft = apple"); r.Color != bot.Warn {
+		t.Errorf("an alias shadowing a ticker was accepted: %q", r.Body)
+	}
+}
+
+func TestSubscriptions(t *testing.T) {
+	b, _ := newBot(t)
+	r := ask(b, guildA, member, false, "subscribe MSFT vs elon")
+	if r.Color != bot.Good || !strings.Contains(r.Body, "Elon Musk and Microsoft") {
+		t.Fatalf("subscribe: %q", r.Body)
+	}
+	if r := ask(b, guildA, member, false, "subscribe musk microsoft"); !strings.Contains(r.Body, "already") {
+		t.Errorf("a duplicate subscription: %q", r.Body)
+	}
+	if r := ask(b, guildA, member, false, "subscriptions"); len(r.Items) != 1 || !strings.Contains(r.Items[0].Text, "DM") {
+		t.Errorf("subscriptions: %+v", r)
+	}
+	if r := ask(b, guildB, member, false, "subscriptions"); len(r.Items) != 0 {
+		t.Error("guild B lists guild A's subscription")
+	}
+	if r := ask(b, guildA, member, false, "unsubscribe musk microsoft"); r.Color != bot.Good {
+		t.Errorf("unsubscribe: %q", r.Body)
+	}
+	if r := ask(b, guildA, member, false, "subscriptions"); len(r.Items) != 0 {
+		t.Error("unsubscribe left the subscription")
+	}
+	if r := ask(b, "", member, false, "subscribe musk"); r.Color != bot.Warn {
+		t.Errorf("a DM subscription: %q", r.Body)
+	}
+}
+
+func TestCooldown(t *testing.T) {
+	b, _ := newBot(t)
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	b.Now = func() time.Time { return now }
+	b.Cooldown = 3 * time.Second
+	if r := ask(b, guildA, member, false, "dispute musk"); r.Color == bot.Warn {
+		t.Fatalf("first ask refused: %q", r.Body)
+	}
+	if r := ask(b, guildA, member, false, "dispute musk"); !strings.Contains(r.Body, "wait") {
+		t.Errorf("second ask at once: %q", r.Body)
+	}
+	if r := ask(b, guildA, modUser, true, "dispute musk"); strings.Contains(r.Body, "wait") {
+		t.Error("one member's cooldown held another back")
+	}
+	now = now.Add(4 * time.Second)
+	if r := ask(b, guildA, member, false, "dispute musk"); strings.Contains(r.Body, "wait") {
+		t.Error("cooldown did not expire")
+	}
+}
+
+func TestSlashTextMatchesPrefixCommands(t *testing.T) {
+	tests := []struct {
+		name, sub string
+		values    map[string]string
+		want      string
+	}{
+		{"dispute", "", map[string]string{"query": "musk microsoft"}, "dispute musk microsoft"},
+		{"feed", "add", map[string]string{"url": "https://x.example/feed", "channel": chanA, "interval": "30m"}, "feed add https://x.example/feed <#" + chanA + "> every 30m"},
+		{"subscribe", "", map[string]string{"query": "epic apple", "channel": chanA}, "subscribe epic apple in <#" + chanA + ">"},
+		{"alias", "add", map[string]string{"alias": "chief twit", "party": "Elon Musk"}, "alias add chief twit = Elon Musk"},
+		{"source", "list", nil, "source list"},
+	}
+	for _, tt := range tests {
+		if got := bot.SlashText(tt.name, tt.sub, tt.values); got != tt.want {
+			t.Errorf("SlashText(%s %s) = %q, want %q", tt.name, tt.sub, got, tt.want)
+		}
+	}
+}
+
+func TestAutocomplete(t *testing.T) {
+	b, _ := newBot(t)
+	got := b.Autocomplete("musk micro")
+	found := false
+	for _, c := range got {
+		found = found || c.Value == "musk Microsoft"
+	}
+	if !found || len(got) > 25 {
+		t.Errorf("Autocomplete = %v", got)
+	}
+	if n := len(b.Autocomplete("")); n != 25 {
+		t.Errorf("empty autocomplete gives %d choices, want 25", n)
+	}
+}

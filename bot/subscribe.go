@@ -1,0 +1,147 @@
+package bot
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/disputebot/disputebot/internal/store"
+)
+
+// maxSubscriptions bounds one member's subscriptions in one server.
+const maxSubscriptions = 25
+
+func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
+	if r.GuildID == "" {
+		return Reply{Body: "Subscriptions belong to a server: subscribe from a channel of the server whose sources you want to follow.", Color: Warn, Ephemeral: true}
+	}
+	query, channel := args, ""
+	if i := strings.LastIndex(strings.ToLower(args), " in <#"); i >= 0 {
+		query = strings.TrimSpace(args[:i])
+		id, ok := b.parseChannel(r.GuildID, strings.TrimSpace(args[i+4:]))
+		if !ok {
+			return Reply{Body: "I can only post in a text channel of this server.", Color: Warn, Ephemeral: true}
+		}
+		if !r.IsModerator {
+			return Reply{Body: "Only moderators can subscribe a channel; without \"in #channel\" I will send you a DM instead. Nothing was changed.", Color: Warn, Ephemeral: true}
+		}
+		channel = id
+	}
+	if query == "" {
+		return b.usage("subscribe")
+	}
+	g := b.Gazetteer
+	if al, err := b.Store.Aliases(ctx, r.GuildID); err == nil {
+		g = g.WithAliases(al)
+	}
+	res := g.Resolve(query)
+	if len(res.Parties) == 0 && len(res.Words) == 0 {
+		return b.usage("subscribe")
+	}
+	existing, err := b.Store.Subscriptions(ctx, r.GuildID, r.UserID)
+	if err != nil {
+		return b.internalError("listing subscriptions", err)
+	}
+	if len(existing) >= maxSubscriptions {
+		return Reply{Body: fmt.Sprintf("You have %d subscriptions here, the most I keep; remove one with %sunsubscribe first.", len(existing), b.prefix()), Color: Warn, Ephemeral: true}
+	}
+	// Parties in name order, so "musk microsoft" and "MSFT vs elon" are one
+	// subscription.
+	parties := append([]string(nil), res.Parties...)
+	sort.Strings(parties)
+	sub := &store.Subscription{GuildID: r.GuildID, UserID: r.UserID, ChannelID: channel, Query: describe(parties, res.Words), Parties: parties, Words: res.Words}
+	switch err := b.Store.Subscribe(ctx, sub); {
+	case errors.Is(err, store.ErrExists):
+		return Reply{Body: fmt.Sprintf("You are already subscribed to %s (#%d).", sub.Query, sub.ID), Ephemeral: true}
+	case err != nil:
+		return b.internalError("subscribing", err)
+	}
+	if b.Matcher != nil {
+		b.Matcher.Add(sub)
+	}
+	where := "I will send you a DM"
+	if channel != "" {
+		where = "I will post in <#" + channel + ">"
+	}
+	return Reply{Body: fmt.Sprintf("Subscribed (#%d): %s when something new about %s arrives in this server. Stop with %sunsubscribe %d.",
+		sub.ID, where, sub.Query, b.prefix(), sub.ID), Color: Good, Ephemeral: true}
+}
+
+// describe is how a subscription reads in lists and confirmations.
+func describe(parties, words []string) string {
+	var parts []string
+	if len(parties) > 0 {
+		parts = append(parts, joinAnd(parties))
+	}
+	if len(words) > 0 {
+		parts = append(parts, fmt.Sprintf("%q", strings.Join(words, " ")))
+	}
+	return strings.Join(parts, " with ")
+}
+
+func (b *Bot) unsubscribe(ctx context.Context, r Request, args string) Reply {
+	if r.GuildID == "" {
+		return Reply{Body: "Subscriptions belong to a server: unsubscribe from a channel of that server.", Color: Warn, Ephemeral: true}
+	}
+	if args == "" {
+		return b.usage("unsubscribe")
+	}
+	if strings.EqualFold(args, "all") {
+		subs, err := b.Store.Subscriptions(ctx, r.GuildID, r.UserID)
+		if err != nil {
+			return b.internalError("listing subscriptions", err)
+		}
+		for _, s := range subs {
+			if _, err := b.Store.Unsubscribe(ctx, r.GuildID, r.UserID, fmt.Sprint(s.ID)); err == nil && b.Matcher != nil {
+				b.Matcher.Remove(s.ID)
+			}
+		}
+		return Reply{Body: fmt.Sprintf("Removed all your subscriptions here (%d).", len(subs)), Color: Good, Ephemeral: true}
+	}
+	ref := args
+	// Let "unsubscribe musk microsoft" find the subscription described as
+	// "Elon Musk and Microsoft".
+	if res := b.Gazetteer.Resolve(args); len(res.Parties) > 0 || len(res.Words) > 0 {
+		if _, err := strconv.ParseInt(strings.TrimPrefix(args, "#"), 10, 64); err != nil {
+			parties := append([]string(nil), res.Parties...)
+			sort.Strings(parties)
+			ref = describe(parties, res.Words)
+		}
+	}
+	sub, err := b.Store.Unsubscribe(ctx, r.GuildID, r.UserID, ref)
+	if errors.Is(err, store.ErrNotFound) {
+		return Reply{Body: fmt.Sprintf("You have no subscription %q here. See %ssubscriptions.", args, b.prefix()), Color: Warn, Ephemeral: true}
+	}
+	if err != nil {
+		return b.internalError("unsubscribing", err)
+	}
+	if b.Matcher != nil {
+		b.Matcher.Remove(sub.ID)
+	}
+	return Reply{Body: fmt.Sprintf("Unsubscribed from %s (#%d).", sub.Query, sub.ID), Color: Good, Ephemeral: true}
+}
+
+func (b *Bot) subscriptions(ctx context.Context, r Request, args string) Reply {
+	if r.GuildID == "" {
+		return Reply{Body: "Subscriptions belong to a server: ask in a channel of that server.", Color: Warn, Ephemeral: true}
+	}
+	subs, err := b.Store.Subscriptions(ctx, r.GuildID, r.UserID)
+	if err != nil {
+		return b.internalError("listing subscriptions", err)
+	}
+	if len(subs) == 0 {
+		return Reply{Body: "You have no subscriptions here. Try " + b.prefix() + "subscribe musk microsoft.", Ephemeral: true}
+	}
+	rep := Reply{Title: "Your subscriptions here", Ephemeral: true}
+	for _, s := range subs {
+		where := "by DM"
+		if s.ChannelID != "" {
+			where = "in <#" + s.ChannelID + ">"
+		}
+		rep.Items = append(rep.Items, Item{Label: fmt.Sprintf("#%d", s.ID), Title: s.Query, Text: where + " · since " + s.CreatedAt.Format("2006-01-02")})
+	}
+	return rep
+}

@@ -1,0 +1,123 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/disputebot/disputebot/bot"
+	"github.com/disputebot/disputebot/bot/discord"
+	"github.com/disputebot/disputebot/internal/feed"
+	"github.com/disputebot/disputebot/internal/metrics"
+	"github.com/disputebot/disputebot/internal/notify"
+)
+
+// cmdServe runs the Discord bot until SIGINT or SIGTERM: the gateway
+// connection, the feed poller, the notice deliverer and, with METRICS_ADDR,
+// the health and metrics endpoint.
+func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	if len(args) > 0 {
+		return &usageError{msg: "serve takes no arguments; it is configured by the environment"}
+	}
+	cfg, lib, err := open(ctx, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	defer closeLib(lib)
+	if err := cfg.RequireDiscord(); err != nil {
+		return err
+	}
+	log := lib.Log
+	discord.RouteLogs(log.With("component", "discordgo"))
+	m := metrics.New()
+
+	subs, err := lib.Store.AllSubscriptions(ctx)
+	if err != nil {
+		return err
+	}
+	matcher := notify.NewMatcher(subs)
+	notifier := &notify.Notifier{Store: lib.Store, Matcher: matcher}
+	b := &bot.Bot{
+		Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch,
+		Matcher: matcher, Notifier: notifier, Metrics: m, Log: log,
+		Prefix: cfg.CommandPrefix, Timeout: cfg.CommandTimeout, Cooldown: cfg.CommandCooldown,
+		FeedInterval: cfg.FeedInterval, FeedMinInterval: cfg.FeedMinInterval,
+	}
+	adapter, err := discord.New(discord.Config{
+		Token: cfg.DiscordToken, AppID: cfg.DiscordAppID, GuildID: cfg.DiscordGuildID, APIURL: cfg.DiscordAPIURL,
+		Prefix: cfg.CommandPrefix, ModRoleIDs: cfg.ModRoleIDs, MessageContent: cfg.DiscordMessageContent, Log: log,
+		Reconnected: func() { m.Add("disputebot_gateway_reconnects_total", 1) },
+	}, b)
+	if err != nil {
+		return err
+	}
+	b.Directory = adapter
+	poller := &feed.Poller{
+		Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch, Notifier: notifier, Log: log,
+		Concurrency: cfg.FeedConcurrency, Notice: adapter.FeedFailure,
+		Polled: func() { m.Add("disputebot_feed_polls_total", 1, "result", "polled") },
+		Failed: func() { m.Add("disputebot_feed_polls_total", 1, "result", "failed") },
+	}
+	deliverer := &notify.Deliverer{
+		Store: lib.Store, Sender: adapter, Log: log, Wake: notifier.Wake(), Settle: cfg.NotifyDigestWindow,
+		Sent:   func() { m.Add("disputebot_deliveries_total", 1, "result", "sent") },
+		Failed: func() { m.Add("disputebot_deliveries_total", 1, "result", "failed") },
+	}
+
+	runCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	if cfg.MetricsAddr != "" {
+		srv, err := serveMetrics(cfg.MetricsAddr, m.Handler(
+			metrics.Check{Name: "gateway", Probe: func(context.Context) error {
+				if !adapter.Connected() {
+					return errors.New("disconnected")
+				}
+				return nil
+			}},
+			metrics.Check{Name: "store", Probe: lib.Store.Ping},
+			metrics.Check{Name: "index", Probe: func(ctx context.Context) error { return lib.Index.Ping(ctx) }},
+		))
+		if err != nil {
+			return fmt.Errorf("METRICS_ADDR=%s: %w", cfg.MetricsAddr, err)
+		}
+		defer srv.Shutdown(context.Background())
+		log.Info("serving /healthz and /metrics", "addr", srv.Addr)
+	}
+	if err := adapter.Open(); err != nil {
+		return err
+	}
+	wg.Add(2)
+	go func() { defer wg.Done(); poller.Run(runCtx) }()
+	go func() { defer wg.Done(); deliverer.Run(runCtx) }()
+	log.Info("disputebot is serving; stop it with Ctrl-C or SIGTERM")
+	<-ctx.Done()
+	log.Info("shutting down")
+	stop()
+	closed := make(chan struct{})
+	go func() { wg.Wait(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(15 * time.Second):
+		log.Warn("feed polls still running at shutdown; they will be redone after restart")
+	}
+	return adapter.Close()
+}
+
+// serveMetrics listens on addr (so a bad address fails at start-up, naming
+// the variable) and serves h.
+func serveMetrics(addr string, h http.Handler) (*http.Server, error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	srv := &http.Server{Addr: ln.Addr().String(), Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return srv, nil
+}
+

@@ -1,0 +1,108 @@
+// Package feed reads RSS, Atom and JSON feeds: it parses bytes the
+// hardened client fetched (never a URL of its own), and polls each guild's
+// feeds on their own schedule, ingesting new items and announcing the ones
+// that arrived after the feed was added.
+package feed
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/mmcdole/gofeed"
+
+	"github.com/disputebot/disputebot/internal/extract"
+)
+
+// ErrNotFeed means the body is not RSS, Atom or JSON Feed: often a web page
+// (an error page, a login wall) where a feed was expected.
+var ErrNotFeed = errors.New("feed: not a feed")
+
+// maxItems bounds how many items one poll reads, newest first.
+const maxItems = 100
+
+// Parsed is a feed's title and items.
+type Parsed struct {
+	Title string
+	Items []Item
+}
+
+// Item is one entry of a feed.
+type Item struct {
+	Key       string // GUID, else link, else a hash of the title: what makes it "seen"
+	Link      string // absolute
+	Title     string
+	Summary   string // plain text
+	Published time.Time
+	Updated   time.Time
+}
+
+// Parse reads a feed. base resolves relative item links.
+func Parse(body []byte, base string) (*Parsed, error) {
+	trimmed := bytes.TrimSpace(body)
+	if len(trimmed) == 0 {
+		return nil, ErrNotFeed
+	}
+	f, err := gofeed.NewParser().Parse(bytes.NewReader(body))
+	if err != nil {
+		return nil, ErrNotFeed
+	}
+	baseURL, _ := url.Parse(base)
+	out := &Parsed{Title: clean(f.Title)}
+	for i, it := range f.Items {
+		if i == maxItems {
+			break
+		}
+		item := Item{Title: clean(it.Title), Summary: extract.PlainText(firstNonEmpty(it.Description, it.Content))}
+		if it.PublishedParsed != nil {
+			item.Published = it.PublishedParsed.UTC()
+		}
+		if it.UpdatedParsed != nil {
+			item.Updated = it.UpdatedParsed.UTC()
+		}
+		item.Link = resolve(baseURL, strings.TrimSpace(it.Link))
+		switch {
+		case strings.TrimSpace(it.GUID) != "":
+			item.Key = "guid:" + strings.TrimSpace(it.GUID)
+		case item.Link != "":
+			item.Key = "link:" + item.Link
+		default:
+			h := sha256.Sum256([]byte(item.Title + "\x00" + item.Summary))
+			item.Key = "hash:" + hex.EncodeToString(h[:12])
+		}
+		out.Items = append(out.Items, item)
+	}
+	return out, nil
+}
+
+func resolve(base *url.URL, link string) string {
+	if link == "" {
+		return ""
+	}
+	u, err := url.Parse(link)
+	if err != nil {
+		return ""
+	}
+	if base != nil {
+		u = base.ResolveReference(u)
+	}
+	if u.Scheme != "http" && u.Scheme != "https" {
+		return ""
+	}
+	return u.String()
+}
+
+func firstNonEmpty(xs ...string) string {
+	for _, x := range xs {
+		if strings.TrimSpace(x) != "" {
+			return x
+		}
+	}
+	return ""
+}
+
+func clean(s string) string { return strings.Join(strings.Fields(extract.PlainText(s)), " ") }

@@ -1,0 +1,216 @@
+package notify
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math/rand/v2"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/store"
+)
+
+// IsDispute says whether an article is worth posting to a feed's channel:
+// it names a party and reads as a dispute.
+func IsDispute(a *article.Article) bool {
+	return len(a.Parties) > 0 && a.DisputeScore >= 0.3
+}
+
+// Notifier queues notices for new articles.
+type Notifier struct {
+	Store   *store.Store
+	Matcher *Matcher
+	Now     func() time.Time
+	wake    chan struct{}
+	once    sync.Once
+}
+
+func (n *Notifier) now() time.Time {
+	if n.Now != nil {
+		return n.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Wake is signalled when notices are queued.
+func (n *Notifier) Wake() <-chan struct{} {
+	n.once.Do(func() { n.wake = make(chan struct{}, 1) })
+	return n.wake
+}
+
+// Announce queues notices for an article that has just reached scope (a
+// guild, or the global scope, which every guild sees): one per matching
+// subscription's target and, when feed has a channel and the article is a
+// dispute, one for that channel. Queuing the same article or story for a
+// target twice does nothing, so Announce may be repeated after a crash.
+func (n *Notifier) Announce(ctx context.Context, a *article.Article, scope string, feed *store.Source) (int, error) {
+	inGuild := func(g string) bool { return scope == article.GlobalScope || g == scope }
+	story := store.StoryKey(a)
+	var ds []store.Delivery
+	for _, s := range n.Matcher.Match(a, inGuild) {
+		ds = append(ds, store.Delivery{GuildID: s.GuildID, Target: s.Target(), ArticleID: a.ID, Story: story, Reason: "subscription:" + strconv.FormatInt(s.ID, 10)})
+	}
+	if feed != nil && feed.Feed != nil && feed.Feed.ChannelID != "" && IsDispute(a) {
+		ds = append(ds, store.Delivery{GuildID: feed.GuildID, Target: store.ChannelTarget(feed.Feed.ChannelID), ArticleID: a.ID, Story: story, Reason: "feed:" + strconv.FormatInt(feed.ID, 10)})
+	}
+	if len(ds) == 0 {
+		return 0, nil
+	}
+	k, err := n.Store.Enqueue(ctx, ds, n.now())
+	if err != nil {
+		return 0, err
+	}
+	if k > 0 {
+		n.Wake()
+		select {
+		case n.wake <- struct{}{}:
+		default:
+		}
+	}
+	return k, nil
+}
+
+// Notice is one message to send.
+type Notice struct {
+	Target   string // store.DMTarget or store.ChannelTarget
+	Nonce    string // the same for every attempt at this message
+	Articles []*article.Article
+}
+
+// ErrUndeliverable marks a failure retrying cannot mend: the member closed
+// their DMs, the channel is gone, the bot may not post there.
+var ErrUndeliverable = errors.New("notify: undeliverable")
+
+// RetryAfter is a failure to retry no sooner than After (a rate limit).
+type RetryAfter struct {
+	After time.Duration
+	Err   error
+}
+
+func (e *RetryAfter) Error() string { return fmt.Sprintf("retry after %s: %v", e.After, e.Err) }
+func (e *RetryAfter) Unwrap() error { return e.Err }
+
+// Sender sends notices; the Discord adapter implements it.
+type Sender interface {
+	Send(ctx context.Context, n Notice) error
+}
+
+// Deliverer drains the queue.
+type Deliverer struct {
+	Store  *store.Store
+	Sender Sender
+	Log    *slog.Logger
+	Now    func() time.Time
+	Wake   <-chan struct{}
+	// Settle is how long a new notice waits for others to the same target,
+	// so that a burst goes out as one digest.
+	Settle      time.Duration
+	Poll        time.Duration // how often to look at the queue when not woken
+	MaxAttempts int
+	// Sent and Failed count messages, for metrics; nil is fine.
+	Sent, Failed func()
+}
+
+func (d *Deliverer) now() time.Time {
+	if d.Now != nil {
+		return d.Now().UTC()
+	}
+	return time.Now().UTC()
+}
+
+// Run delivers until ctx ends.
+func (d *Deliverer) Run(ctx context.Context) {
+	poll := d.Poll
+	if poll == 0 {
+		poll = time.Second
+	}
+	t := time.NewTicker(poll)
+	defer t.Stop()
+	for {
+		if err := d.Flush(ctx); err != nil && ctx.Err() == nil {
+			d.Log.Error("delivering notices", "error", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-d.Wake:
+			// Let the burst settle before looking.
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(d.Settle):
+			}
+		}
+	}
+}
+
+// Flush sends every message due now.
+func (d *Deliverer) Flush(ctx context.Context) error {
+	batches, err := d.Store.ClaimBatches(ctx, d.now(), d.Settle, 50)
+	if err != nil {
+		return err
+	}
+	for _, b := range batches {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		d.deliver(ctx, b)
+	}
+	return nil
+}
+
+func (d *Deliverer) deliver(ctx context.Context, b *store.Batch) {
+	if len(b.Articles) == 0 {
+		_ = d.Store.BatchFailed(ctx, b.ID, "its articles are gone")
+		return
+	}
+	err := d.Sender.Send(ctx, Notice{Target: b.Target, Nonce: "dbn" + strconv.FormatInt(b.ID, 10), Articles: b.Articles})
+	var ra *RetryAfter
+	max := d.MaxAttempts
+	if max == 0 {
+		max = 8
+	}
+	switch {
+	case err == nil:
+		if err := d.Store.BatchSent(ctx, b.ID, d.now()); err != nil {
+			d.Log.Error("recording a sent notice", "batch", b.ID, "error", err)
+		}
+		if d.Sent != nil {
+			d.Sent()
+		}
+	case errors.Is(err, ErrUndeliverable):
+		d.Log.Info("notice undeliverable", "batch", b.ID, "target", b.Target, "error", err)
+		_ = d.Store.BatchFailed(ctx, b.ID, err.Error())
+		if d.Failed != nil {
+			d.Failed()
+		}
+	case b.Attempts+1 >= max:
+		d.Log.Warn("notice given up", "batch", b.ID, "target", b.Target, "attempts", b.Attempts+1, "error", err)
+		_ = d.Store.BatchFailed(ctx, b.ID, err.Error())
+		if d.Failed != nil {
+			d.Failed()
+		}
+	default:
+		wait := backoff(b.Attempts)
+		if errors.As(err, &ra) && ra.After > wait {
+			wait = ra.After
+		}
+		d.Log.Info("notice will be retried", "batch", b.ID, "in", wait, "error", err)
+		_ = d.Store.BatchRetry(ctx, b.ID, d.now().Add(wait), err.Error())
+	}
+}
+
+// backoff doubles from 5 s up to 30 min, with a little jitter so that many
+// failed notices do not retry in step.
+func backoff(attempts int) time.Duration {
+	d := 5 * time.Second << min(attempts, 9)
+	if d > 30*time.Minute {
+		d = 30 * time.Minute
+	}
+	return d + time.Duration(rand.Int64N(int64(d/10)+1))
+}

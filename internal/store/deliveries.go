@@ -1,0 +1,220 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/disputebot/disputebot/internal/article"
+)
+
+// Delivery is one notice to enqueue: an article for a target.
+type Delivery struct {
+	GuildID   string
+	Target    string // DMTarget or ChannelTarget
+	ArticleID int64
+	Story     string // the article's fingerprint: one story, one notice per target
+	Reason    string // "subscription:<id>" or "feed:<id>"
+}
+
+// Enqueue adds deliveries to the queue, skipping any whose target has
+// already been (or is being) told of the same article or story. It returns
+// how many were new.
+func (s *Store) Enqueue(ctx context.Context, ds []Delivery, now time.Time) (int, error) {
+	n := 0
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		for _, d := range ds {
+			r, err := tx.ExecContext(ctx, `INSERT INTO deliveries(guild_id, target, article_id, story, reason, next_attempt, created_at)
+				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+				d.GuildID, d.Target, d.ArticleID, d.Story, d.Reason, timeText(now), timeText(now))
+			if err != nil {
+				return fmt.Errorf("store: enqueue: %w", err)
+			}
+			k, _ := r.RowsAffected()
+			n += int(k)
+		}
+		return nil
+	})
+	return n, err
+}
+
+// StoryKey is the story a delivery is deduplicated on.
+func StoryKey(a *article.Article) string {
+	if fp := fingerprint(a); !strings.HasSuffix(fp, "|") {
+		return fp
+	}
+	return a.URL
+}
+
+// Batch is one message to send: every article it tells of, for one target.
+type Batch struct {
+	ID       int64
+	Target   string
+	Articles []*article.Article
+	Attempts int
+}
+
+// MaxBatch is the most articles one message carries; more wait for the
+// next message.
+const MaxBatch = 10
+
+// ClaimBatches returns the messages due now. Batches already formed (left
+// by a crash, or waiting to be retried) come back unchanged, with the same
+// id, so a resend carries the same nonce. Then pending deliveries that have
+// settled (waited settle, so a burst gathers into one digest) are formed
+// into new batches, one per target.
+func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle time.Duration, limit int) ([]*Batch, error) {
+	var ids []int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT batch_id FROM deliveries WHERE state = 'sending' AND next_attempt <= ? LIMIT ?`, timeText(now), limit)
+		if err != nil {
+			return err
+		}
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id); err != nil {
+				rows.Close()
+				return err
+			}
+			ids = append(ids, id)
+		}
+		rows.Close()
+		if len(ids) >= limit {
+			return nil
+		}
+		rows, err = tx.QueryContext(ctx, `SELECT id, target FROM deliveries WHERE state = 'pending' AND next_attempt <= ? AND created_at <= ?
+			ORDER BY target, id`, timeText(now), timeText(now.Add(-settle)))
+		if err != nil {
+			return err
+		}
+		byTarget := map[string][]int64{}
+		var order []string
+		for rows.Next() {
+			var id int64
+			var target string
+			if err := rows.Scan(&id, &target); err != nil {
+				rows.Close()
+				return err
+			}
+			if _, ok := byTarget[target]; !ok {
+				order = append(order, target)
+			}
+			byTarget[target] = append(byTarget[target], id)
+		}
+		rows.Close()
+		for _, target := range order {
+			if len(ids) >= limit {
+				break
+			}
+			group := byTarget[target]
+			if len(group) > MaxBatch {
+				group = group[:MaxBatch]
+			}
+			r, err := tx.ExecContext(ctx, "INSERT INTO batches(target, created_at) VALUES (?, ?)", target, timeText(now))
+			if err != nil {
+				return err
+			}
+			bid, _ := r.LastInsertId()
+			for _, did := range group {
+				if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET state = 'sending', batch_id = ? WHERE id = ?", bid, did); err != nil {
+					return err
+				}
+			}
+			ids = append(ids, bid)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: claim: %w", err)
+	}
+	out := make([]*Batch, 0, len(ids))
+	for _, id := range ids {
+		b, err := s.batch(ctx, id)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+func (s *Store) batch(ctx context.Context, id int64) (*Batch, error) {
+	b := &Batch{ID: id}
+	if err := s.db.QueryRowContext(ctx, "SELECT target FROM batches WHERE id = ?", id).Scan(&b.Target); err != nil {
+		return nil, fmt.Errorf("store: batch %d: %w", id, err)
+	}
+	rows, err := s.db.QueryContext(ctx, "SELECT article_id, attempts FROM deliveries WHERE batch_id = ? ORDER BY id", id)
+	if err != nil {
+		return nil, fmt.Errorf("store: batch %d: %w", id, err)
+	}
+	var aids []int64
+	for rows.Next() {
+		var aid int64
+		if err := rows.Scan(&aid, &b.Attempts); err != nil {
+			rows.Close()
+			return nil, err
+		}
+		aids = append(aids, aid)
+	}
+	rows.Close()
+	if b.Articles, err = s.Articles(ctx, aids); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
+// BatchSent marks a message delivered.
+func (s *Store) BatchSent(ctx context.Context, id int64, at time.Time) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE deliveries SET state = 'sent', sent_at = ?, attempts = attempts + 1, last_error = '' WHERE batch_id = ?", timeText(at), id)
+	if err != nil {
+		return fmt.Errorf("store: batch sent: %w", err)
+	}
+	return nil
+}
+
+// BatchRetry keeps a message for another attempt at next.
+func (s *Store) BatchRetry(ctx context.Context, id int64, next time.Time, reason string) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE deliveries SET attempts = attempts + 1, next_attempt = ?, last_error = ? WHERE batch_id = ?", timeText(next), reason, id)
+	if err != nil {
+		return fmt.Errorf("store: batch retry: %w", err)
+	}
+	return nil
+}
+
+// BatchFailed gives a message up for good, keeping why.
+func (s *Store) BatchFailed(ctx context.Context, id int64, reason string) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE deliveries SET state = 'failed', attempts = attempts + 1, last_error = ? WHERE batch_id = ?", reason, id)
+	if err != nil {
+		return fmt.Errorf("store: batch failed: %w", err)
+	}
+	return nil
+}
+
+// DeliveryCounts counts deliveries by state, for health and tests.
+func (s *Store) DeliveryCounts(ctx context.Context) (map[string]int, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT state, COUNT(*) FROM deliveries GROUP BY state")
+	if err != nil {
+		return nil, fmt.Errorf("store: delivery counts: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]int{}
+	for rows.Next() {
+		var st string
+		var n int
+		if err := rows.Scan(&st, &n); err != nil {
+			return nil, err
+		}
+		out[st] = n
+	}
+	return out, rows.Err()
+}
+
+// NextDelivery is when the earliest waiting delivery falls due (zero when
+// none waits).
+func (s *Store) NextDelivery(ctx context.Context) (time.Time, error) {
+	var t sql.NullString
+	err := s.db.QueryRowContext(ctx, "SELECT MIN(next_attempt) FROM deliveries WHERE state IN ('pending', 'sending')").Scan(&t)
+	return parseTime(t), err
+}

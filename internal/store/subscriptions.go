@@ -1,0 +1,163 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// AddAlias gives a party another name in one guild. key is the alias's
+// matching form (gazetteer.Key), so "Chief Twit" and "chief  twit" are one.
+func (s *Store) AddAlias(ctx context.Context, guild, key, alias, party, by string) error {
+	_, err := s.db.ExecContext(ctx, `INSERT INTO aliases(guild_id, alias_key, alias, party, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?)
+		ON CONFLICT(guild_id, alias_key) DO UPDATE SET alias = excluded.alias, party = excluded.party, added_by = excluded.added_by`,
+		guild, key, alias, party, by, timeText(time.Now()))
+	if err != nil {
+		return fmt.Errorf("store: add alias: %w", err)
+	}
+	return nil
+}
+
+// RemoveAlias removes a guild's alias.
+func (s *Store) RemoveAlias(ctx context.Context, guild, key string) error {
+	r, err := s.db.ExecContext(ctx, "DELETE FROM aliases WHERE guild_id = ? AND alias_key = ?", guild, key)
+	if err != nil {
+		return fmt.Errorf("store: remove alias: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		return ErrNotFound
+	}
+	return nil
+}
+
+// Aliases returns a guild's aliases: alias -> canonical party.
+func (s *Store) Aliases(ctx context.Context, guild string) (map[string]string, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT alias, party FROM aliases WHERE guild_id = ?", guild)
+	if err != nil {
+		return nil, fmt.Errorf("store: aliases: %w", err)
+	}
+	defer rows.Close()
+	out := map[string]string{}
+	for rows.Next() {
+		var a, p string
+		if err := rows.Scan(&a, &p); err != nil {
+			return nil, fmt.Errorf("store: aliases: %w", err)
+		}
+		out[a] = p
+	}
+	return out, rows.Err()
+}
+
+// Subscription asks to be told of new articles matching Parties (all of
+// them) and Words (all of them).
+type Subscription struct {
+	ID        int64
+	GuildID   string
+	UserID    string
+	ChannelID string // "" for the member's DMs
+	Query     string // as typed, for listing
+	Parties   []string
+	Words     []string
+	CreatedAt time.Time
+}
+
+// Target is where a subscription's notices go.
+func (s *Subscription) Target() string {
+	if s.ChannelID != "" {
+		return ChannelTarget(s.ChannelID)
+	}
+	return DMTarget(s.UserID)
+}
+
+// DMTarget and ChannelTarget name delivery targets.
+func DMTarget(user string) string         { return "dm:" + user }
+func ChannelTarget(channel string) string { return "ch:" + channel }
+
+// Subscribe records a subscription; an identical one is not added twice
+// (ErrExists, with sub.ID set to the existing one).
+func (s *Store) Subscribe(ctx context.Context, sub *Subscription) error {
+	if sub.CreatedAt.IsZero() {
+		sub.CreatedAt = time.Now().UTC()
+	}
+	parties, _ := json.Marshal(nonNil(sub.Parties))
+	words, _ := json.Marshal(nonNil(sub.Words))
+	r, err := s.db.ExecContext(ctx, `INSERT INTO subscriptions(guild_id, user_id, channel_id, query, parties, words, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT(guild_id, user_id, channel_id, query) DO NOTHING`,
+		sub.GuildID, sub.UserID, sub.ChannelID, sub.Query, string(parties), string(words), timeText(sub.CreatedAt))
+	if err != nil {
+		return fmt.Errorf("store: subscribe: %w", err)
+	}
+	if n, _ := r.RowsAffected(); n == 0 {
+		s.db.QueryRowContext(ctx, "SELECT id FROM subscriptions WHERE guild_id = ? AND user_id = ? AND channel_id = ? AND query = ?",
+			sub.GuildID, sub.UserID, sub.ChannelID, sub.Query).Scan(&sub.ID)
+		return ErrExists
+	}
+	sub.ID, _ = r.LastInsertId()
+	return nil
+}
+
+// Unsubscribe removes a member's subscription by its number or its query,
+// in one guild. It never touches another member's or another guild's.
+func (s *Store) Unsubscribe(ctx context.Context, guild, user, ref string) (*Subscription, error) {
+	subs, err := s.Subscriptions(ctx, guild, user)
+	if err != nil {
+		return nil, err
+	}
+	ref = strings.TrimPrefix(strings.TrimSpace(ref), "#")
+	id, _ := strconv.ParseInt(ref, 10, 64)
+	for _, sub := range subs {
+		if sub.ID == id || strings.EqualFold(sub.Query, ref) {
+			if _, err := s.db.ExecContext(ctx, "DELETE FROM subscriptions WHERE id = ? AND guild_id = ? AND user_id = ?", sub.ID, guild, user); err != nil {
+				return nil, fmt.Errorf("store: unsubscribe: %w", err)
+			}
+			return sub, nil
+		}
+	}
+	return nil, ErrNotFound
+}
+
+const subColumns = "id, guild_id, user_id, channel_id, query, parties, words, created_at"
+
+func scanSub(r scanner) (*Subscription, error) {
+	var sub Subscription
+	var parties, words string
+	var created sql.NullString
+	if err := r.Scan(&sub.ID, &sub.GuildID, &sub.UserID, &sub.ChannelID, &sub.Query, &parties, &words, &created); err != nil {
+		return nil, err
+	}
+	_ = json.Unmarshal([]byte(parties), &sub.Parties)
+	_ = json.Unmarshal([]byte(words), &sub.Words)
+	sub.CreatedAt = parseTime(created)
+	return &sub, nil
+}
+
+func (s *Store) querySubs(ctx context.Context, where string, args ...any) ([]*Subscription, error) {
+	rows, err := s.db.QueryContext(ctx, "SELECT "+subColumns+" FROM subscriptions WHERE "+where, args...)
+	if err != nil {
+		return nil, fmt.Errorf("store: subscriptions: %w", err)
+	}
+	defer rows.Close()
+	var out []*Subscription
+	for rows.Next() {
+		sub, err := scanSub(rows)
+		if err != nil {
+			return nil, fmt.Errorf("store: subscriptions: %w", err)
+		}
+		out = append(out, sub)
+	}
+	return out, rows.Err()
+}
+
+// Subscriptions lists a member's subscriptions in one guild.
+func (s *Store) Subscriptions(ctx context.Context, guild, user string) ([]*Subscription, error) {
+	return s.querySubs(ctx, "guild_id = ? AND user_id = ? ORDER BY id", guild, user)
+}
+
+// AllSubscriptions lists every subscription, for the matcher.
+func (s *Store) AllSubscriptions(ctx context.Context) ([]*Subscription, error) {
+	return s.querySubs(ctx, "1 = 1 ORDER BY id")
+}
