@@ -120,4 +120,3 @@ func serveMetrics(addr string, h http.Handler) (*http.Server, error) {
 	go srv.Serve(ln)
 	return srv, nil
 }
-

@@ -250,4 +250,3 @@ func jitter(d time.Duration) time.Duration {
 	spread := int64(d / 10)
 	return d - time.Duration(spread) + time.Duration(rand.Int64N(2*spread+1))
 }
-

@@ -37,10 +37,10 @@ func New() *Metrics {
 		counters: map[string]float64{},
 		hist:     map[string]*histogram{},
 		help: map[string]string{
-			"disputebot_commands_total":          "Commands served, by command and outcome.",
-			"disputebot_command_seconds":         "Time to answer a command.",
-			"disputebot_feed_polls_total":        "Feed polls, by result.",
-			"disputebot_deliveries_total":        "Notice messages, by result.",
+			"disputebot_commands_total":           "Commands served, by command and outcome.",
+			"disputebot_command_seconds":          "Time to answer a command.",
+			"disputebot_feed_polls_total":         "Feed polls, by result.",
+			"disputebot_deliveries_total":         "Notice messages, by result.",
 			"disputebot_gateway_reconnects_total": "Gateway connections made after the first.",
 		},
 	}
