@@ -51,6 +51,11 @@ func Parse(body []byte, base string) (*Parsed, error) {
 	if err != nil {
 		return nil, ErrNotFeed
 	}
+	// Any JSON object parses as a JSON Feed; a real one names its version
+	// (an API's error object does not).
+	if f.FeedType == "json" && f.FeedVersion == "" {
+		return nil, ErrNotFeed
+	}
 	baseURL, _ := url.Parse(base)
 	out := &Parsed{Title: clean(f.Title)}
 	for i, it := range f.Items {

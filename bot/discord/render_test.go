@@ -1,0 +1,106 @@
+package discord
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/disputebot/disputebot/bot"
+)
+
+func TestEscapeNeutralisesHostileText(t *testing.T) {
+	tests := []struct {
+		name, in string
+		never    []string // substrings that must not survive
+	}{
+		{"everyone", "Breaking @everyone look", []string{"@everyone"}},
+		{"here", "@here now", []string{"@here"}},
+		{"user mention", "hi <@123456789012345678>", []string{"<@1"}},
+		{"role mention", "<@&123456789012345678> ping", []string{"<@&"}},
+		{"masked link", "[click me](https://evil.example/)", []string{"[click me](", "](https"}},
+		{"bold", "**loud**", []string{"**loud**"}},
+		{"code", "`rm -rf`", nil},
+		{"bidi override", "abc\u202Egnp.exe", []string{"\u202E"}},
+		{"zero width hides a ping", "@\u200beveryone", []string{"\u200b\u200b"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := Escape(tt.in)
+			// Every markdown character must be escaped.
+			prev := rune(0)
+			for _, r := range got {
+				if strings.ContainsRune("*_~`|[]", r) && prev != '\\' {
+					t.Errorf("Escape(%q) = %q leaves %q unescaped", tt.in, got, r)
+				}
+				prev = r
+			}
+			for _, n := range tt.never {
+				if strings.Contains(got, n) {
+					t.Errorf("Escape(%q) = %q still holds %q", tt.in, got, n)
+				}
+			}
+		})
+	}
+}
+
+func TestLinkShowsOnlyWhatTheSourceGave(t *testing.T) {
+	if got := link("Read this", "javascript:alert(1)"); strings.Contains(got, "](") {
+		t.Errorf("non-http link rendered: %q", got)
+	}
+	if got := link("https://bank.example/login", "https://evil.example/"); strings.Contains(got, "bank.example") {
+		t.Errorf("a link text showing another address: %q", got)
+	}
+	if got := link("x", "https://example.com/a_(b)"); !strings.Contains(got, "%28b%29") {
+		t.Errorf("parenthesis not encoded: %q", got)
+	}
+}
+
+func TestEmbedStaysWithinLimits(t *testing.T) {
+	huge := strings.Repeat("Musk sues Microsoft @everyone **again** ", 3000) // ~120 KB
+	r := bot.Reply{Title: huge, URL: "https://example.com/", Body: huge, Footer: huge}
+	for i := 0; i < 30; i++ {
+		r.Items = append(r.Items, bot.Item{Title: huge, URL: "https://example.com/x", Label: huge, Text: huge, Extras: []bot.Link{{Label: huge, URL: "https://example.com/y"}}})
+	}
+	e, _ := Embed(r)
+	if n := utf8.RuneCountInString(e.Title); n > maxEmbedTitle {
+		t.Errorf("title %d", n)
+	}
+	if n := utf8.RuneCountInString(e.Description); n > maxEmbedDescription {
+		t.Errorf("description %d", n)
+	}
+	if len(e.Fields) > maxFields {
+		t.Errorf("%d fields", len(e.Fields))
+	}
+	for _, f := range e.Fields {
+		if utf8.RuneCountInString(f.Name) > maxFieldName || utf8.RuneCountInString(f.Value) > maxFieldValue {
+			t.Errorf("field over its limits: %d/%d", utf8.RuneCountInString(f.Name), utf8.RuneCountInString(f.Value))
+		}
+	}
+	if n := embedSize(e); n > maxEmbedTotal {
+		t.Errorf("embed totals %d characters", n)
+	}
+	if strings.Contains(e.Description, "@everyone") || strings.Contains(e.Title, "**again**") {
+		t.Error("hostile text survived in the embed")
+	}
+}
+
+func TestRewriteTransportTargetsTheConfiguredAPI(t *testing.T) {
+	var got string
+	stop := errors.New("stop")
+	rt := Rewrite("http://127.0.0.1:9/api/v10", roundTripper(func(r *http.Request) (*http.Response, error) {
+		got = r.URL.String()
+		return nil, stop
+	}))
+	req, _ := http.NewRequest("POST", "https://discord.com/api/v9/channels/1/messages", nil)
+	rt.RoundTrip(req)
+	if got != "http://127.0.0.1:9/api/v10/channels/1/messages" {
+		t.Errorf("rewritten to %q", got)
+	}
+	req, _ = http.NewRequest("GET", "https://cdn.discordapp.com/x.png", nil)
+	rt.RoundTrip(req)
+	if got != "https://cdn.discordapp.com/x.png" {
+		t.Errorf("a non-API address was rewritten to %q", got)
+	}
+}

@@ -1,0 +1,201 @@
+package notify_test
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/notify"
+	"github.com/disputebot/disputebot/internal/store"
+)
+
+func TestMatcher(t *testing.T) {
+	subs := []*store.Subscription{
+		{ID: 1, GuildID: "A", UserID: "u1", Parties: []string{"Elon Musk", "Microsoft"}},
+		{ID: 2, GuildID: "A", UserID: "u2", Parties: []string{"Apple"}},
+		{ID: 3, GuildID: "B", UserID: "u3", Parties: []string{"Elon Musk"}},
+		{ID: 4, GuildID: "A", UserID: "u4", Words: []string{"lawsuits"}},
+		{ID: 5, GuildID: "A", UserID: "u5", Parties: []string{"Elon Musk"}, Words: []string{"pay"}},
+	}
+	m := notify.NewMatcher(subs)
+	a := &article.Article{Title: "Musk files a lawsuit against Microsoft", Parties: []string{"Elon Musk", "Microsoft"}}
+	ids := func(got []*store.Subscription) map[int64]bool {
+		out := map[int64]bool{}
+		for _, s := range got {
+			out[s.ID] = true
+		}
+		return out
+	}
+	got := ids(m.Match(a, func(g string) bool { return g == "A" }))
+	if !got[1] || !got[4] || got[2] || got[3] || got[5] || len(got) != 2 {
+		t.Errorf("guild A matches %v, want {1, 4}", got)
+	}
+	got = ids(m.Match(a, func(string) bool { return true }))
+	if !got[3] {
+		t.Errorf("a global article does not reach guild B: %v", got)
+	}
+	m.Remove(1)
+	if ids(m.Match(a, func(g string) bool { return g == "A" }))[1] {
+		t.Error("a removed subscription still matches")
+	}
+}
+
+// recorder is a Sender that records notices and fails as told.
+type recorder struct {
+	mu    sync.Mutex
+	sent  []notify.Notice
+	fails []error // returned in order, then nil
+}
+
+func (r *recorder) Send(ctx context.Context, n notify.Notice) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.fails) > 0 {
+		err := r.fails[0]
+		r.fails = r.fails[1:]
+		return err
+	}
+	r.sent = append(r.sent, n)
+	return nil
+}
+
+type env struct {
+	st    *store.Store
+	now   time.Time
+	rec   *recorder
+	deliv *notify.Deliverer
+	not   *notify.Notifier
+}
+
+func newEnv(t *testing.T, subs ...*store.Subscription) *env {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	e := &env{st: st, now: time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC), rec: &recorder{}}
+	clock := func() time.Time { return e.now }
+	for _, s := range subs {
+		if err := st.Subscribe(context.Background(), s); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.not = &notify.Notifier{Store: st, Matcher: notify.NewMatcher(subs), Now: clock}
+	e.deliv = &notify.Deliverer{Store: st, Sender: e.rec, Log: slog.New(slog.DiscardHandler), Now: clock, Settle: 2 * time.Second, MaxAttempts: 3}
+	return e
+}
+
+func (e *env) article(t *testing.T, url, title string, parties ...string) *article.Article {
+	a := &article.Article{URL: url, Title: title, Parties: parties, Published: e.now, Summary: title}
+	if _, err := e.st.SaveArticle(context.Background(), a, "A", 0); err != nil {
+		t.Fatal(err)
+	}
+	return a
+}
+
+func TestBurstBecomesOneDigestAndRepeatsAreIgnored(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, &store.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}})
+	for i, title := range []string{"Musk one", "Musk two", "Musk three"} {
+		a := e.article(t, "https://example.com/"+string(rune('a'+i)), title, "Elon Musk")
+		if _, err := e.not.Announce(ctx, a, "A", nil); err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := e.not.Announce(ctx, a, "A", nil); n != 0 {
+			t.Errorf("announcing twice queued %d more", n)
+		}
+	}
+	e.deliv.Flush(ctx)
+	if len(e.rec.sent) != 0 {
+		t.Fatal("sent before the burst settled")
+	}
+	e.now = e.now.Add(3 * time.Second)
+	e.deliv.Flush(ctx)
+	if len(e.rec.sent) != 1 || len(e.rec.sent[0].Articles) != 3 || e.rec.sent[0].Target != "dm:u1" {
+		t.Fatalf("sent = %+v, want one digest of 3 to dm:u1", e.rec.sent)
+	}
+	e.now = e.now.Add(time.Hour)
+	e.deliv.Flush(ctx)
+	if len(e.rec.sent) != 1 {
+		t.Error("a delivered notice was sent again")
+	}
+}
+
+func TestRetryKeepsTheNonceAndGivesUpOnUndeliverable(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t,
+		&store.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}},
+		&store.Subscription{GuildID: "A", UserID: "closed", Query: "musk", Parties: []string{"Elon Musk"}})
+	a := e.article(t, "https://example.com/x", "Musk news", "Elon Musk")
+	e.not.Announce(ctx, a, "A", nil)
+	var attempts []notify.Notice
+	e.deliv.Sender = senderFunc(func(ctx context.Context, n notify.Notice) error {
+		attempts = append(attempts, n)
+		switch {
+		case n.Target == "dm:closed":
+			return notify.ErrUndeliverable
+		case len(attempts) <= 2:
+			return errors.New("connection reset")
+		}
+		return nil
+	})
+	e.now = e.now.Add(3 * time.Second)
+	e.deliv.Flush(ctx)
+	e.now = e.now.Add(time.Minute)
+	e.deliv.Flush(ctx)
+	var u1 []string
+	for _, n := range attempts {
+		if n.Target == "dm:u1" {
+			u1 = append(u1, n.Nonce)
+		}
+	}
+	if len(u1) != 2 || u1[0] != u1[1] {
+		t.Errorf("attempts at dm:u1 used nonces %v, want the same one twice", u1)
+	}
+	counts, _ := e.st.DeliveryCounts(ctx)
+	if counts["sent"] != 1 || counts["failed"] != 1 {
+		t.Errorf("delivery states %v, want 1 sent and 1 failed", counts)
+	}
+	before := len(attempts)
+	e.now = e.now.Add(24 * time.Hour)
+	e.deliv.Flush(ctx)
+	if len(attempts) != before {
+		t.Error("an undeliverable notice was retried or a sent one resent")
+	}
+}
+
+type senderFunc func(context.Context, notify.Notice) error
+
+func (f senderFunc) Send(ctx context.Context, n notify.Notice) error { return f(ctx, n) }
+
+// TestCrashBetweenSendAndRecordResendsTheSameMessage claims a batch (as a
+// process does before sending), drops it (as a crash would), and checks the
+// next deliverer sends the same batch with the same nonce.
+func TestCrashBetweenSendAndRecordResendsTheSameMessage(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, &store.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}})
+	a := e.article(t, "https://example.com/x", "Musk news", "Elon Musk")
+	e.not.Announce(ctx, a, "A", nil)
+	e.now = e.now.Add(3 * time.Second)
+	claimed, err := e.st.ClaimBatches(ctx, e.now, 2*time.Second, 10)
+	if err != nil || len(claimed) != 1 {
+		t.Fatalf("claimed %v, %v", claimed, err)
+	}
+	e.deliv.Flush(ctx)
+	if len(e.rec.sent) != 1 || e.rec.sent[0].Nonce != "dbn"+itoa(claimed[0].ID) {
+		t.Fatalf("sent %+v, want the claimed batch %d again", e.rec.sent, claimed[0].ID)
+	}
+}
+
+func itoa(n int64) string {
+	if n < 10 {
+		return string(rune('0' + n))
+	}
+	return itoa(n/10) + string(rune('0'+n%10))
+}
