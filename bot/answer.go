@@ -125,33 +125,77 @@ func (b *Bot) renderAnswer(a *answer.Answer, page int, textOnly bool) Reply {
 	}
 	rep.Body = summarise.Truncate(strings.Join(body, "\n\n"), maxBody)
 
+	// Page 0 shows the key entries: those the summary cites (so every [n]
+	// in it can be read and followed), topped up with the newest. Pages 1
+	// and on walk the whole timeline, newest first. Entries keep their
+	// numbers, oldest first, as the summary cites them.
 	pages := (len(a.Entries) + PageSize - 1) / PageSize
-	page = max(0, min(page, pages-1))
-	// Page 0 is the newest entries; entries stay numbered oldest first, as
-	// the summary cites them.
-	end := len(a.Entries) - page*PageSize
-	start := max(0, end-PageSize)
-	for i := end - 1; i >= start; i-- {
-		rep.Items = append(rep.Items, entryItem(a.Entries[i]))
+	page = max(0, min(page, pages))
+	var shown []answer.Entry
+	if page == 0 {
+		shown = keyEntries(a)
+	} else {
+		end := len(a.Entries) - (page-1)*PageSize
+		for i := end - 1; i >= max(0, end-PageSize); i-- {
+			shown = append(shown, a.Entries[i])
+		}
+	}
+	for _, e := range shown {
+		rep.Items = append(rep.Items, entryItem(e))
 	}
 	sources := 0
 	for _, e := range a.Entries {
 		sources += len(e.Sources)
 	}
-	rep.Footer = fmt.Sprintf("%s from %s · page %d of %d · newest first", plural(len(a.Entries), "entry", "entries"), plural(sources, "source", "sources"), page+1, max(pages, 1))
+	if page == 0 {
+		rep.Footer = fmt.Sprintf("key entries of %s from %s", plural(len(a.Entries), "entry", "entries"), plural(sources, "source", "sources"))
+		if len(shown) < len(a.Entries) {
+			rep.Footer += " · the timeline button shows them all"
+		}
+	} else {
+		rep.Footer = fmt.Sprintf("timeline page %d of %d, newest first · %s from %s", page, pages, plural(len(a.Entries), "entry", "entries"), plural(sources, "source", "sources"))
+	}
 	if a.Total > sources {
-		rep.Footer += fmt.Sprintf(" · %d articles matched, the newest %d shown", a.Total, sources)
+		rep.Footer += fmt.Sprintf(" · %d articles matched, the newest %d used", a.Total, sources)
 	}
 	key := canonicalQuery(a, textOnly)
-	if pages > 1 {
+	switch {
+	case page == 0 && len(shown) < len(a.Entries):
+		rep.Buttons = append(rep.Buttons, Button{Label: "Timeline ▶", ID: buttonID(pagePrefix+"1:", key)})
+	case page > 0:
+		back := "◀ Newer"
+		if page == 1 {
+			back = "◀ Key entries"
+		}
 		rep.Buttons = append(rep.Buttons,
-			Button{Label: "◀ Older", ID: buttonID(pagePrefix+strconv.Itoa(page+1)+":", key), Disabled: page+1 >= pages},
-			Button{Label: "Newer ▶", ID: buttonID(pagePrefix+strconv.Itoa(page-1)+":", key), Disabled: page == 0})
+			Button{Label: back, ID: buttonID(pagePrefix+strconv.Itoa(page-1)+":", key)},
+			Button{Label: "Older ▶", ID: buttonID(pagePrefix+strconv.Itoa(page+1)+":", key), Disabled: page >= pages})
 	}
 	if !textOnly {
 		rep.Buttons = append(rep.Buttons, Button{Label: "🔔 Subscribe", ID: buttonID(subPrefix, key)})
 	}
 	return rep
+}
+
+// keyEntries are the entries the summary cites, topped up with the newest
+// to a page, newest first.
+func keyEntries(a *answer.Answer) []answer.Entry {
+	want := map[int]bool{}
+	for _, s := range a.Summary {
+		for _, n := range s.Cites {
+			want[n] = true
+		}
+	}
+	for i := len(a.Entries) - 1; i >= 0 && len(want) < PageSize; i-- {
+		want[a.Entries[i].N] = true
+	}
+	var out []answer.Entry
+	for i := len(a.Entries) - 1; i >= 0; i-- {
+		if want[a.Entries[i].N] && len(out) < PageSize {
+			out = append(out, a.Entries[i])
+		}
+	}
+	return out
 }
 
 // canonicalQuery is the short form of a question kept in button ids: the

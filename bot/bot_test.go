@@ -6,11 +6,13 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/disputebot/disputebot/bot"
+	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/notify"
@@ -68,38 +70,57 @@ func allText(r bot.Reply) string {
 	return s.String()
 }
 
-func TestDisputeAnswerPagesToTheSeed(t *testing.T) {
+func TestDisputeAnswerShowsEveryCitedEntry(t *testing.T) {
 	b, _ := newBot(t)
 	r := ask(b, guildA, member, false, "dispute musk microsoft")
-	if r.Title != "Elon Musk vs Microsoft" || !strings.Contains(r.Body, "[") || len(r.Items) == 0 || len(r.Items) > bot.PageSize {
+	if r.Title != "Elon Musk vs Microsoft" || len(r.Items) == 0 || len(r.Items) > bot.PageSize {
 		t.Fatalf("reply = %+v", r)
 	}
-	var older string
-	for _, btn := range r.Buttons {
-		if strings.Contains(btn.Label, "Older") {
-			older = btn.ID
+	// Every [n] the summary cites is an entry of the first page.
+	for _, m := range citeRE.FindAllStringSubmatch(r.Body, -1) {
+		found := false
+		for _, it := range r.Items {
+			found = found || strings.HasPrefix(it.Label, "["+m[1]+"] ")
+		}
+		if !found {
+			t.Errorf("the summary cites [%s], which the first page does not show", m[1])
 		}
 	}
-	if older == "" {
-		t.Fatal("no Older button on a long timeline")
+	if !strings.Contains(allText(r), seedLink) || !strings.Contains(allText(r), "2023-04-20") {
+		t.Error("the seed story (2023-04-20, Benzinga) is not among the key entries")
 	}
-	// Page back until the 2023 seed story appears.
-	found := strings.Contains(allText(r), seedLink)
-	for page := 0; !found && page < 10; page++ {
-		r = b.Press(context.Background(), bot.Request{GuildID: guildA, UserID: member}, older)
-		found = strings.Contains(allText(r), seedLink)
-		for _, btn := range r.Buttons {
-			if strings.Contains(btn.Label, "Older") {
-				older = btn.ID
-			}
+}
+
+var citeRE = regexp.MustCompile(`\[(\d+)\]`)
+
+func TestTimelineButtonsWalkEveryEntry(t *testing.T) {
+	b, lib := newBot(t)
+	want, _ := lib.Engine.Ask(context.Background(), answer.Request{Query: "musk microsoft", Guild: guildA})
+	r := ask(b, guildA, member, false, "dispute musk microsoft")
+	seen := map[string]bool{}
+	next := buttonLabelled(r, "Timeline")
+	for pages := 0; next != ""; pages++ {
+		if pages > 20 {
+			t.Fatal("the timeline never ends")
+		}
+		r = b.Press(context.Background(), bot.Request{GuildID: guildA, UserID: member}, next)
+		for _, it := range r.Items {
+			seen[it.Label] = true
+		}
+		next = buttonLabelled(r, "Older")
+	}
+	if len(seen) != len(want.Entries) {
+		t.Errorf("the timeline pages show %d entries, the answer has %d", len(seen), len(want.Entries))
+	}
+}
+
+func buttonLabelled(r bot.Reply, label string) string {
+	for _, b := range r.Buttons {
+		if strings.Contains(b.Label, label) && !b.Disabled {
+			return b.ID
 		}
 	}
-	if !found {
-		t.Fatal("the seed story is on no page of the timeline")
-	}
-	if !strings.Contains(allText(r), "2023-04-20") {
-		t.Error("the seed entry is not dated 2023-04-20")
-	}
+	return ""
 }
 
 func TestUnknownCommands(t *testing.T) {
