@@ -2,6 +2,7 @@ package answer_test
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 
@@ -47,7 +48,7 @@ func TestEveryDisputeAnswersThreePhrasings(t *testing.T) {
 func sides(g *gazetteer.Gazetteer, d article.Dispute) (article.Party, article.Party) {
 	head, _, _ := strings.Cut(d.Title, ":")
 	names := d.Parties
-	if r := g.Resolve(head); len(r.Parties) >= 2 {
+	if r := g.Resolve(head); len(r.Parties) >= 2 && subset(r.Parties, d.Parties) {
 		names = r.Parties
 	}
 	a, _ := g.Party(names[0])
@@ -91,4 +92,13 @@ func mentionsDispute(a *answer.Answer, d article.Dispute) bool {
 		}
 	}
 	return false
+}
+
+func subset(a, b []string) bool {
+	for _, x := range a {
+		if !slices.Contains(b, x) {
+			return false
+		}
+	}
+	return true
 }

@@ -51,9 +51,11 @@ type Options struct {
 	UserAgent    string
 	AllowPrivate bool // lift the address and port guard (tests, intranets)
 	MaxRedirects int  // default 5
-	// Dial replaces the network dial, after the guard has passed the
-	// address. Tests use it to record attempts without connecting.
-	Dial func(ctx context.Context, network, addr string) (net.Conn, error)
+	// LookupIP replaces DNS; Dial replaces the connect that follows the
+	// guard. Tests use them to resolve names to any address and to record
+	// attempts without sending a packet.
+	LookupIP func(ctx context.Context, host string) ([]netip.Addr, error)
+	Dial     func(ctx context.Context, network, addr string) (net.Conn, error)
 }
 
 // Client fetches pages and feeds. It is safe for concurrent use.
@@ -80,28 +82,56 @@ func New(o Options) *Client {
 	c := &Client{opts: o, guard: ssrf.New()}
 	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	if !o.AllowPrivate {
+		// The second belt: even an address that slipped past the check
+		// below is refused by the socket layer before it connects.
 		dialer.Control = func(network, address string, _ syscall.RawConn) error {
 			return c.checkAddr(address)
 		}
 	}
-	dial := dialer.DialContext
+	connect := dialer.DialContext
 	if o.Dial != nil {
-		dial = func(ctx context.Context, network, addr string) (net.Conn, error) {
-			// The guard runs on the resolved address, as the real dialer's
-			// Control would.
-			if !o.AllowPrivate {
-				ips, err := net.DefaultResolver.LookupNetIP(ctx, "ip", hostOf(addr))
-				if err != nil {
+		connect = o.Dial
+	}
+	lookup := o.LookupIP
+	if lookup == nil {
+		lookup = func(ctx context.Context, host string) ([]netip.Addr, error) {
+			return net.DefaultResolver.LookupNetIP(ctx, "ip", host)
+		}
+	}
+	// dial resolves the name itself and checks every address it resolves
+	// to before connecting to one, so a name that points inside (or a
+	// rebinding name that answers differently the second time) is refused
+	// on the very addresses the connection would use.
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
+		host, port, err := net.SplitHostPort(addr)
+		if err != nil {
+			return nil, ErrBadURL
+		}
+		var ips []netip.Addr
+		if ip, err := netip.ParseAddr(host); err == nil {
+			ips = []netip.Addr{ip}
+		} else if ips, err = lookup(ctx, host); err != nil {
+			return nil, fmt.Errorf("%w: resolving %s: %v", ErrUnreachable, host, err)
+		}
+		if len(ips) == 0 {
+			return nil, fmt.Errorf("%w: %s has no address", ErrUnreachable, host)
+		}
+		if !o.AllowPrivate {
+			for _, ip := range ips {
+				if err := c.checkAddr(net.JoinHostPort(ip.Unmap().String(), port)); err != nil {
 					return nil, err
 				}
-				for _, ip := range ips {
-					if err := c.checkAddr(net.JoinHostPort(ip.String(), portOf(addr))); err != nil {
-						return nil, err
-					}
-				}
 			}
-			return o.Dial(ctx, network, addr)
 		}
+		var last error
+		for _, ip := range ips {
+			conn, err := connect(ctx, network, net.JoinHostPort(ip.Unmap().String(), port))
+			if err == nil {
+				return conn, nil
+			}
+			last = err
+		}
+		return nil, last
 	}
 	transport := &http.Transport{
 		Proxy:                  nil, // a proxy would dial for us, past the guard
@@ -125,22 +155,6 @@ func New(o Options) *Client {
 		},
 	}
 	return c
-}
-
-func hostOf(addr string) string {
-	h, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return addr
-	}
-	return h
-}
-
-func portOf(addr string) string {
-	_, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		return ""
-	}
-	return p
 }
 
 // checkAddr is the dial-time guard: the resolved IP and port.
