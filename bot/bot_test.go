@@ -34,12 +34,13 @@ type channels map[string]string // channel -> guild
 
 func (c channels) ChannelInGuild(guild, channel string) bool { return c[channel] == guild }
 
-func newBot(t *testing.T) (*bot.Bot, *library.Library) {
+func newBot(t testing.TB) (*bot.Bot, *library.Library) {
+	return newBotWith(t, fetch.Options{Timeout: 5 * time.Second, MaxBytes: 1 << 20, AllowPrivate: true})
+}
+
+func newBotWith(t testing.TB, fo fetch.Options) (*bot.Bot, *library.Library) {
 	t.Helper()
-	lib, err := library.Open(context.Background(), library.Options{
-		DataDir: t.TempDir(),
-		Fetch:   fetch.Options{Timeout: 5 * time.Second, MaxBytes: 1 << 20, AllowPrivate: true},
-	})
+	lib, err := library.Open(context.Background(), library.Options{DataDir: t.TempDir(), Fetch: fo})
 	if err != nil {
 		t.Fatal(err)
 	}

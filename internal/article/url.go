@@ -30,7 +30,7 @@ var trackingParams = map[string]bool{
 // that carry credentials.
 func CanonicalURL(raw string) (string, error) {
 	u, err := url.Parse(strings.TrimSpace(raw))
-	if err != nil || u.Host == "" || u.Opaque != "" {
+	if err != nil || u.Hostname() == "" || u.Opaque != "" {
 		return "", ErrBadURL
 	}
 	u.Scheme = strings.ToLower(u.Scheme)

@@ -194,7 +194,7 @@ func (c *Client) CheckURL(raw string) error {
 }
 
 func (c *Client) checkURL(u *url.URL) error {
-	if u.Scheme != "http" && u.Scheme != "https" || u.Host == "" || u.Opaque != "" {
+	if u.Scheme != "http" && u.Scheme != "https" || u.Hostname() == "" || u.Opaque != "" {
 		return ErrBadURL
 	}
 	if u.User != nil {

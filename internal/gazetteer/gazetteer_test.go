@@ -9,7 +9,7 @@ import (
 	"github.com/disputebot/disputebot/internal/gazetteer"
 )
 
-func corpusGazetteer(t *testing.T) *gazetteer.Gazetteer {
+func corpusGazetteer(t testing.TB) *gazetteer.Gazetteer {
 	t.Helper()
 	c, err := data.Load()
 	if err != nil {
