@@ -256,6 +256,8 @@ func Reason(err error) string {
 		return "I found no article text on that page."
 	case errors.Is(err, ErrFileTooBig):
 		return "That file is too large for me to read."
+	case errors.Is(err, store.ErrFull):
+		return "I could not store that: my disk is full. Nothing was changed; please tell the bot's operator."
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return "Reading that page took too long, so I stopped."
 	}

@@ -31,6 +31,9 @@ type Options struct {
 	Log     *slog.Logger
 	// Corpus replaces the built-in corpus (tests of corpus loading).
 	Corpus *data.Corpus
+	// StorePragmas are extra SQLite pragmas (tests limit the size with
+	// max_page_count to play a full disk).
+	StorePragmas []string
 }
 
 // Library is an open data folder.
@@ -65,7 +68,7 @@ func Open(ctx context.Context, o Options) (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, DBPath(o.DataDir))
+	st, err := store.Open(ctx, DBPath(o.DataDir), o.StorePragmas...)
 	if err != nil {
 		return nil, err
 	}

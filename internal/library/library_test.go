@@ -2,6 +2,8 @@ package library_test
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -17,6 +19,7 @@ import (
 	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/render"
+	"github.com/disputebot/disputebot/internal/store"
 )
 
 func openLib(t *testing.T, dir string) *library.Library {
@@ -231,4 +234,43 @@ func hasAll(have []string, want ...string) bool {
 
 func containsURL(s, u string) bool {
 	return strings.Contains(s, `"`+u+`"`)
+}
+
+// TestDiskFullLosesNothing fills the "disk" (SQLite's page limit) and
+// ingests: the error is a clear sentence, nothing is half-written, and the
+// store and index still agree.
+func TestDiskFullLosesNothing(t *testing.T) {
+	dir := t.TempDir()
+	lib := openLib(t, dir)
+	ctx := context.Background()
+	before, _ := lib.Store.CountArticles(ctx)
+	lib.Close()
+	// A database this size has no room for a 300 KB article.
+	info, err := os.Stat(library.DBPath(dir))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pages := int(info.Size()/4096) + 8
+	lib, err = library.Open(ctx, library.Options{DataDir: dir, StorePragmas: []string{fmt.Sprintf("max_page_count(%d)", pages)},
+		Fetch: fetch.Options{AllowPrivate: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lib.Close()
+	big := "<html><head><title>Musk sues Microsoft again</title></head><body>" + strings.Repeat("<p>Elon Musk sued Microsoft over data in a long filing with many words. "+strings.Repeat("x", 200)+"</p>", 1500) + "</body></html>"
+	_, err = lib.Pipeline.IngestHTML(ctx, []byte(big), "text/html", "https://news.example.com/huge", ingest.Options{})
+	if !errors.Is(err, store.ErrFull) {
+		t.Fatalf("err = %v, want store.ErrFull", err)
+	}
+	if msg := ingest.Reason(err); !strings.Contains(msg, "disk is full") || strings.Contains(msg, "store:") {
+		t.Errorf("reason = %q", msg)
+	}
+	after, _ := lib.Store.CountArticles(ctx)
+	if after != before {
+		t.Errorf("articles %d -> %d: a failed write left something behind", before, after)
+	}
+	if _, err := lib.Store.ArticleByURL(ctx, "https://news.example.com/huge"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("the half-written article is there: %v", err)
+	}
+	assertConsistent(t, lib)
 }

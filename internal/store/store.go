@@ -15,12 +15,28 @@ import (
 	"path/filepath"
 	"time"
 
-	_ "modernc.org/sqlite" // registers the "sqlite" driver
+	"modernc.org/sqlite" // registers the "sqlite" driver
 )
 
 // ErrNotFound is returned when a row asked for does not exist (or belongs
 // to another guild).
 var ErrNotFound = errors.New("store: not found")
+
+// ErrFull is returned when the disk (or the database's size limit) is full.
+// The write's transaction is rolled back: nothing is half-written.
+var ErrFull = errors.New("store: the disk is full")
+
+// sqliteFull is SQLite's SQLITE_FULL result code.
+const sqliteFull = 13
+
+// full marks err as ErrFull when SQLite reported a full disk.
+func full(err error) error {
+	var se *sqlite.Error
+	if errors.As(err, &se) && se.Code()&0xff == sqliteFull {
+		return fmt.Errorf("%w (%v)", ErrFull, err)
+	}
+	return err
+}
 
 // Store is an open database.
 type Store struct {
@@ -29,13 +45,14 @@ type Store struct {
 }
 
 // Open opens (creating if needed) the database at path and brings its
-// schema up to date.
-func Open(ctx context.Context, path string) (*Store, error) {
+// schema up to date. Extra pragmas (tests use max_page_count to fill the
+// "disk") apply to every connection.
+func Open(ctx context.Context, path string, pragmas ...string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	q := url.Values{}
-	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+	for _, p := range append([]string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"}, pragmas...) {
 		q.Add("_pragma", p)
 	}
 	// Write transactions take the lock when they begin, so two writers
@@ -79,10 +96,10 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 	}
 	if err := fn(tx); err != nil {
 		tx.Rollback()
-		return err
+		return full(err)
 	}
 	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("store: commit: %w", err)
+		return full(fmt.Errorf("store: commit: %w", err))
 	}
 	return nil
 }
