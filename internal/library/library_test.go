@@ -274,3 +274,50 @@ func TestDiskFullLosesNothing(t *testing.T) {
 	}
 	assertConsistent(t, lib)
 }
+
+// TestHostilePages serves pages in odd encodings and of the wrong kind:
+// each is read correctly or refused with a clear sentence.
+func TestHostilePages(t *testing.T) {
+	cp1252 := "<html><head><title>Caf\xe9 owner sues \x93Big Tech\x94</title></head><body><p>The caf\xe9 owner filed suit against Apple on Monday, accusing it of unfair fees.</p></body></html>"
+	sjis := "<html><head><meta charset=\"shift_jis\"><title>\x94C\x93V\x93\xb0\x82\xc6\x83|\x83P\x83b\x83g\x83y\x83A</title></head><body><p>Nintendo sued Pocketpair in Tokyo over patents, the company said on Thursday.</p></body></html>"
+	invalid := "<html><head><title>Broken \xff\xfe bytes</title></head><body><p>Musk and Microsoft argued again in court on Tuesday afternoon.</p></body></html>"
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/cp1252":
+			w.Header().Set("Content-Type", "text/html; charset=windows-1252")
+			w.Write([]byte(cp1252))
+		case "/sjis":
+			w.Header().Set("Content-Type", "text/html")
+			w.Write([]byte(sjis))
+		case "/invalid":
+			w.Header().Set("Content-Type", "text/html; charset=utf-8")
+			w.Write([]byte(invalid))
+		case "/image":
+			w.Header().Set("Content-Type", "image/png")
+			w.Write([]byte("\x89PNG\r\n\x1a\n"))
+		case "/empty":
+			w.Header().Set("Content-Type", "text/html")
+		}
+	}))
+	defer srv.Close()
+	lib := openLib(t, t.TempDir())
+	defer lib.Close()
+	ctx := context.Background()
+	for path, want := range map[string]string{"/cp1252": "Café owner sues “Big Tech”", "/sjis": "任天堂とポケットペア", "/invalid": "Broken \uFFFD bytes"} {
+		res, err := lib.Pipeline.IngestURL(ctx, srv.URL+path, ingest.Options{})
+		if err != nil {
+			t.Errorf("%s: %v", path, err)
+			continue
+		}
+		if res.Article.Title != want {
+			t.Errorf("%s: title %q, want %q", path, res.Article.Title, want)
+		}
+	}
+	for path, want := range map[string]string{"/image": "image/png", "/empty": "no article"} {
+		_, err := lib.Pipeline.IngestURL(ctx, srv.URL+path, ingest.Options{})
+		if msg := ingest.Reason(err); err == nil || !strings.Contains(msg, want) {
+			t.Errorf("%s: err %v, reason %q", path, err, msg)
+		}
+	}
+	assertConsistent(t, lib)
+}
