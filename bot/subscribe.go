@@ -4,12 +4,18 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/disputebot/disputebot/internal/store"
 )
+
+// inChannel matches a trailing "in #channel" (as Discord sends it, "in
+// <#123>"). A regexp, not lower-casing, finds it: lower-casing can change
+// the text's length and misplace the cut.
+var inChannel = regexp.MustCompile(`(?i)(?:^|\s)in\s+(<#[^>]*>?)\s*$`)
 
 // maxSubscriptions bounds one member's subscriptions in one server.
 const maxSubscriptions = 25
@@ -19,9 +25,9 @@ func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
 		return Reply{Body: "Subscriptions belong to a server: subscribe from a channel of the server whose sources you want to follow.", Color: Warn, Ephemeral: true}
 	}
 	query, channel := args, ""
-	if i := strings.LastIndex(strings.ToLower(args), " in <#"); i >= 0 {
-		query = strings.TrimSpace(args[:i])
-		id, ok := b.parseChannel(r.GuildID, strings.TrimSpace(args[i+4:]))
+	if m := inChannel.FindStringSubmatchIndex(args); m != nil {
+		query = strings.TrimSpace(args[:m[0]])
+		id, ok := b.parseChannel(r.GuildID, args[m[2]:m[3]])
 		if !ok {
 			return Reply{Body: "I can only post in a text channel of this server.", Color: Warn, Ephemeral: true}
 		}
