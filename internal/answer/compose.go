@@ -136,7 +136,7 @@ func summary(entries []Entry, parties []string) []Sentence {
 	}
 	best := make([]cand, len(entries)) // each entry's best sentence
 	for i, e := range entries {
-		sents := summarise.Split(e.Summary)
+		sents := summarise.SplitSummary(e.Summary)
 		if len(sents) == 0 && e.Title != "" {
 			sents = []string{e.Title}
 		}
@@ -198,7 +198,7 @@ func summary(entries []Entry, parties []string) []Sentence {
 	}
 	// A single story's summary may hold a second sentence of its own.
 	if len(entries) == 1 && len(out) == 1 {
-		for _, s := range summarise.Split(entries[0].Summary) {
+		for _, s := range summarise.SplitSummary(entries[0].Summary) {
 			if s != out[0].Text && utf8.RuneCountInString(s) >= 20 {
 				out = append(out, Sentence{Text: s, Cites: []int{entries[0].N}})
 				break

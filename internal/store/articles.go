@@ -144,6 +144,10 @@ const articleColumns = `a.id, a.url, a.title, a.site, a.byline, a.published, a.u
 	a.text, a.summary, a.parties, a.disputes, a.dispute_score,
 	COALESCE((SELECT group_concat(guild_id, char(31)) FROM article_scopes s WHERE s.article_id = a.id), '')`
 
+// briefColumns are articleColumns without the text and the scopes.
+const briefColumns = `a.id, a.url, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
+	'', a.summary, a.parties, a.disputes, a.dispute_score, ''`
+
 type scanner interface{ Scan(...any) error }
 
 func scanArticle(r scanner, withText bool) (*article.Article, error) {
@@ -170,7 +174,8 @@ func scanArticle(r scanner, withText bool) (*article.Article, error) {
 }
 
 // Articles returns the articles with the given ids, in the order asked,
-// without their full text (which answers never need). Missing ids are
+// without their full text and scopes (which answers and notices never
+// need, and which would cost more to read than the rest). Missing ids are
 // skipped.
 func (s *Store) Articles(ctx context.Context, ids []int64) ([]*article.Article, error) {
 	if len(ids) == 0 {
@@ -180,7 +185,7 @@ func (s *Store) Articles(ctx context.Context, ids []int64) ([]*article.Article, 
 	for i, id := range ids {
 		args[i] = id
 	}
-	q := "SELECT " + strings.Replace(articleColumns, "a.text", "''", 1) +
+	q := "SELECT " + briefColumns +
 		" FROM articles a WHERE a.id IN (" + strings.Repeat("?,", len(ids)-1) + "?)"
 	rows, err := s.db.QueryContext(ctx, q, args...)
 	if err != nil {

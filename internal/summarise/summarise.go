@@ -54,6 +54,21 @@ func Split(text string) []string {
 	return out
 }
 
+// SplitSummary splits a summary this package wrote (whole sentences joined
+// by spaces) without the sentence model: at a full stop, question or
+// exclamation mark followed by a space and a capital, unless the word
+// before is an abbreviation or initials. It is what answers use at query
+// time, where the model would cost more than the rest of the answer.
+func SplitSummary(s string) []string {
+	var out []string
+	for _, part := range resplit(strings.TrimSpace(s)) {
+		if part = strings.TrimSpace(part); part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
 // abbreviations end with a full stop that does not end a sentence.
 var abbreviations = map[string]bool{"mr": true, "mrs": true, "ms": true, "dr": true, "st": true, "inc": true, "corp": true, "ltd": true, "co": true, "jr": true, "sr": true, "no": true, "vs": true, "v": true, "gov": true, "sen": true, "rep": true, "gen": true, "prof": true, "jan": true, "feb": true, "mar": true, "apr": true, "aug": true, "sept": true, "sep": true, "oct": true, "nov": true, "dec": true, "etc": true, "approx": true, "est": true}
 
@@ -64,7 +79,7 @@ func resplit(s string) []string {
 	var out []string
 	start := 0
 	for i := 0; i+2 < len(s); i++ {
-		if s[i] != '.' || s[i+1] != ' ' || !('A' <= s[i+2] && s[i+2] <= 'Z') {
+		if s[i] != '.' && s[i] != '?' && s[i] != '!' || s[i+1] != ' ' || !('A' <= s[i+2] && s[i+2] <= 'Z' || s[i+2] == '"' || s[i+2] == '(') {
 			continue
 		}
 		j := strings.LastIndexByte(s[:i], ' ') + 1

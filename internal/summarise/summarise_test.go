@@ -58,3 +58,15 @@ func TestTruncate(t *testing.T) {
 		t.Errorf("Truncate kept = %q", got)
 	}
 }
+
+func TestSplitSummaryAgreesWithTheModel(t *testing.T) {
+	for _, s := range []string{
+		"Mr. Musk sued U.S. regulators on Tuesday. The SEC declined to comment.",
+		"Damages reached $25.1bn. A lawyer called it baseless! Was it fair? \"No,\" said Epic.",
+		"Judge Yvonne Gonzalez Rogers in Oakland denied Musk a preliminary injunction. She offered a fast trial.",
+	} {
+		if got, want := SplitSummary(s), Split(s); strings.Join(got, "|") != strings.Join(want, "|") {
+			t.Errorf("SplitSummary(%q) = %q, the model says %q", s, got, want)
+		}
+	}
+}
