@@ -14,9 +14,6 @@ import (
 	"github.com/disputebot/disputebot/internal/article"
 )
 
-// maxKeyWords bounds the longest name the matcher tries ("us department of
-// justice antitrust division" is six words).
-const maxKeyWords = 6
 
 // entry is one name under which a party can be found.
 type entry struct {
@@ -32,6 +29,9 @@ type Gazetteer struct {
 	byName  map[string]int     // key of the canonical name -> party
 	names   map[string][]entry // key of any name, alias or ticker -> parties
 	single  map[int][]string   // one-word keys by length in runes, for typo search
+	// maxWords is the most words any name has ("us district court for the
+	// district of columbia" has eight): the matcher tries no longer runs.
+	maxWords int
 }
 
 // New builds a gazetteer. It refuses a table in which one name points at two
@@ -96,6 +96,7 @@ func (g *Gazetteer) add(k string, e entry) {
 			return
 		}
 	}
+	g.maxWords = max(g.maxWords, strings.Count(k, " ")+1)
 	if len(g.names[k]) == 0 && !strings.Contains(k, " ") {
 		n := utf8.RuneCountInString(k)
 		g.single[n] = append(g.single[n], k)
@@ -115,7 +116,7 @@ func (g *Gazetteer) WithAliases(aliases map[string]string) *Gazetteer {
 	if len(aliases) == 0 {
 		return g
 	}
-	c := &Gazetteer{parties: g.parties, byName: g.byName, names: make(map[string][]entry, len(g.names)+len(aliases)), single: map[int][]string{}}
+	c := &Gazetteer{parties: g.parties, byName: g.byName, names: make(map[string][]entry, len(g.names)+len(aliases)), single: map[int][]string{}, maxWords: g.maxWords}
 	for k, v := range g.names {
 		c.names[k] = v
 	}
