@@ -58,7 +58,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"reindex":  cmdReindex,
 		"serve":    cmdServe,
 		// Benchmarks: not in the usage text, documented in BENCHMARKS.md.
-		"gen-corpus": cmdGenCorpus,
+		"gen-corpus":  cmdGenCorpus,
+		"bench-serve": cmdBenchServe,
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {

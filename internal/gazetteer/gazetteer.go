@@ -14,7 +14,6 @@ import (
 	"github.com/disputebot/disputebot/internal/article"
 )
 
-
 // entry is one name under which a party can be found.
 type entry struct {
 	party  int  // index into Gazetteer.parties

@@ -1,0 +1,78 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/disputebot/disputebot/internal/answer"
+	"github.com/disputebot/disputebot/internal/latency"
+)
+
+// startedAt is when the process began running Go code: the start-up figure
+// counts from here (package initialisation included).
+var startedAt = time.Now()
+
+// cmdBenchServe measures a whole process: opening DATA_DIR, the first
+// answer, then a run of answers as a serving bot gives them, and the peak
+// memory (RSS) it took. It prints one JSON object.
+func cmdBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+	var n int
+	if _, err := flags("bench-serve", args, func(fs *flag.FlagSet) { fs.IntVar(&n, "queries", 500, "") }); err != nil {
+		return err
+	}
+	_, lib, err := open(ctx, stderr, getenv)
+	if err != nil {
+		return err
+	}
+	defer closeLib(lib)
+	opened := time.Since(startedAt)
+	if _, err := lib.Engine.Ask(ctx, answer.Request{Query: "musk microsoft"}); err != nil {
+		return err
+	}
+	first := time.Since(startedAt)
+	queries := []string{"musk microsoft", "google vs doj", "apple epic", "meta ftc", "apple", "nintendo pocketpair", "antitrust fine"}
+	var r latency.Recorder
+	for i := 0; i < n; i++ {
+		q := queries[i%len(queries)]
+		var err error
+		r.Time(func() { _, err = lib.Engine.Ask(ctx, answer.Request{Query: q, Guild: "900000000000000001"}) })
+		if err != nil {
+			return err
+		}
+	}
+	articles, _ := lib.Store.CountArticles(ctx)
+	return json.NewEncoder(stdout).Encode(map[string]any{
+		"articles":         articles,
+		"open_ms":          opened.Milliseconds(),
+		"first_answer_ms":  first.Milliseconds(),
+		"answers":          n,
+		"answer_median_ms": float64(r.Quantile(0.5).Microseconds()) / 1000,
+		"answer_p99_ms":    float64(r.Quantile(0.99).Microseconds()) / 1000,
+		"peak_rss_mb":      procStatusMB("VmHWM"),
+		"rss_after_mb":     procStatusMB("VmRSS"),
+	})
+}
+
+// procStatusMB reads a memory figure of this process from /proc, in MB.
+func procStatusMB(key string) float64 {
+	raw, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(raw), "\n") {
+		if strings.HasPrefix(line, key+":") {
+			f := strings.Fields(line)
+			if len(f) >= 2 {
+				kb, _ := strconv.ParseFloat(f[1], 64)
+				return kb / 1024
+			}
+		}
+	}
+	return 0
+}
