@@ -156,7 +156,7 @@ func (b *Bot) renderAnswer(a *answer.Answer, page int, textOnly bool) Reply {
 		rep.Footer = fmt.Sprintf("timeline page %d of %d, newest first · %s from %s", page, pages, plural(len(a.Entries), "entry", "entries"), plural(sources, "source", "sources"))
 	}
 	if a.Total > sources {
-		rep.Footer += fmt.Sprintf(" · %d articles matched, the newest %d used", a.Total, sources)
+		rep.Footer += fmt.Sprintf(" · at least %d articles matched, the newest %d used", a.Total, sources)
 	}
 	key := canonicalQuery(a, textOnly)
 	switch {

@@ -30,7 +30,7 @@ var (
 
 // mappingVersion changes whenever the mapping does, so that an index built
 // by an older binary is rebuilt rather than half-understood.
-const mappingVersion = "3"
+const mappingVersion = "5"
 
 var (
 	keySeq     = []byte("seq")
@@ -47,6 +47,8 @@ const (
 	fScopes   = "scopes"
 	fSite     = "site"
 	fDate     = "date"
+	fYear     = "year"
+	fStamp    = "stamp"
 	fScore    = "score"
 )
 
@@ -93,13 +95,19 @@ func newMapping() mapping.IndexMapping {
 		f.Store = false
 		f.IncludeTermVectors = false
 		f.IncludeInAll = false
-		f.DocValues = true // facets on parties
+		f.DocValues = false
 		return f
 	}
+	// The date is indexed twice. As a datetime, for range queries; Bleve
+	// writes a datetime as a dozen prefix-coded terms, which makes its doc
+	// values too heavy to sort on. As a stamp ("20230420091500"), one short
+	// keyword that sorts as the date does: the only field with doc values.
 	date := bleve.NewDateTimeFieldMapping()
 	date.Store = false
 	date.IncludeInAll = false
-	date.DocValues = true // sorting by date
+	date.DocValues = false
+	stamp := kw()
+	stamp.DocValues = true
 	score := bleve.NewNumericFieldMapping()
 	score.Store = false
 	score.IncludeInAll = false
@@ -114,6 +122,11 @@ func newMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt(fScopes, kw())
 	doc.AddFieldMappingsAt(fSite, kw())
 	doc.AddFieldMappingsAt(fDate, date)
+	doc.AddFieldMappingsAt(fStamp, stamp)
+	// The year as a keyword lets a "newest first" search look at recent
+	// years first: a term filter Bleve intersects cheaply, so the date sort
+	// reads the doc values of recent matches only.
+	doc.AddFieldMappingsAt(fYear, kw())
 	doc.AddFieldMappingsAt(fScore, score)
 
 	m := bleve.NewIndexMapping()
@@ -220,6 +233,8 @@ func fields(d Doc) map[string]any {
 	}
 	if !d.Date.IsZero() {
 		m[fDate] = d.Date.UTC()
+		m[fYear] = strconv.Itoa(d.Date.UTC().Year())
+		m[fStamp] = d.Date.UTC().Format("20060102150405")
 	}
 	return m
 }

@@ -3,7 +3,6 @@ package index
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strconv"
 	"time"
 
@@ -21,8 +20,6 @@ type Query struct {
 	Since   time.Time
 	Limit   int
 	ByDate  bool // newest first; else by relevance, then newest first
-	// Facet asks how often each party appears among all matches.
-	Facet int
 }
 
 // Hit is one matching article.
@@ -31,38 +28,57 @@ type Hit struct {
 	Score float64
 }
 
-// Result is a page of hits with the total number of matches.
+// Result is a page of hits. Total counts the matches the search looked
+// at: all of them for a relevance search, those of the last year window
+// for a newest-first one (so at least the number of hits, and a lower
+// bound of all matches: counting them all would cost as much again).
 type Result struct {
-	Hits    []Hit
-	Total   uint64
-	Parties []PartyCount // with Query.Facet, most frequent first
+	Hits  []Hit
+	Total uint64
 }
 
-// PartyCount is how many matches name a party.
-type PartyCount struct {
-	Party string
-	Count int
-}
-
-// Search runs q.
+// Search runs q. A newest-first search looks at this year's matches, then
+// the last two, five and ten years', and only then at all: as soon as a
+// window holds limit matches, its newest are the newest of all, and the
+// date sort has read the doc values of that window's matches only. Total
+// is what the last window held.
 func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
-	bq := buildQuery(q)
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	req := bleve.NewSearchRequestOptions(bq, limit, 0, false)
+	base := buildQuery(q)
+	var res *bleve.SearchResult
+	var err error
 	if q.ByDate {
-		req.SortBy([]string{"-" + fDate, "_id"})
+		// Next year is in every window: a date a little ahead (a time
+		// zone's slip) is still the newest.
+		next := time.Now().UTC().Year() + 1
+		for _, span := range []int{2, 3, 6, 11, 0} {
+			qq := base
+			if span > 0 {
+				years := make([]query.Query, span)
+				for i := range years {
+					years[i] = term(fYear, strconv.Itoa(next-i))
+				}
+				qq = bleve.NewConjunctionQuery(base, bleve.NewDisjunctionQuery(years...))
+			}
+			req := bleve.NewSearchRequestOptions(qq, limit, 0, false)
+			req.SortBy([]string{"-" + fStamp, "_id"})
+			if res, err = x.b.SearchInContext(ctx, req); err != nil {
+				return Result{}, fmt.Errorf("index: search: %w", err)
+			}
+			if len(res.Hits) >= limit || span == 0 {
+				break
+			}
+		}
 	} else {
-		req.SortBy([]string{"-_score", "-" + fDate, "_id"})
-	}
-	if q.Facet > 0 {
-		req.AddFacet(fParties, bleve.NewFacetRequest(fParties, q.Facet))
-	}
-	res, err := x.b.SearchInContext(ctx, req)
-	if err != nil {
-		return Result{}, fmt.Errorf("index: search: %w", err)
+		// By relevance alone: a date tie-break would read every match's
+		// doc values; the timeline is put in date order afterwards.
+		req := bleve.NewSearchRequestOptions(base, limit, 0, false)
+		if res, err = x.b.SearchInContext(ctx, req); err != nil {
+			return Result{}, fmt.Errorf("index: search: %w", err)
+		}
 	}
 	out := Result{Total: res.Total, Hits: make([]Hit, 0, len(res.Hits))}
 	for _, h := range res.Hits {
@@ -71,12 +87,6 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 			continue
 		}
 		out.Hits = append(out.Hits, Hit{ID: id, Score: h.Score})
-	}
-	if f, ok := res.Facets[fParties]; ok && f.Terms != nil {
-		for _, t := range f.Terms.Terms() {
-			out.Parties = append(out.Parties, PartyCount{Party: t.Term, Count: t.Count})
-		}
-		sort.SliceStable(out.Parties, func(i, j int) bool { return out.Parties[i].Count > out.Parties[j].Count })
 	}
 	return out, nil
 }

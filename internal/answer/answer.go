@@ -23,7 +23,7 @@ import (
 // ErrEmptyQuery means the query named nothing to look for.
 var ErrEmptyQuery = errors.New("answer: empty query")
 
-// MaxEntries bounds a timeline; Total still counts every match.
+// MaxEntries bounds a timeline; Total still counts the matches looked at.
 const MaxEntries = 50
 
 // Engine answers queries. It is safe for concurrent use.
@@ -71,7 +71,7 @@ type Answer struct {
 	Disputes     []Dispute
 	Summary      []Sentence
 	Entries      []Entry // oldest first, numbered from 1
-	Total        int     // matching articles, before folding and the cap
+	Total        int     // matching articles looked at (at least those used), before folding and the cap
 	Suggestions  []Suggestion
 }
 
@@ -159,7 +159,8 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 	if r.Guild != "" {
 		scopes = append(scopes, r.Guild)
 	}
-	q := index.Query{Parties: res.Parties, Words: res.Words, Scopes: scopes, Since: r.Since, Limit: MaxEntries * 2, ByDate: len(res.Words) == 0}
+	// A few more than the timeline shows, as reports of one story fold.
+	q := index.Query{Parties: res.Parties, Words: res.Words, Scopes: scopes, Since: r.Since, Limit: MaxEntries + MaxEntries/4, ByDate: len(res.Words) == 0}
 	hits, err := e.Index.Search(ctx, q)
 	if err != nil {
 		return nil, err

@@ -86,7 +86,7 @@ func writeSummaryAndTimeline(b *strings.Builder, a *answer.Answer, heading strin
 	}
 	fmt.Fprintf(b, "\n%s (%s, %s", heading, plural(len(a.Entries), "entry", "entries"), plural(articles, "source", "sources"))
 	if a.Total > articles {
-		fmt.Fprintf(b, "; %d articles matched, the newest shown", a.Total)
+		fmt.Fprintf(b, "; at least %d articles matched, the newest shown", a.Total)
 	}
 	b.WriteString(")\n")
 	for _, e := range a.Entries {
