@@ -367,3 +367,44 @@ func TestAutocomplete(t *testing.T) {
 		t.Errorf("empty autocomplete gives %d choices, want 25", n)
 	}
 }
+
+// TestCrossGuildIdsRefused has a moderator of guild A act on guild B's
+// feed, source, alias and subscription by their numbers and addresses:
+// every attempt is refused and B keeps everything.
+func TestCrossGuildIdsRefused(t *testing.T) {
+	b, lib := newBot(t)
+	srv := articleServer(t)
+	ctx := context.Background()
+	if r := ask(b, guildB, modUser, true, "feed add "+srv.URL+"/feed.xml"); r.Color != bot.Good {
+		t.Fatalf("B's feed: %q", r.Body)
+	}
+	if r := ask(b, guildB, modUser, true, "source add "+srv.URL+"/b-story"); r.Color != bot.Good {
+		t.Fatalf("B's source: %q", r.Body)
+	}
+	ask(b, guildB, modUser, true, "alias add bigsoft = microsoft")
+	ask(b, guildB, member, false, "subscribe epic apple")
+	feeds, _ := lib.Store.Sources(ctx, guildB, store.KindFeed)
+	sources, _ := lib.Store.Sources(ctx, guildB, store.KindArticle)
+	subs, _ := lib.Store.Subscriptions(ctx, guildB, member)
+	if len(feeds) != 1 || len(sources) != 1 || len(subs) != 1 {
+		t.Fatalf("setup: %d feeds, %d sources, %d subscriptions", len(feeds), len(sources), len(subs))
+	}
+	for _, text := range []string{
+		fmt.Sprintf("feed remove %d", feeds[0].ID), "feed remove " + feeds[0].URL,
+		fmt.Sprintf("source remove %d", sources[0].ID), "source remove " + sources[0].URL,
+		"alias remove bigsoft",
+		fmt.Sprintf("unsubscribe %d", subs[0].ID),
+	} {
+		r := ask(b, guildA, member, true, text)
+		if r.Color == bot.Good {
+			t.Errorf("%q from guild A succeeded: %q", text, r.Body)
+		}
+	}
+	feeds, _ = lib.Store.Sources(ctx, guildB, store.KindFeed)
+	sources, _ = lib.Store.Sources(ctx, guildB, store.KindArticle)
+	subs, _ = lib.Store.Subscriptions(ctx, guildB, member)
+	al, _ := lib.Store.Aliases(ctx, guildB)
+	if len(feeds) != 1 || len(sources) != 1 || len(subs) != 1 || al["bigsoft"] != "Microsoft" {
+		t.Errorf("guild B lost something: %d feeds, %d sources, %d subscriptions, aliases %v", len(feeds), len(sources), len(subs), al)
+	}
+}
