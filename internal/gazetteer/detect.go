@@ -58,7 +58,11 @@ func (g *Gazetteer) Detect(title, text string) []Mention {
 
 // detectAt finds the longest name at toks[0] that prose may use.
 func (g *Gazetteer) detectAt(toks []token) (party, n int) {
-	for l := min(g.maxWords, len(toks)); l >= 1; l-- {
+	longest, ok := g.first[toks[0].fold]
+	if !ok {
+		return -1, 0
+	}
+	for l := min(longest, len(toks)); l >= 1; l-- {
 		k := joinFold(toks[:l])
 		es, ok := g.names[k]
 		if !ok {

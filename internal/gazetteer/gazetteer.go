@@ -31,6 +31,10 @@ type Gazetteer struct {
 	// maxWords is the most words any name has ("us district court for the
 	// district of columbia" has eight): the matcher tries no longer runs.
 	maxWords int
+	// first maps each word that starts a name to the most words a name
+	// starting with it has. Most words of a text start no name, and are
+	// passed over at once.
+	first map[string]int
 }
 
 // New builds a gazetteer. It refuses a table in which one name points at two
@@ -41,6 +45,7 @@ func New(parties []article.Party) (*Gazetteer, error) {
 		byName:  make(map[string]int, len(parties)),
 		names:   make(map[string][]entry, len(parties)*4),
 		single:  map[int][]string{},
+		first:   map[string]int{},
 	}
 	for i, p := range parties {
 		k := Key(p.Name)
@@ -95,7 +100,10 @@ func (g *Gazetteer) add(k string, e entry) {
 			return
 		}
 	}
-	g.maxWords = max(g.maxWords, strings.Count(k, " ")+1)
+	words := strings.Count(k, " ") + 1
+	g.maxWords = max(g.maxWords, words)
+	w, _, _ := strings.Cut(k, " ")
+	g.first[w] = max(g.first[w], words)
 	if len(g.names[k]) == 0 && !strings.Contains(k, " ") {
 		n := utf8.RuneCountInString(k)
 		g.single[n] = append(g.single[n], k)
@@ -115,7 +123,10 @@ func (g *Gazetteer) WithAliases(aliases map[string]string) *Gazetteer {
 	if len(aliases) == 0 {
 		return g
 	}
-	c := &Gazetteer{parties: g.parties, byName: g.byName, names: make(map[string][]entry, len(g.names)+len(aliases)), single: map[int][]string{}, maxWords: g.maxWords}
+	c := &Gazetteer{parties: g.parties, byName: g.byName, names: make(map[string][]entry, len(g.names)+len(aliases)), single: map[int][]string{}, maxWords: g.maxWords, first: make(map[string]int, len(g.first))}
+	for w, n := range g.first {
+		c.first[w] = n
+	}
 	for k, v := range g.names {
 		c.names[k] = v
 	}

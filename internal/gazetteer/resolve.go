@@ -102,7 +102,7 @@ func (g *Gazetteer) Resolve(query string) Resolution {
 // two letters ("V", "U") counts only when typed in capitals: in lower case
 // it is more likely a stray letter than a stock.
 func (g *Gazetteer) exact(toks []token) (party, n int) {
-	for l := min(g.maxWords, len(toks)); l >= 1; l-- {
+	for l := min(g.first[toks[0].fold], len(toks)); l >= 1; l-- {
 		es, ok := g.names[joinFold(toks[:l])]
 		if !ok {
 			continue
