@@ -4,18 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"fmt"
-	"math/rand/v2"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
-	"time"
-
-	"github.com/disputebot/disputebot/internal/library"
 )
 
 // TestMain lets the test binary stand in for the disputebot binary: with
@@ -182,72 +175,4 @@ func TestDisputesList(t *testing.T) {
 			t.Errorf("%s listed after an older dispute", ds[i].ID)
 		}
 	}
-}
-
-// TestKilledIngestLeavesAConsistentFolder starts real ingest processes,
-// kills them with SIGKILL at random moments, and checks after each that
-// the store passes SQLite's integrity check and the index agrees with it.
-func TestKilledIngestLeavesAConsistentFolder(t *testing.T) {
-	if testing.Short() {
-		t.Skip("starts and kills processes")
-	}
-	page, err := os.ReadFile("../../internal/ingest/testdata/musk-microsoft.html")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		time.Sleep(5 * time.Millisecond)
-		w.Header().Set("Content-Type", "text/html")
-		w.Write(bytes.Replace(page, []byte("Musk threatens Microsoft"), []byte("Musk threatens Microsoft "+r.URL.Path), -1))
-	}))
-	defer srv.Close()
-	dir := t.TempDir()
-	cycles := 8
-	first := -1
-	rng := rand.New(rand.NewPCG(1, 2))
-	for i := 0; i < cycles; i++ {
-		var urls []string
-		for j := 0; j < 40; j++ {
-			urls = append(urls, fmt.Sprintf("%s/a/%d/%d", srv.URL, i, j))
-		}
-		cmd := exec.Command(os.Args[0], "-test.run=^$")
-		cmd.Env = append(os.Environ(), "DISPUTEBOT_AS_MAIN=1", "DATA_DIR="+dir, "FETCH_ALLOW_PRIVATE=true", "LOG_LEVEL=error",
-			"DISPUTEBOT_ARGS="+strings.Join(append([]string{"ingest"}, urls...), "\x1f"))
-		if err := cmd.Start(); err != nil {
-			t.Fatal(err)
-		}
-		time.Sleep(time.Duration(100+rng.IntN(700)) * time.Millisecond)
-		cmd.Process.Signal(syscall.SIGKILL)
-		cmd.Wait()
-
-		lib, err := library.Open(context.Background(), library.Options{DataDir: dir})
-		if err != nil {
-			t.Fatalf("cycle %d: reopening: %v", i, err)
-		}
-		ctx := context.Background()
-		if res, err := lib.Store.IntegrityCheck(ctx); err != nil || res != "ok" {
-			t.Errorf("cycle %d: integrity %q %v", i, res, err)
-		}
-		docs, _ := lib.Index.Count()
-		rows, _ := lib.Store.CountArticles(ctx)
-		if docs != uint64(rows) {
-			t.Errorf("cycle %d: index %d docs, store %d articles", i, docs, rows)
-		}
-		if first < 0 {
-			first = rows
-		}
-		lib.Close()
-	}
-	// The kills must have landed while articles were being written, or the
-	// test proved nothing.
-	lib, err := library.Open(context.Background(), library.Options{DataDir: dir})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer lib.Close()
-	rows, _ := lib.Store.CountArticles(context.Background())
-	if rows <= first {
-		t.Errorf("no article was ingested across %d cycles (%d articles)", cycles, rows)
-	}
-	t.Logf("%d kill cycles; %d articles ingested between kills", cycles, rows-first)
 }

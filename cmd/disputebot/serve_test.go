@@ -1,0 +1,509 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/disputebot/disputebot/bot/discord/discordtest"
+	"github.com/disputebot/disputebot/internal/store"
+)
+
+// The servers, channels and members of the end-to-end tests.
+const (
+	appID    = "500000000000000001"
+	guildA   = "100000000000000001"
+	guildB   = "100000000000000002"
+	chanA    = "200000000000000001"
+	newsA    = "200000000000000003"
+	chanB    = "200000000000000002"
+	modRole  = "400000000000000001"
+	owner    = "300000000000000009"
+	modUser  = "300000000000000001"
+	member   = "300000000000000002"
+	closedDM = "300000000000000003"
+	modB     = "300000000000000004"
+)
+
+const seedLink = "https://www.benzinga.com/news/23/04/31906748/elon-musk-accuses-microsoft-of-twitter-data-mining-lawsuit-time"
+
+const (
+	viewAndSend  = 0x400 | 0x800 | 0x4000 | 0x10000
+	manageServer = 0x20
+)
+
+func fakeDiscord(t *testing.T) *discordtest.Server {
+	guild := func(id, ch, news, mod string, members ...discordtest.Member) discordtest.Guild {
+		return discordtest.Guild{ID: id, Name: "guild " + id[len(id)-1:], OwnerID: owner,
+			Roles:    []discordtest.Role{{ID: id, Name: "@everyone", Permissions: viewAndSend}, {ID: mod, Name: "mods", Permissions: manageServer}},
+			Channels: []discordtest.Channel{{ID: ch, Name: "general"}, {ID: news, Name: "news"}},
+			Members:  members}
+	}
+	return discordtest.New(t, discordtest.Options{AppID: appID, BotName: "disputebot", Guilds: []discordtest.Guild{
+		guild(guildA, chanA, newsA, modRole,
+			discordtest.Member{UserID: modUser, Username: "mod", Roles: []string{modRole}},
+			discordtest.Member{UserID: member, Username: "member"},
+			discordtest.Member{UserID: closedDM, Username: "private"}),
+		guild(guildB, chanB, "200000000000000004", "400000000000000002",
+			discordtest.Member{UserID: modB, Username: "modb", Roles: []string{"400000000000000002"}},
+			discordtest.Member{UserID: member, Username: "member"}),
+	}})
+}
+
+// bot is a running `disputebot serve`, in this process, against the fake.
+type botProc struct {
+	t      *testing.T
+	vars   map[string]string
+	cancel context.CancelFunc
+	done   chan int
+	logs   *syncBuffer
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
+
+func serveVars(t *testing.T, fake *discordtest.Server) map[string]string {
+	return map[string]string{
+		"DISCORD_TOKEN": "test.bot.token-never-logged", "DISCORD_API_URL": fake.APIURL(), "DATA_DIR": t.TempDir(),
+		"FETCH_ALLOW_PRIVATE": "true", "NOTIFY_DIGEST_WINDOW": "200ms", "FEED_INTERVAL": "1s", "FEED_MIN_INTERVAL": "1s",
+		"COMMAND_COOLDOWN": "0s", "LOG_LEVEL": "info", "MOD_ROLE_IDS": "",
+	}
+}
+
+func startBot(t *testing.T, fake *discordtest.Server, vars map[string]string) *botProc {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	p := &botProc{t: t, vars: vars, cancel: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
+	go func() { p.done <- run(ctx, []string{"serve"}, p.logs, p.logs, env(vars)) }()
+	if err := fake.WaitReady(15 * time.Second); err != nil {
+		cancel()
+		t.Fatalf("the bot did not connect: %v\n%s", err, p.logs.String())
+	}
+	return p
+}
+
+func (p *botProc) stop() {
+	p.t.Helper()
+	p.cancel()
+	select {
+	case code := <-p.done:
+		if code != 0 {
+			p.t.Errorf("serve exited %d\n%s", code, p.logs.String())
+		}
+	case <-time.After(20 * time.Second):
+		p.t.Fatal("serve did not stop after SIGTERM-like cancel")
+	}
+	if strings.Contains(p.logs.String(), "test.bot.token-never-logged") {
+		p.t.Error("the token appears in the logs")
+	}
+}
+
+// messagesIn waits until a message matching ok is in channel (or a DM to a
+// user) and returns all such messages.
+func waitFor(t *testing.T, fake *discordtest.Server, what string, ok func(discordtest.Message) bool) []discordtest.Message {
+	t.Helper()
+	msgs, found := fake.WaitMessages(func(ms []discordtest.Message) bool {
+		for _, m := range ms {
+			if ok(m) {
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second)
+	if !found {
+		var sent []string
+		for _, m := range msgs {
+			sent = append(sent, text(m))
+		}
+		t.Fatalf("no message %s; the bot sent %d messages:\n%s", what, len(msgs), strings.Join(sent, "\n---\n"))
+	}
+	var out []discordtest.Message
+	for _, m := range msgs {
+		if ok(m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// text is a message's words as a member reads them: markdown escapes and
+// the zero-width spaces that break mentions removed.
+func text(m discordtest.Message) string {
+	return unescape.ReplaceAllString(strings.ReplaceAll(rawText(m), "\u200b", ""), "$1")
+}
+
+var unescape = regexp.MustCompile(`\\([^A-Za-z0-9\s])`)
+
+// rawText is a message's texts exactly as sent.
+func rawText(m discordtest.Message) string {
+	var b strings.Builder
+	b.WriteString(m.Content)
+	for _, e := range m.Embeds {
+		b.WriteString("\n" + e.Title + "\n" + e.URL + "\n" + e.Description + "\n" + e.Footer)
+		for _, f := range e.Fields {
+			b.WriteString("\n" + f.Name + "\n" + f.Value)
+		}
+	}
+	return b.String()
+}
+
+func noPings(t *testing.T, m discordtest.Message) {
+	t.Helper()
+	if m.AllowedMentions == nil || len(m.AllowedMentions.Parse) != 0 || len(m.AllowedMentions.Users) != 0 || len(m.AllowedMentions.Roles) != 0 || m.AllowedMentions.RepliedUser {
+		t.Errorf("message %s may ping: allowed_mentions %+v", m.ID, m.AllowedMentions)
+	}
+}
+
+func TestServeAnswersPrefixMentionAndSlash(t *testing.T) {
+	fake := fakeDiscord(t)
+	p := startBot(t, fake, serveVars(t, fake))
+	defer p.stop()
+
+	fake.SendMessage(guildA, chanA, member, "!dispute musk microsoft")
+	got := waitFor(t, fake, "answering !dispute", func(m discordtest.Message) bool { return m.ChannelID == chanA && strings.Contains(text(m), seedLink) })
+	noPings(t, got[0])
+	if !strings.Contains(text(got[0]), "2023") || !strings.Contains(text(got[0]), "Benzinga") {
+		t.Errorf("the answer lacks the seed's date or outlet:\n%s", text(got[0]))
+	}
+
+	fake.SendMessage(guildA, chanA, member, "<@"+appID+"> dispute elon v microsoft")
+	waitFor(t, fake, "answering a mention", func(m discordtest.Message) bool {
+		return m.ChannelID == chanA && strings.Contains(text(m), seedLink) && m.ID != got[0].ID
+	})
+
+	fake.Interact(discordtest.Interaction{Type: 2, GuildID: guildA, ChannelID: chanA, UserID: member, Name: "dispute",
+		Options: []discordtest.Option{{Name: "query", Type: 3, Value: "MSFT vs musk"}}})
+	rs, ok := fake.WaitResponses(func(rs []discordtest.Response) bool {
+		for _, r := range rs {
+			if strings.Contains(responseText(r), seedLink) {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second)
+	if !ok {
+		t.Fatalf("/dispute was not answered with the seed link: %+v", rs)
+	}
+	if rs[0].Kind != "callback" || rs[0].Type != 4 {
+		t.Errorf("/dispute answered with %s type %d, want a direct callback within 3 s", rs[0].Kind, rs[0].Type)
+	}
+
+	// Slash commands are registered, moderator ones too.
+	names := map[string]bool{}
+	for _, c := range fake.Commands() {
+		names[c.Name] = true
+	}
+	for _, want := range []string{"dispute", "disputes", "search", "help", "subscribe", "source", "feed", "alias"} {
+		if !names[want] {
+			t.Errorf("slash command /%s not registered (have %v)", want, names)
+		}
+	}
+
+	// Autocomplete offers parties.
+	fake.Interact(discordtest.Interaction{Type: 4, GuildID: guildA, ChannelID: chanA, UserID: member, Name: "dispute",
+		Options: []discordtest.Option{{Name: "query", Type: 3, Value: "micro", Focused: true}}})
+	if _, ok := fake.WaitResponses(func(rs []discordtest.Response) bool {
+		for _, r := range rs {
+			for _, c := range r.Choices {
+				if c.Name == "Microsoft" {
+					return r.Type == 8 && len(r.Choices) <= 25
+				}
+			}
+		}
+		return false
+	}, 10*time.Second); !ok {
+		t.Error("autocomplete did not offer Microsoft")
+	}
+
+	// Another bot's command is ignored; an unknown one addressed to us is not.
+	before := len(fake.Messages())
+	fake.SendMessage(guildA, chanA, member, "!play some music")
+	fake.SendMessage(guildA, chanA, member, "<@"+appID+"> frobnicate")
+	msgs := waitFor(t, fake, "answering an unknown command", func(m discordtest.Message) bool { return strings.Contains(text(m), "help") })
+	time.Sleep(300 * time.Millisecond)
+	if n := len(fake.Messages()) - before; n != 1 {
+		t.Errorf("%d replies to one foreign and one unknown command, want 1 (%v)", n, msgs)
+	}
+}
+
+func responseText(r discordtest.Response) string {
+	var b strings.Builder
+	b.WriteString(r.Content)
+	for _, e := range r.Embeds {
+		b.WriteString(e.Title + e.Description)
+		for _, f := range e.Fields {
+			b.WriteString(f.Name + f.Value)
+		}
+	}
+	return b.String()
+}
+
+// feedServer is a site with an RSS feed whose items the test controls.
+type feedServer struct {
+	*httptest.Server
+	mu    sync.Mutex
+	items []string
+	page  []byte
+}
+
+func newFeedServer(t *testing.T) *feedServer {
+	page, err := os.ReadFile("../../internal/ingest/testdata/musk-microsoft.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs := &feedServer{page: page}
+	fs.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fs.mu.Lock()
+		defer fs.mu.Unlock()
+		switch {
+		case r.URL.Path == "/feed.xml":
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Example Tech</title>%s</channel></rss>`, strings.Join(fs.items, ""))
+		case r.URL.Path == "/hostile":
+			w.Header().Set("Content-Type", "text/html")
+			fmt.Fprint(w, `<html><head><title>@everyone **Musk** sues [Microsoft](https://evil.example/x) <@&123456789012345678></title></head>
+<body><p>Elon Musk sued Microsoft again on Monday @here, in a complaint about data. [click](https://evil.example/) and **more**.</p></body></html>`)
+		default:
+			w.Header().Set("Content-Type", "text/html")
+			w.Write(bytes.Replace(fs.page, []byte("Musk threatens Microsoft with a lawsuit over Twitter data"), []byte("Musk and Microsoft clash again "+r.URL.Path), -1))
+		}
+	}))
+	t.Cleanup(fs.Close)
+	return fs
+}
+
+func (fs *feedServer) add(guid, path string, date time.Time) {
+	fs.mu.Lock()
+	defer fs.mu.Unlock()
+	fs.items = append(fs.items, fmt.Sprintf(`<item><title>Musk and Microsoft clash again %s</title><link>%s%s</link><guid>%s</guid><pubDate>%s</pubDate></item>`,
+		path, fs.URL, path, guid, date.UTC().Format(time.RFC1123Z)))
+}
+
+func TestServeFeedToSubscriberOnceAcrossRestart(t *testing.T) {
+	fake := fakeDiscord(t)
+	site := newFeedServer(t)
+	site.add("old-1", "/old-1", time.Now().Add(-72*time.Hour))
+	vars := serveVars(t, fake)
+	// Long enough that the restart below falls between queuing and sending.
+	vars["NOTIFY_DIGEST_WINDOW"] = "2s"
+	p := startBot(t, fake, vars)
+
+	fake.SendMessage(guildA, chanA, member, "!feed add "+site.URL+"/feed.xml <#"+newsA+">")
+	waitFor(t, fake, "refusing a member's feed add", func(m discordtest.Message) bool { return strings.Contains(text(m), "only moderators") })
+	fake.SendMessage(guildA, chanA, modUser, "!feed add "+site.URL+"/feed.xml <#"+newsA+">")
+	waitFor(t, fake, "confirming the feed", func(m discordtest.Message) bool { return strings.Contains(text(m), "Following feed #") })
+	fake.SendMessage(guildA, chanA, member, "!subscribe musk microsoft")
+	waitFor(t, fake, "confirming the subscription", func(m discordtest.Message) bool { return strings.Contains(text(m), "Subscribed (#") })
+	// Guild B sees nothing of guild A's feed.
+	fake.SendMessage(guildB, chanB, modB, "!feeds")
+	waitFor(t, fake, "listing guild B's feeds", func(m discordtest.Message) bool {
+		return m.ChannelID == chanB && strings.Contains(text(m), "follows no feeds")
+	})
+
+	db := filepath.Join(vars["DATA_DIR"], "disputebot.db")
+	waitUntil(t, "the first poll", func() bool { return feedItems(t, db) >= 1 })
+	time.Sleep(1500 * time.Millisecond)
+	if n := queued(t, db); n != 0 {
+		t.Fatalf("the feed's old item queued %d notices: adding a feed must not flood", n)
+	}
+
+	site.add("new-1", "/new-1", time.Now())
+	waitUntil(t, "the new item to be queued", func() bool { return queued(t, db) >= 2 })
+	p.stop() // before the digest window ends: the notices wait in the queue
+	if sent := dmsTo(fake, member); len(sent) != 0 {
+		t.Fatalf("sent before the restart: %d", len(sent))
+	}
+	p = startBot(t, fake, vars)
+	defer p.stop()
+	dms := waitFor(t, fake, "the subscriber's DM", func(m discordtest.Message) bool { return m.DMUserID == member && strings.Contains(text(m), "/new-1") })
+	posts := waitFor(t, fake, "the feed channel's post", func(m discordtest.Message) bool { return m.ChannelID == newsA && strings.Contains(text(m), "/new-1") })
+	// A publisher re-issue under a new GUID, and more polls, change nothing.
+	site.add("new-1-again", "/new-1", time.Now())
+	time.Sleep(4 * time.Second)
+	if dms = dmsTo(fake, member); len(dms) != 1 {
+		t.Errorf("the subscriber got %d DMs about the new item, want exactly 1", len(dms))
+	}
+	if n := len(messagesIn(fake, newsA)); n != 1 || len(posts) != 1 {
+		t.Errorf("the feed channel got %d posts, want exactly 1", n)
+	}
+	noPings(t, dms[0])
+	if !strings.Contains(text(dms[0]), "Example") && !strings.Contains(text(dms[0]), "2026") {
+		t.Logf("DM: %s", text(dms[0]))
+	}
+}
+
+func TestServeHostileTitleCannotPing(t *testing.T) {
+	fake := fakeDiscord(t)
+	site := newFeedServer(t)
+	p := startBot(t, fake, serveVars(t, fake))
+	defer p.stop()
+	fake.SendMessage(guildA, chanA, modUser, "!source add "+site.URL+"/hostile")
+	msgs := waitFor(t, fake, "confirming the hostile source", func(m discordtest.Message) bool { return strings.Contains(text(m), "source #") })
+	m := msgs[0]
+	noPings(t, m)
+	all := rawText(m)
+	for _, bad := range []string{"@everyone", "@here", "<@&1", "](https://evil", "**Musk**"} {
+		if strings.Contains(all, bad) {
+			t.Errorf("the reply carries %q unescaped:\n%s", bad, all)
+		}
+	}
+	// The page is searchable and the answer is as safe.
+	fake.SendMessage(guildA, chanA, member, "!search complaint about data")
+	msgs = waitFor(t, fake, "answering the search", func(m discordtest.Message) bool { return strings.Contains(text(m), "/hostile") })
+	noPings(t, msgs[0])
+	if strings.Contains(rawText(msgs[0]), "@everyone") || strings.Contains(rawText(msgs[0]), "](https://evil") {
+		t.Errorf("the search answer carries hostile text:\n%s", rawText(msgs[0]))
+	}
+}
+
+func TestServeRetriesAfterRateLimit(t *testing.T) {
+	fake := fakeDiscord(t)
+	p := startBot(t, fake, serveVars(t, fake))
+	defer p.stop()
+	h := http.Header{}
+	h.Set("Retry-After", "1")
+	h.Set("X-RateLimit-Limit", "5")
+	h.Set("X-RateLimit-Remaining", "0")
+	h.Set("X-RateLimit-Reset-After", "0.5")
+	h.Set("X-RateLimit-Bucket", "test-bucket")
+	fake.FailNext("POST", "/channels/"+chanA+"/messages", 1, 429, `{"message": "You are being rate limited.", "retry_after": 0.5, "global": false}`, h)
+	fake.SendMessage(guildA, chanA, member, "!dispute epic apple")
+	waitFor(t, fake, "the answer after a 429", func(m discordtest.Message) bool { return m.ChannelID == chanA })
+	time.Sleep(500 * time.Millisecond)
+	if n := len(messagesIn(fake, chanA)); n != 1 {
+		t.Errorf("%d answers after a 429, want exactly 1", n)
+	}
+	var limited time.Time
+	for _, r := range fake.Requests() {
+		if r.Method == "POST" && strings.HasPrefix(r.Path, "/channels/"+chanA+"/messages") {
+			if r.Status == 429 {
+				limited = r.Time
+			} else if !limited.IsZero() && r.Time.Sub(limited) < 450*time.Millisecond {
+				t.Errorf("retried %s after the 429, before its reset", r.Time.Sub(limited))
+			}
+		}
+	}
+	if limited.IsZero() {
+		t.Error("the 429 was never served: the test proves nothing")
+	}
+}
+
+func TestServeResumesAfterADroppedConnection(t *testing.T) {
+	fake := fakeDiscord(t)
+	p := startBot(t, fake, serveVars(t, fake))
+	defer p.stop()
+	fake.DropConnection()
+	fake.SendMessage(guildA, chanA, member, "!dispute nintendo pocketpair")
+	waitFor(t, fake, "an answer after the drop", func(m discordtest.Message) bool { return strings.Contains(text(m), "Pocketpair") })
+	if fake.Resumes()+fake.Identifies() < 2 {
+		t.Errorf("the bot did not reconnect (identifies %d, resumes %d)", fake.Identifies(), fake.Resumes())
+	}
+}
+
+func TestServeClosedDMsAreRecordedNotRetried(t *testing.T) {
+	fake := fakeDiscord(t)
+	site := newFeedServer(t)
+	fake.CloseDMs(closedDM)
+	vars := serveVars(t, fake)
+	p := startBot(t, fake, vars)
+	defer p.stop()
+	fake.SendMessage(guildA, chanA, closedDM, "!subscribe musk microsoft")
+	waitFor(t, fake, "confirming the subscription", func(m discordtest.Message) bool { return strings.Contains(text(m), "Subscribed (#") })
+	fake.SendMessage(guildA, chanA, modUser, "!source add "+site.URL+"/fresh-story")
+	waitFor(t, fake, "confirming the source", func(m discordtest.Message) bool { return strings.Contains(text(m), "source #") })
+	db := filepath.Join(vars["DATA_DIR"], "disputebot.db")
+	waitUntil(t, "the undeliverable notice to be recorded", func() bool { return deliveries(t, db)["failed"] == 1 })
+	time.Sleep(2 * time.Second)
+	attempts := 0
+	for _, r := range fake.Requests() {
+		if r.Method == "POST" && r.Status == 403 {
+			attempts++
+		}
+	}
+	if attempts != 1 {
+		t.Errorf("%d attempts at a closed DM, want 1", attempts)
+	}
+}
+
+func waitUntil(t *testing.T, what string, ok func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(20 * time.Second)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// The store is read beside the running bot, as an operator would: SQLite
+// in WAL mode lets a reader in while the bot writes.
+func withStore(t *testing.T, db string, fn func(*store.Store)) {
+	t.Helper()
+	st, err := store.Open(context.Background(), db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	fn(st)
+}
+
+func deliveries(t *testing.T, db string) map[string]int {
+	var out map[string]int
+	withStore(t, db, func(st *store.Store) { out, _ = st.DeliveryCounts(context.Background()) })
+	return out
+}
+
+func queued(t *testing.T, db string) int {
+	c := deliveries(t, db)
+	return c["pending"] + c["sending"] + c["sent"]
+}
+
+func feedItems(t *testing.T, db string) int {
+	n := 0
+	withStore(t, db, func(st *store.Store) {
+		feeds, _ := st.Sources(context.Background(), guildA, store.KindFeed)
+		for _, f := range feeds {
+			n += f.Items
+		}
+	})
+	return n
+}
+
+func dmsTo(fake *discordtest.Server, user string) []discordtest.Message {
+	var out []discordtest.Message
+	for _, m := range fake.Messages() {
+		if m.DMUserID == user {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func messagesIn(fake *discordtest.Server, channel string) []discordtest.Message {
+	var out []discordtest.Message
+	for _, m := range fake.Messages() {
+		if m.ChannelID == channel {
+			out = append(out, m)
+		}
+	}
+	return out
+}
