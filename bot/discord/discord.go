@@ -133,7 +133,9 @@ func (a *Adapter) Close() error {
 	case <-time.After(10 * time.Second):
 		a.cfg.Log.Warn("closing with commands still running")
 	}
-	return a.s.Close()
+	err := a.s.Close()
+	a.s.Client.CloseIdleConnections()
+	return err
 }
 
 // Connected reports whether the gateway connection is up, for /healthz.

@@ -157,6 +157,9 @@ func New(o Options) *Client {
 	return c
 }
 
+// Close releases idle connections.
+func (c *Client) Close() { c.http.CloseIdleConnections() }
+
 // checkAddr is the dial-time guard: the resolved IP and port.
 func (c *Client) checkAddr(address string) error {
 	ap, err := netip.ParseAddrPort(address)

@@ -114,6 +114,9 @@ func (l *Library) Reindex(ctx context.Context) (uint64, error) {
 
 // Close closes the index and the store.
 func (l *Library) Close() error {
+	if l.Pipeline != nil && l.Pipeline.Fetch != nil {
+		l.Pipeline.Fetch.Close()
+	}
 	var errs []error
 	if l.Index != nil {
 		errs = append(errs, l.Index.Close())

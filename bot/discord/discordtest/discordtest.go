@@ -84,6 +84,8 @@ type Message struct {
 	AllowedMentions        *AllowedMentions
 	Nonce                  string
 	Flags                  int
+	ReplyTo                string    // the message it replies to (message_reference), if any
+	Time                   time.Time // when the fake received it
 	Raw                    json.RawMessage
 }
 
@@ -384,8 +386,11 @@ type messageBody struct {
 	AllowedMentions *allowedMentions `json:"allowed_mentions"`
 	Nonce           json.RawMessage  `json:"nonce"`
 	EnforceNonce    bool             `json:"enforce_nonce"`
-	Flags           int              `json:"flags"`
-	Choices         []Choice         `json:"choices"`
+	Reference       *struct {
+		MessageID string `json:"message_id"`
+	} `json:"message_reference"`
+	Flags   int      `json:"flags"`
+	Choices []Choice `json:"choices"`
 }
 
 type embedJSON struct {
@@ -469,7 +474,10 @@ func (s *Server) createMessage(w http.ResponseWriter, channel string, raw json.R
 		}
 	}
 	m := Message{ID: s.newID(), ChannelID: channel, GuildID: guildID, Content: b.Content, Embeds: b.embeds(), Components: b.Components,
-		AllowedMentions: b.allowed(), Nonce: nonce, Flags: b.Flags, Raw: raw}
+		AllowedMentions: b.allowed(), Nonce: nonce, Flags: b.Flags, Raw: raw, Time: time.Now()}
+	if b.Reference != nil {
+		m.ReplyTo = b.Reference.MessageID
+	}
 	if isDM {
 		m.DMUserID = user
 	}

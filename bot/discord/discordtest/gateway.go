@@ -32,6 +32,12 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	defer func() {
 		s.mu.Lock()
 		delete(s.sessions, sess)
+		// With no session left, the bot is offline: WaitReady waits for
+		// the next one.
+		s.ready = false
+		for other := range s.sessions {
+			s.ready = s.ready || other.identified
+		}
 		s.mu.Unlock()
 		conn.Close()
 	}()
