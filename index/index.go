@@ -30,7 +30,7 @@ var (
 
 // mappingVersion changes whenever the mapping does, so that an index built
 // by an older binary is rebuilt rather than half-understood.
-const mappingVersion = "5"
+const mappingVersion = "6"
 
 var (
 	keySeq     = []byte("seq")
@@ -47,8 +47,8 @@ const (
 	fScopes   = "scopes"
 	fSite     = "site"
 	fDate     = "date"
-	fYear     = "year"
 	fStamp    = "stamp"
+	fScoped   = "scoped"
 	fScore    = "score"
 )
 
@@ -123,10 +123,7 @@ func newMapping() mapping.IndexMapping {
 	doc.AddFieldMappingsAt(fSite, kw())
 	doc.AddFieldMappingsAt(fDate, date)
 	doc.AddFieldMappingsAt(fStamp, stamp)
-	// The year as a keyword lets a "newest first" search look at recent
-	// years first: a term filter Bleve intersects cheaply, so the date sort
-	// reads the doc values of recent matches only.
-	doc.AddFieldMappingsAt(fYear, kw())
+	doc.AddFieldMappingsAt(fScoped, kw())
 	doc.AddFieldMappingsAt(fScore, score)
 
 	m := bleve.NewIndexMapping()
@@ -230,10 +227,10 @@ func fields(d Doc) map[string]any {
 		fScopes:   d.Scopes,
 		fSite:     d.Site,
 		fScore:    d.DisputeScore,
+		fScoped:   scopedTerms(d),
 	}
 	if !d.Date.IsZero() {
 		m[fDate] = d.Date.UTC()
-		m[fYear] = strconv.Itoa(d.Date.UTC().Year())
 		m[fStamp] = d.Date.UTC().Format("20060102150405")
 	}
 	return m

@@ -19,7 +19,9 @@ type Query struct {
 	Dispute string   // only articles of this built-in dispute
 	Since   time.Time
 	Limit   int
-	ByDate  bool // newest first; else by relevance, then newest first
+	// ByDate sorts newest first (a query with parties and no words);
+	// otherwise hits come by relevance.
+	ByDate bool
 }
 
 // Hit is one matching article.
@@ -29,57 +31,64 @@ type Hit struct {
 }
 
 // Result is a page of hits. Total counts the matches the search looked
-// at: all of them for a relevance search, those of the last year window
-// for a newest-first one (so at least the number of hits, and a lower
+// at: all of them for a relevance search; for a newest-first one, those of
+// the last window it needed (at least the number of hits, and a lower
 // bound of all matches: counting them all would cost as much again).
 type Result struct {
 	Hits  []Hit
 	Total uint64
 }
 
-// Search runs q. A newest-first search looks at this year's matches, then
-// the last two, five and ten years', and only then at all: as soon as a
-// window holds limit matches, its newest are the newest of all, and the
-// date sort has read the doc values of that window's matches only. Total
-// is what the last window held.
+// window is a span of recent time a newest-first search looks at before
+// widening: a number of months, or of years, back from next month (next,
+// so a date a little ahead, a time zone's slip, still counts as newest).
+type window struct{ months, years int }
+
+// windows widen until one holds enough matches; the last looks at all.
+var windows = []window{{months: 2}, {months: 6}, {years: 2}, {years: 5}, {years: 11}, {}}
+
+// Search runs q. A newest-first search for parties looks at the last two
+// months' matches, then six months', then two, five and eleven years', and
+// only then at all: as soon as a window holds limit matches its newest are
+// the newest of all, and the date sort has read the doc values of that
+// window's matches only. Each party's clause is a handful of precomputed
+// scope-period-party terms (see scopedTerms), so the conjunction walks
+// short postings lists rather than the whole scope.
 func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50
 	}
-	base := buildQuery(q)
-	var res *bleve.SearchResult
-	var err error
-	if q.ByDate {
-		// Next year is in every window: a date a little ahead (a time
-		// zone's slip) is still the newest.
-		next := time.Now().UTC().Year() + 1
-		for _, span := range []int{2, 3, 6, 11, 0} {
-			qq := base
-			if span > 0 {
-				years := make([]query.Query, span)
-				for i := range years {
-					years[i] = term(fYear, strconv.Itoa(next-i))
-				}
-				qq = bleve.NewConjunctionQuery(base, bleve.NewDisjunctionQuery(years...))
-			}
-			req := bleve.NewSearchRequestOptions(qq, limit, 0, false)
-			req.SortBy([]string{"-" + fStamp, "_id"})
-			if res, err = x.b.SearchInContext(ctx, req); err != nil {
-				return Result{}, fmt.Errorf("index: search: %w", err)
-			}
-			if len(res.Hits) >= limit || span == 0 {
-				break
-			}
-		}
-	} else {
+	if len(q.Scopes) == 0 {
+		return Result{}, nil
+	}
+	if !q.ByDate || len(q.Parties) == 0 {
 		// By relevance alone: a date tie-break would read every match's
 		// doc values; the timeline is put in date order afterwards.
-		req := bleve.NewSearchRequestOptions(base, limit, 0, false)
+		req := bleve.NewSearchRequestOptions(buildQuery(q, window{}, time.Time{}), limit, 0, false)
+		res, err := x.b.SearchInContext(ctx, req)
+		if err != nil {
+			return Result{}, fmt.Errorf("index: search: %w", err)
+		}
+		return result(res), nil
+	}
+	now := time.Now().UTC()
+	var res *bleve.SearchResult
+	for _, w := range windows {
+		req := bleve.NewSearchRequestOptions(buildQuery(q, w, now), limit, 0, false)
+		req.SortBy([]string{"-" + fStamp, "_id"})
+		var err error
 		if res, err = x.b.SearchInContext(ctx, req); err != nil {
 			return Result{}, fmt.Errorf("index: search: %w", err)
 		}
+		if len(res.Hits) >= limit {
+			break
+		}
 	}
+	return result(res), nil
+}
+
+func result(res *bleve.SearchResult) Result {
 	out := Result{Total: res.Total, Hits: make([]Hit, 0, len(res.Hits))}
 	for _, h := range res.Hits {
 		id, err := strconv.ParseInt(h.ID, 10, 64)
@@ -88,24 +97,39 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 		out.Hits = append(out.Hits, Hit{ID: id, Score: h.Score})
 	}
-	return out, nil
+	return out
 }
 
-// buildQuery turns q into Bleve's terms: keyword terms for parties, the
-// dispute and scopes, and an English match of each word over the prose
-// fields (a word may match in any of them, every word must match).
-func buildQuery(q Query) query.Query {
+// buildQuery turns q into Bleve's terms. With parties, each party is one
+// clause: any of its scoped terms for the asked scopes (and the window's
+// periods). Without, the scopes are a clause of their own. Each word is an
+// English match over the prose fields (in any of them; every word must
+// match).
+func buildQuery(q Query, w window, now time.Time) query.Query {
 	var must []query.Query
 	for _, p := range q.Parties {
-		must = append(must, term(fParties, p))
+		var any []query.Query
+		for _, s := range q.Scopes {
+			for _, k := range partyKeys(s, p, w, now) {
+				any = append(any, term(fScoped, k))
+			}
+		}
+		must = append(must, disjunction(any))
+	}
+	if len(q.Parties) == 0 {
+		var scopes []query.Query
+		for _, s := range q.Scopes {
+			scopes = append(scopes, term(fScopes, s))
+		}
+		must = append(must, disjunction(scopes))
 	}
 	if q.Dispute != "" {
 		must = append(must, term(fDisputes, q.Dispute))
 	}
-	for _, w := range q.Words {
+	for _, word := range q.Words {
 		var any []query.Query
 		for _, f := range []string{fTitle, fSummary, fText} {
-			m := bleve.NewMatchQuery(w)
+			m := bleve.NewMatchQuery(word)
 			m.SetField(f)
 			if f == fTitle {
 				m.SetBoost(2)
@@ -120,19 +144,65 @@ func buildQuery(q Query) query.Query {
 		dr.SetField(fDate)
 		must = append(must, dr)
 	}
-	scopes := make([]query.Query, 0, len(q.Scopes))
-	for _, s := range q.Scopes {
-		scopes = append(scopes, term(fScopes, s))
-	}
-	if len(scopes) == 0 {
-		return bleve.NewMatchNoneQuery()
-	}
-	must = append(must, bleve.NewDisjunctionQuery(scopes...))
 	if len(must) == 1 {
-		// Scopes alone: every visible article.
-		return bleve.NewConjunctionQuery(bleve.NewMatchAllQuery(), must[0])
+		return must[0]
 	}
 	return bleve.NewConjunctionQuery(must...)
+}
+
+func disjunction(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
+	}
+	return bleve.NewDisjunctionQuery(qs...)
+}
+
+// partyKeys are the scoped terms that find a party's articles in a scope
+// within a window.
+func partyKeys(scope, party string, w window, now time.Time) []string {
+	next := now.AddDate(0, 1, 0)
+	var keys []string
+	switch {
+	case w.months > 0:
+		for i := 0; i < w.months+1; i++ {
+			keys = append(keys, monthKey(scope, next.AddDate(0, -i, 0), party))
+		}
+	case w.years > 0:
+		for i := 0; i < w.years+1; i++ {
+			keys = append(keys, yearKey(scope, next.Year()-i, party))
+		}
+	default:
+		keys = append(keys, allKey(scope, party))
+	}
+	return keys
+}
+
+func allKey(scope, party string) string { return "a|" + scope + "|" + party }
+
+func yearKey(scope string, year int, party string) string {
+	return "y|" + scope + "|" + strconv.Itoa(year) + "|" + party
+}
+
+func monthKey(scope string, t time.Time, party string) string {
+	return "m|" + scope + "|" + t.Format("2006-01") + "|" + party
+}
+
+// scopedTerms are the precomputed terms of a document: for every scope it
+// is visible in and every party it names, one term for all time, one for
+// its year and one for its month. They move the work of scope filtering
+// and date windows from query time to indexing time.
+func scopedTerms(d Doc) []string {
+	var out []string
+	for _, s := range d.Scopes {
+		for _, p := range d.Parties {
+			out = append(out, allKey(s, p))
+			if !d.Date.IsZero() {
+				t := d.Date.UTC()
+				out = append(out, yearKey(s, t.Year(), p), monthKey(s, t, p))
+			}
+		}
+	}
+	return out
 }
 
 func term(field, value string) query.Query {
