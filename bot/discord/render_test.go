@@ -3,11 +3,14 @@ package discord
 import (
 	"errors"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
 	"github.com/disputebot/disputebot/bot"
+	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/notify"
 )
 
 func TestEscapeNeutralisesHostileText(t *testing.T) {
@@ -102,5 +105,37 @@ func TestRewriteTransportTargetsTheConfiguredAPI(t *testing.T) {
 	rt.RoundTrip(req)
 	if got != "https://cdn.discordapp.com/x.png" {
 		t.Errorf("a non-API address was rewritten to %q", got)
+	}
+}
+
+// TestHostileFeedItemNotice renders a digest of feed items whose titles
+// and summaries carry mentions, masked links, markup, invisible characters,
+// HTML and 100 KB of text: nothing pings, the only links are the items'
+// own addresses, and the embed fits Discord's limits.
+func TestHostileFeedItemNotice(t *testing.T) {
+	hostile := []*article.Article{
+		{Title: "@everyone Breaking: [free nitro](https://evil.example/steal) <@&1234567890>", URL: "https://news.example.com/a", Site: "Example @here",
+			Summary: "<script>alert(1)</script> **bold** `code` \u202egnp.exe @everyone", Parties: []string{"Elon Musk"}},
+		{Title: strings.Repeat("Musk sues Microsoft ", 5000), URL: "https://news.example.com/b", Summary: strings.Repeat("x", 100_000)},
+		{Title: "javascript link", URL: "javascript:alert(1)", Summary: "no link here"},
+	}
+	r := bot.NoticeReply(notify.Notice{Target: "dm:1", Articles: hostile}, "!")
+	e, _ := Embed(r)
+	all := e.Title + e.Description
+	for _, f := range e.Fields {
+		all += f.Name + f.Value
+	}
+	for _, bad := range []string{"@everyone", "@here", "<@&", "](https://evil", "**bold**", "\u202e", "javascript:"} {
+		if strings.Contains(all, bad) {
+			t.Errorf("the notice carries %q", bad)
+		}
+	}
+	for _, m := range regexp.MustCompile(`\]\((https?://[^)]*)\)`).FindAllStringSubmatch(all, -1) {
+		if m[1] != "https://news.example.com/a" && m[1] != "https://news.example.com/b" {
+			t.Errorf("a link the source did not give: %s", m[1])
+		}
+	}
+	if n := embedSize(e); n > maxEmbedTotal {
+		t.Errorf("the notice is %d characters", n)
 	}
 }

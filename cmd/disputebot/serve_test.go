@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -506,4 +508,38 @@ func messagesIn(fake *discordtest.Server, channel string) []discordtest.Message 
 		}
 	}
 	return out
+}
+
+func TestServeHealthAndMetrics(t *testing.T) {
+	fake := fakeDiscord(t)
+	vars := serveVars(t, fake)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	vars["METRICS_ADDR"] = addr
+	p := startBot(t, fake, vars)
+	defer p.stop()
+	fake.SendMessage(guildA, chanA, member, "!dispute musk microsoft")
+	waitFor(t, fake, "the answer", func(m discordtest.Message) bool { return m.ChannelID == chanA })
+	resp, err := http.Get("http://" + addr + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(body), "gateway: ok") || !strings.Contains(string(body), "store: ok") || !strings.Contains(string(body), "index: ok") {
+		t.Errorf("/healthz = %d %q", resp.StatusCode, body)
+	}
+	resp, err = http.Get("http://" + addr + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if !strings.Contains(string(body), `disputebot_commands_total{command="dispute",outcome="ok"} 1`) || !strings.Contains(string(body), "disputebot_command_seconds_bucket") {
+		t.Errorf("/metrics:\n%s", body)
+	}
 }

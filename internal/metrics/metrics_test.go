@@ -1,0 +1,61 @@
+package metrics
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestMetricsAndHealth(t *testing.T) {
+	m := New()
+	m.Command("dispute", 7*time.Millisecond, "ok")
+	m.Command("dispute", 300*time.Millisecond, "ok")
+	m.Add("disputebot_feed_polls_total", 1, "result", "failed")
+	healthy := true
+	srv := httptest.NewServer(m.Handler(Check{Name: "gateway", Probe: func(context.Context) error {
+		if !healthy {
+			return errors.New("down")
+		}
+		return nil
+	}}))
+	defer srv.Close()
+	body := get(t, srv.URL+"/metrics", 200)
+	for _, want := range []string{
+		`disputebot_commands_total{command="dispute",outcome="ok"} 2`,
+		`disputebot_command_seconds_bucket{command="dispute",le="0.01"} 1`,
+		`disputebot_command_seconds_bucket{command="dispute",le="+Inf"} 2`,
+		`disputebot_command_seconds_count{command="dispute"} 2`,
+		`disputebot_feed_polls_total{result="failed"} 1`,
+		"# TYPE disputebot_command_seconds histogram",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q:\n%s", want, body)
+		}
+	}
+	if body := get(t, srv.URL+"/healthz", 200); !strings.Contains(body, "gateway: ok") {
+		t.Errorf("/healthz = %q", body)
+	}
+	healthy = false
+	if body := get(t, srv.URL+"/healthz", 503); !strings.Contains(body, "gateway: failing") {
+		t.Errorf("/healthz when down = %q", body)
+	}
+}
+
+func get(t *testing.T, url string, status int) string {
+	t.Helper()
+	r, err := http.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Body.Close()
+	b, _ := io.ReadAll(r.Body)
+	if r.StatusCode != status {
+		t.Errorf("GET %s = %d, want %d", url, r.StatusCode, status)
+	}
+	return string(b)
+}

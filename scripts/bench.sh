@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Runs every benchmark in one go and prints the table BENCHMARKS.md holds.
+#   scripts/bench.sh                 # 10k and 100k articles
+#   BENCH_1M=1 scripts/bench.sh      # and 1M (about 25 minutes to generate, 7 GB)
+# Generated data folders are kept in $BENCH_DIR (default ~/.cache/disputebot-bench)
+# and reused; the raw `go test -bench` output goes to bench-out/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$PATH:/usr/local/go/bin"
+export BENCH_DIR=${BENCH_DIR:-$HOME/.cache/disputebot-bench}
+export LOG_LEVEL=warn
+mkdir -p "$BENCH_DIR" bench-out
+go build -o bench-out/disputebot ./cmd/disputebot
+sizes="10k:10000 100k:100000"
+[[ ${BENCH_1M:-} == 1 ]] && sizes="$sizes 1m:1000000"
+for s in $sizes; do
+  name=${s%%:*}; n=${s##*:}
+  if [[ ! -f $BENCH_DIR/$name/disputebot.db ]]; then
+    echo "generating $n articles into $BENCH_DIR/$name" >&2
+    DATA_DIR=$BENCH_DIR/$name bench-out/disputebot gen-corpus --n "$n" --seed 1 >&2
+  fi
+  # Open once so the index is current (a new mapping rebuilds it) and merged.
+  DATA_DIR=$BENCH_DIR/$name bench-out/disputebot ask musk microsoft > /dev/null
+done
+
+echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $(date -u +%Y-%m-%d)"
+go test -run '^$' -bench . -benchtime "${BENCHTIME:-300x}" -timeout 60m ./index > bench-out/answer.txt
+go test -run '^$' -bench . -benchtime 5x -timeout 30m ./internal/ingest > bench-out/ingest.txt
+go test -run '^$' -bench . -benchtime 3x -timeout 30m ./internal/feed > bench-out/feed.txt
+go test -run '^$' -bench . -benchtime 2000x -timeout 30m ./internal/notify > bench-out/match.txt
+
+metric() { # file benchmark-name unit
+  awk -v b="$2" -v u="$3" '$1 ~ "^"b"-[0-9]+$" { for (i = 1; i <= NF; i++) if ($(i+1) == u) print $i }' "$1"
+}
+echo
+echo "| figure | value | floor | ratio | target |"
+echo "|---|---|---|---|---|"
+for s in $sizes; do
+  name=${s%%:*}
+  a=$(metric bench-out/answer.txt "BenchmarkAnswer/$name/answer" median-ms)
+  ap=$(metric bench-out/answer.txt "BenchmarkAnswer/$name/answer" p99-ms)
+  f=$(metric bench-out/answer.txt "BenchmarkAnswer/$name/bare-bleve" median-ms)
+  fp=$(metric bench-out/answer.txt "BenchmarkAnswer/$name/bare-bleve" p99-ms)
+  [[ -z $a ]] && continue
+  echo "| answer, $name articles, median | $a ms | $f ms (bare Bleve) | $(awk -v a="$a" -v f="$f" 'BEGIN{printf "%.2f×", a/f}') | ≤ 10 ms at 100k, ≤ 30 ms at 1M, ≤ 3× |"
+  echo "| answer, $name articles, p99 | $ap ms | $fp ms | $(awk -v a="$ap" -v f="$fp" 'BEGIN{printf "%.2f×", a/f}') | ≤ 50 ms at 100k |"
+done
+p=$(metric bench-out/ingest.txt BenchmarkIngest/pipeline pages/s)
+r=$(metric bench-out/ingest.txt BenchmarkIngest/bare-readability pages/s)
+echo "| ingest, 130 real pages, batched | $p pages/s | $r pages/s (bare readability) | $(awk -v a="$p" -v f="$r" 'BEGIN{printf "%.2f×", a/f}') | ≥ 0.5× |"
+fs=$(metric bench-out/feed.txt BenchmarkPoll1000Feeds feeds/s)
+cpu=$(metric bench-out/feed.txt BenchmarkPoll1000Feeds cpu-s)
+echo "| poll 1,000 feeds (half 304) | $fs feeds/s, $(awk -v f="$fs" 'BEGIN{printf "%.1f s", 1000/f}') for all, $cpu CPU-s | — | — | ≤ 30 s |"
+for n in 10k 100k; do
+  m=$(metric bench-out/match.txt "BenchmarkMatch/$n" median-ms)
+  mp=$(metric bench-out/match.txt "BenchmarkMatch/$n" p99-ms)
+  echo "| match one article, $n subscriptions | $m ms median, $mp ms p99 | — | — | ≤ 5 ms at 100k |"
+done
+# Whole processes: start-up to the first answer, and memory serving 100k.
+for s in $sizes; do
+  name=${s%%:*}
+  [[ $name == 10k ]] && continue
+  rm -f bench-out/serve-$name.txt
+  for i in 1 2 3 4 5; do
+    /usr/bin/time -f "%e %M" -o bench-out/time-$name.txt env DATA_DIR=$BENCH_DIR/$name bench-out/disputebot bench-serve --queries 300 >> bench-out/serve-$name.txt
+    cat bench-out/time-$name.txt >> bench-out/serve-$name.wall
+  done
+  first=$(grep -o '"first_answer_ms":[0-9]*' bench-out/serve-$name.txt | cut -d: -f2 | sort -n | sed -n 3p)
+  rss=$(awk '{print $2/1024}' bench-out/serve-$name.wall | sort -n | tail -1)
+  wall=$(awk '{print $1}' bench-out/serve-$name.wall | sort -n | sed -n 3p)
+  echo "| start-up to first answer, $name (median of 5 processes) | $first ms in Go ($wall s whole process, 300 answers included) | — | — | ≤ 2 s at 100k |"
+  echo "| peak RSS serving $name (max of 5) | $(printf '%.0f' "$rss") MB | — | — | ≤ 400 MB at 100k |"
+  rm -f bench-out/serve-$name.wall
+done
