@@ -408,3 +408,24 @@ func TestCrossGuildIdsRefused(t *testing.T) {
 		t.Errorf("guild B lost something: %d feeds, %d sources, %d subscriptions, aliases %v", len(feeds), len(sources), len(subs), al)
 	}
 }
+
+func TestSlowCommandTimesOutPolitely(t *testing.T) {
+	b, lib := newBot(t)
+	b.Timeout = 300 * time.Millisecond
+	block := make(chan struct{})
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		select {
+		case <-block:
+		case <-r.Context().Done():
+		}
+	}))
+	defer slow.Close()
+	defer close(block)
+	r := ask(b, guildA, modUser, true, "source add "+slow.URL+"/never")
+	if !strings.Contains(r.Body, "took too long") || r.Color != bot.Bad {
+		t.Errorf("reply = %q", r.Body)
+	}
+	if s, _ := lib.Store.Sources(context.Background(), guildA, store.KindArticle); len(s) != 0 {
+		t.Errorf("a timed-out source was kept")
+	}
+}

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net"
@@ -250,7 +251,7 @@ func responseText(r discordtest.Response) string {
 	var b strings.Builder
 	b.WriteString(r.Content)
 	for _, e := range r.Embeds {
-		b.WriteString(e.Title + e.Description)
+		b.WriteString(e.Title + e.Description + e.Footer)
 		for _, f := range e.Fields {
 			b.WriteString(f.Name + f.Value)
 		}
@@ -541,5 +542,87 @@ func TestServeHealthAndMetrics(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(body), `disputebot_commands_total{command="dispute",outcome="ok"} 1`) || !strings.Contains(string(body), "disputebot_command_seconds_bucket") {
 		t.Errorf("/metrics:\n%s", body)
+	}
+}
+
+// TestServeSlowSlashCommandIsDeferred adds a source whose site takes four
+// seconds: the bot answers Discord within three with a deferred response,
+// then edits in the result. A timeline button then turns the page in place.
+func TestServeSlowSlashCommandIsDeferred(t *testing.T) {
+	fake := fakeDiscord(t)
+	page, _ := os.ReadFile("../../internal/ingest/testdata/musk-microsoft.html")
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(4 * time.Second)
+		w.Header().Set("Content-Type", "text/html")
+		w.Write(page)
+	}))
+	defer slow.Close()
+	p := startBot(t, fake, serveVars(t, fake))
+	defer p.stop()
+	start := time.Now()
+	id := fake.Interact(discordtest.Interaction{Type: 2, GuildID: guildA, ChannelID: chanA, UserID: modUser, Name: "source",
+		Options: []discordtest.Option{{Name: "add", Type: 1, Options: []discordtest.Option{{Name: "url", Type: 3, Value: slow.URL + "/slow-story"}}}}})
+	rs, ok := fake.WaitResponses(func(rs []discordtest.Response) bool {
+		for _, r := range rs {
+			if r.Kind == "edit" && strings.Contains(responseText(r), "Added as source") {
+				return true
+			}
+		}
+		return false
+	}, 20*time.Second)
+	if !ok {
+		t.Fatalf("the slow command never completed: %+v", rs)
+	}
+	var first discordtest.Response
+	for _, r := range rs {
+		if r.InteractionID == id {
+			first = r
+			break
+		}
+	}
+	if first.Type != 5 {
+		t.Errorf("first response type %d, want 5 (deferred)", first.Type)
+	}
+	var deferredAt time.Time
+	for _, r := range fake.Requests() {
+		if strings.HasPrefix(r.Path, "/interactions/"+id+"/") {
+			deferredAt = r.Time
+		}
+	}
+	if deferredAt.Sub(start) > 3*time.Second {
+		t.Errorf("Discord heard back after %s, over its 3 s limit", deferredAt.Sub(start))
+	}
+
+	// The answer's timeline button turns the page of the same message.
+	fake.SendMessage(guildA, chanA, member, "!dispute musk microsoft")
+	msgs := waitFor(t, fake, "the answer", func(m discordtest.Message) bool { return strings.Contains(text(m), "key entries") })
+	var buttons []struct {
+		Components []struct {
+			CustomID string `json:"custom_id"`
+			Label    string `json:"label"`
+		} `json:"components"`
+	}
+	json.Unmarshal(msgs[0].Components, &buttons)
+	timeline := ""
+	for _, row := range buttons {
+		for _, b := range row.Components {
+			if strings.Contains(b.Label, "Timeline") {
+				timeline = b.CustomID
+			}
+		}
+	}
+	if timeline == "" {
+		t.Fatalf("no timeline button: %s", msgs[0].Components)
+	}
+	fake.Interact(discordtest.Interaction{Type: 3, GuildID: guildA, ChannelID: chanA, UserID: member, CustomID: timeline, MessageID: msgs[0].ID})
+	if _, ok := fake.WaitResponses(func(rs []discordtest.Response) bool {
+		for _, r := range rs {
+			if r.Type == 7 && strings.Contains(responseText(r), "timeline page 1") {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second); !ok {
+		t.Error("the timeline button did not update the message")
 	}
 }
