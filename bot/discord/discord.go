@@ -101,6 +101,9 @@ func Rewrite(apiURL string, base http.RoundTripper) http.RoundTripper {
 		if loc := apiPrefix.FindStringIndex(u); loc != nil {
 			nu, err := r.URL.Parse(apiURL + u[loc[1]:])
 			if err != nil {
+				if r.Body != nil {
+					r.Body.Close()
+				}
 				return nil, err
 			}
 			r = r.Clone(r.Context())

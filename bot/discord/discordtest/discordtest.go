@@ -10,6 +10,7 @@ package discordtest
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -19,82 +20,81 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
-
-	"github.com/gorilla/websocket"
 )
 
-// Options describe the fake's application and guilds.
+// Options describe the fake's application, bot user and guilds.
 type Options struct {
-	AppID             string // the application id, also the bot's user id unless BotUserID is set
-	BotUserID         string
-	BotName           string
-	Guilds            []Guild
-	HeartbeatInterval time.Duration // default 1s
+	AppID             string        // the application id; also the bot's user id unless BotUserID is set
+	BotUserID         string        // the bot's user id; default AppID
+	BotName           string        // the bot's username; default "bot"
+	Guilds            []Guild       // the guilds the bot is in, sent as GUILD_CREATE after READY
+	HeartbeatInterval time.Duration // HELLO's heartbeat_interval; default 1s, at least 10ms
 }
 
-// Guild is a server the bot is in.
+// Guild is a guild (server) the bot is in.
 type Guild struct {
-	ID, Name, OwnerID string
-	Roles             []Role // the @everyone role has the guild's id
-	Channels          []Channel
+	ID, Name, OwnerID string    // the owner has every permission
+	Roles             []Role    // the @everyone role has the guild's id
+	Channels          []Channel // text channels
 	Members           []Member
 }
 
-// Role is a guild role and its permissions.
+// Role is a guild role and its permission bits.
 type Role struct {
 	ID, Name    string
-	Permissions int64
+	Permissions int64 // sent as a decimal string, as Discord does
 }
 
-// Channel is a text channel.
+// Channel is a guild text channel (type 0).
 type Channel struct{ ID, Name string }
 
-// Member is a member of a guild.
+// Member is a member of a guild: a user and the ids of their roles.
 type Member struct {
 	UserID, Username string
 	Roles            []string
 }
 
-// Interaction is an interaction a test sends.
+// Interaction is an interaction a test sends with Interact.
 type Interaction struct {
-	Type                       int // 2 command, 3 component, 4 autocomplete
-	GuildID, ChannelID, UserID string
-	Name                       string
-	Options                    []Option
-	CustomID                   string
-	MessageID                  string
+	Type                       int      // 2 application command, 3 message component, 4 autocomplete
+	GuildID, ChannelID, UserID string   // in a guild, UserID should be a configured member of GuildID
+	Name                       string   // the command's name (types 2 and 4)
+	Options                    []Option // the command's options (types 2 and 4)
+	CustomID                   string   // the component's custom_id (type 3)
+	MessageID                  string   // the message the component is on (type 3)
 }
 
-// Option is a slash command option; Type 1 is a subcommand holding Options.
+// Option is an application command option. Type 1 (subcommand) and 2
+// (subcommand group) hold Options; the others hold Value.
 type Option struct {
 	Name    string
 	Type    int
 	Value   any
-	Focused bool
+	Focused bool // the option being autocompleted (type 4 interactions)
 	Options []Option
 }
 
-// Message is a message the bot created.
+// Message is a message the bot created with POST channels/{id}/messages.
 type Message struct {
-	ID, ChannelID, GuildID string
+	ID, ChannelID, GuildID string // GuildID is "" in a DM
 	DMUserID               string // the recipient when ChannelID is a DM channel
 	Content                string
 	Embeds                 []Embed
-	Components             json.RawMessage
-	AllowedMentions        *AllowedMentions
+	Components             json.RawMessage  // the request's "components", as sent
+	AllowedMentions        *AllowedMentions // nil when the request had no allowed_mentions
 	Nonce                  string
 	Flags                  int
-	ReplyTo                string    // the message it replies to (message_reference), if any
-	Time                   time.Time // when the fake received it
-	Raw                    json.RawMessage
+	ReplyTo                string          // the message it replies to (message_reference), if any
+	Time                   time.Time       // when the fake received it
+	Raw                    json.RawMessage // the request body
 }
 
-// Embed is a sent embed.
+// Embed is the part of a sent embed tests look at.
 type Embed struct {
 	Title, Description, URL string
 	Color                   int
 	Fields                  []EmbedField
-	Footer                  string
+	Footer                  string // the footer's text
 }
 
 // EmbedField is one field of an embed.
@@ -103,26 +103,29 @@ type EmbedField struct {
 	Inline      bool
 }
 
-// AllowedMentions is what a message allows to ping.
+// AllowedMentions is a message's allowed_mentions: what it may ping.
 type AllowedMentions struct {
-	Parse       []string
+	Parse       []string // nil when the key was absent or null
 	Users       []string
 	Roles       []string
 	RepliedUser bool
 }
 
-// Response is an interaction callback, or a later edit or follow-up.
+// Response is an interaction callback (POST interactions/{id}/{token}/callback),
+// or a later edit of the original response (PATCH
+// webhooks/{app}/{token}/messages/@original) or follow-up (POST
+// webhooks/{app}/{token}).
 type Response struct {
-	Kind            string // "callback", "edit", "followup"
-	InteractionID   string
-	Type            int
+	Kind            string // "callback", "edit" or "followup"
+	InteractionID   string // the interaction's id, for callbacks
+	Type            int    // callback type: 4 message, 5 deferred, 6 deferred update, 7 update, 8 autocomplete result; 0 otherwise
 	Content         string
 	Embeds          []Embed
 	Components      json.RawMessage
-	Choices         []Choice
+	Choices         []Choice // autocomplete results (type 8)
 	Flags           int
-	AllowedMentions *AllowedMentions
-	Raw             json.RawMessage
+	AllowedMentions *AllowedMentions // nil when absent
+	Raw             json.RawMessage  // the request body
 }
 
 // Choice is an autocomplete choice.
@@ -131,20 +134,23 @@ type Choice struct {
 	Value any
 }
 
-// Command is a registered application command.
+// Command is an application command registered with PUT
+// applications/{app}/commands (GuildID "") or
+// applications/{app}/guilds/{guild}/commands.
 type Command struct {
 	GuildID string
 	Name    string
-	Raw     json.RawMessage
+	Raw     json.RawMessage // the command as registered, with the id the fake gave it
 }
 
 // Request is one REST request the bot made.
 type Request struct {
-	Time         time.Time
-	Method, Path string
-	Status       int
+	Time         time.Time // when it arrived
+	Method, Path string    // Path is after /api/vN, with its leading slash: "/channels/1/messages"
+	Status       int       // the status the fake answered
 }
 
+// failRule is a FailNext injection.
 type failRule struct {
 	method, prefix string
 	n, status      int
@@ -152,14 +158,18 @@ type failRule struct {
 	header         http.Header
 }
 
-// Server is the fake.
+// Server is the fake Discord. Every method is safe for concurrent use.
 type Server struct {
 	o    Options
 	http *httptest.Server
 	ids  atomic.Int64
 
+	sendMu   sync.Mutex     // orders sequenced gateway frames
+	gateways sync.WaitGroup // running gateway connections
+
 	mu         sync.Mutex
-	changed    *sync.Cond
+	notify     chan struct{} // closed and replaced on every change a Wait* may wait for
+	closed     bool
 	sessions   map[*session]bool
 	seq        int64
 	sessionID  string
@@ -175,16 +185,11 @@ type Server struct {
 	dmChannel  map[string]string // user -> DM channel
 	dmUser     map[string]string // DM channel -> user
 	nonces     map[string]Message
-	events     []payload // dispatched events, replayed on RESUME
+	originals  map[string]string // interaction token -> @original message id
+	events     []payload         // dispatched events, replayed on RESUME
 }
 
-type session struct {
-	conn       *websocket.Conn
-	wmu        sync.Mutex
-	identified bool
-}
-
-// New starts a fake Discord; it stops when the test ends.
+// New starts a fake Discord on 127.0.0.1; tb.Cleanup closes it.
 func New(tb testing.TB, o Options) *Server {
 	tb.Helper()
 	if o.BotUserID == "" {
@@ -196,57 +201,67 @@ func New(tb testing.TB, o Options) *Server {
 	if o.HeartbeatInterval == 0 {
 		o.HeartbeatInterval = time.Second
 	}
+	if o.HeartbeatInterval < 10*time.Millisecond {
+		o.HeartbeatInterval = 10 * time.Millisecond // HELLO carries whole milliseconds
+	}
 	s := &Server{o: o, sessions: map[*session]bool{}, closedDMs: map[string]bool{}, dmChannel: map[string]string{}, dmUser: map[string]string{},
-		nonces: map[string]Message{}, sessionID: "fake-session"}
-	s.changed = sync.NewCond(&s.mu)
+		nonces: map[string]Message{}, originals: map[string]string{}, sessionID: "fake-session"}
+	s.notify = make(chan struct{})
 	s.ids.Store(800000000000000000)
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
 	tb.Cleanup(s.Close)
 	return s
 }
 
-// Close drops every connection and stops the server.
+// Close drops every gateway connection, stops the server and waits for its
+// goroutines. New registers it with tb.Cleanup; calling it twice is fine.
 func (s *Server) Close() {
 	s.mu.Lock()
+	s.closed = true
 	for sess := range s.sessions {
 		sess.conn.Close()
 	}
+	s.ready = false
+	s.broadcast()
 	s.mu.Unlock()
+	s.gateways.Wait()
 	s.http.CloseClientConnections()
 	s.http.Close()
 }
 
-// URL is the server's base address.
+// URL is the server's base address, http://127.0.0.1:port.
 func (s *Server) URL() string { return s.http.URL }
 
-// APIURL is the REST base to give the bot (DISCORD_API_URL).
+// APIURL is the REST base to give the bot: URL()+"/api/v10/". The fake
+// serves the same API under any /api/vN/.
 func (s *Server) APIURL() string { return s.http.URL + "/api/v10/" }
 
+// newID makes a snowflake: a numeric string, unique within the fake.
 func (s *Server) newID() string { return strconv.FormatInt(s.ids.Add(1), 10) }
 
 // apiPath matches the versioned REST prefix.
 var apiPath = regexp.MustCompile(`^/api/v\d+(/.*)$`)
 
+// serve routes the gateway websocket and the REST API, recording every
+// REST request.
 func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
-	if strings.HasPrefix(r.URL.Path, "/gateway") {
+	if r.URL.Path == "/gateway" || strings.HasPrefix(r.URL.Path, "/gateway/") {
 		s.serveGateway(w, r)
 		return
 	}
-	m := apiPath.FindStringSubmatch(r.URL.Path)
-	if m == nil {
-		http.NotFound(w, r)
-		return
+	start := time.Now()
+	path := r.URL.Path
+	var status int
+	if m := apiPath.FindStringSubmatch(path); m == nil {
+		status = errorJSON(w, 404, 0, "404: Not Found")
+	} else {
+		path = m[1]
+		body, _ := io.ReadAll(r.Body)
+		status = s.route(w, r.Method, path, body, r.Header.Get("Content-Type"))
 	}
-	path := m[1]
-	var body json.RawMessage
-	if r.Body != nil {
-		dec := json.NewDecoder(r.Body)
-		_ = dec.Decode(&body)
-	}
-	status := s.route(w, r.Method, path, body, r.Header.Get("Content-Type"))
 	s.mu.Lock()
-	s.requests = append(s.requests, Request{Time: time.Now(), Method: r.Method, Path: path, Status: status})
-	s.changed.Broadcast()
+	s.requests = append(s.requests, Request{Time: start, Method: r.Method, Path: path, Status: status})
+	s.broadcast()
 	s.mu.Unlock()
 }
 
@@ -287,7 +302,7 @@ func (s *Server) route(w http.ResponseWriter, method, path string, body json.Raw
 	}
 	switch {
 	case method == "GET" && (path == "/gateway" || path == "/gateway/bot"):
-		return writeJSON(w, 200, map[string]any{"url": "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway", "shards": 1,
+		return writeJSON(w, 200, map[string]any{"url": s.wsURL(), "shards": 1,
 			"session_start_limit": map[string]int{"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
 	case method == "GET" && path == "/users/@me":
 		return writeJSON(w, 200, s.botUser())
@@ -310,15 +325,25 @@ func (s *Server) route(w http.ResponseWriter, method, path string, body json.Raw
 		w.WriteHeader(204)
 		return 204
 	case method == "PATCH" && reWebhookEdit.MatchString(path):
-		s.record(Response{Kind: "edit"}, body)
-		return writeJSON(w, 200, map[string]any{"id": s.newID(), "content": ""})
+		token := reWebhookEdit.FindStringSubmatch(path)[2]
+		r := s.record(Response{Kind: "edit"}, body)
+		s.mu.Lock()
+		id, ok := s.originals[token]
+		if !ok {
+			id = s.newID()
+			s.originals[token] = id
+		}
+		s.mu.Unlock()
+		return writeJSON(w, 200, s.responseMessageJSON(id, r))
 	case method == "POST" && reWebhook.MatchString(path):
-		s.record(Response{Kind: "followup"}, body)
-		return writeJSON(w, 200, map[string]any{"id": s.newID(), "content": ""})
+		r := s.record(Response{Kind: "followup"}, body)
+		return writeJSON(w, 200, s.responseMessageJSON(s.newID(), r))
 	case method == "PUT" && reCommands.MatchString(path):
 		m := reCommands.FindStringSubmatch(path)
-		var cmds []map[string]any
-		json.Unmarshal(body, &cmds)
+		cmds := []map[string]any{}
+		if err := json.Unmarshal(body, &cmds); err != nil {
+			return errorJSON(w, 400, 50035, "Invalid Form Body")
+		}
 		s.mu.Lock()
 		for i, c := range cmds {
 			c["id"] = s.newID()
@@ -359,7 +384,7 @@ func (s *Server) takeFailure(method, path string) *failRule {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, f := range s.fails {
-		if f.n > 0 && f.method == method && strings.HasPrefix(path, f.prefix) {
+		if f.n > 0 && strings.EqualFold(f.method, method) && strings.HasPrefix(path, f.prefix) {
 			f.n--
 			return f
 		}
@@ -485,17 +510,49 @@ func (s *Server) createMessage(w http.ResponseWriter, channel string, raw json.R
 		s.nonces[channel+"/"+nonce] = m
 	}
 	s.messages = append(s.messages, m)
-	s.changed.Broadcast()
+	s.broadcast()
 	s.mu.Unlock()
 	return writeJSON(w, 200, s.messageJSON(m))
 }
 
+// messageJSON is a created message as Discord returns it.
 func (s *Server) messageJSON(m Message) map[string]any {
-	return map[string]any{"id": m.ID, "channel_id": m.ChannelID, "content": m.Content, "author": s.botUser(),
-		"timestamp": time.Now().UTC().Format(time.RFC3339), "embeds": []any{}, "nonce": m.Nonce}
+	out := map[string]any{"id": m.ID, "channel_id": m.ChannelID, "content": m.Content, "author": s.botUser(),
+		"timestamp": m.Time.UTC().Format(time.RFC3339Nano), "embeds": []any{}, "components": []any{}, "mentions": []any{},
+		"attachments": []any{}, "type": 0, "flags": m.Flags, "tts": false, "pinned": false, "mention_everyone": false}
+	if m.GuildID != "" {
+		out["guild_id"] = m.GuildID
+	}
+	if m.Nonce != "" {
+		out["nonce"] = m.Nonce
+	}
+	if e := embedsRaw(m.Raw); e != nil {
+		out["embeds"] = e
+	}
+	if len(m.Components) > 0 && string(m.Components) != "null" {
+		out["components"] = m.Components
+	}
+	return out
 }
 
-func (s *Server) record(r Response, raw json.RawMessage) {
+// responseMessageJSON is the message an interaction edit or follow-up made.
+func (s *Server) responseMessageJSON(id string, r Response) map[string]any {
+	return s.messageJSON(Message{ID: id, Content: r.Content, Flags: r.Flags, Components: r.Components, Raw: r.Raw, Time: time.Now()})
+}
+
+// embedsRaw is the "embeds" array of a message body, or nil.
+func embedsRaw(body json.RawMessage) json.RawMessage {
+	var b struct {
+		Embeds json.RawMessage `json:"embeds"`
+	}
+	if json.Unmarshal(body, &b) != nil || len(b.Embeds) == 0 || string(b.Embeds) == "null" {
+		return nil
+	}
+	return b.Embeds
+}
+
+// record keeps an interaction callback, edit or follow-up.
+func (s *Server) record(r Response, raw json.RawMessage) Response {
 	var env struct {
 		Type int         `json:"type"`
 		Data messageBody `json:"data"`
@@ -510,8 +567,9 @@ func (s *Server) record(r Response, raw json.RawMessage) {
 	r.Content, r.Embeds, r.Components, r.Choices, r.Flags, r.AllowedMentions, r.Raw = data.Content, data.embeds(), data.Components, data.Choices, data.Flags, data.allowed(), raw
 	s.mu.Lock()
 	s.responses = append(s.responses, r)
-	s.changed.Broadcast()
+	s.broadcast()
 	s.mu.Unlock()
+	return r
 }
 
 // channelGuild is called with s.mu held.
@@ -604,90 +662,117 @@ func permissions(g Guild, m Member) int64 {
 	return p
 }
 
-// FailNext makes the next n requests matching method and path prefix
-// (after /api/vN) answer with status, body and header instead.
+// FailNext makes the next n REST requests whose method matches and whose
+// path after /api/vN starts with pathPrefix ("/channels/" or "channels/")
+// answer with status, body and header instead of being handled. They are
+// recorded in Requests like any other.
 func (s *Server) FailNext(method, pathPrefix string, n, status int, body string, header http.Header) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if !strings.HasPrefix(pathPrefix, "/") {
+		pathPrefix = "/" + pathPrefix
+	}
 	s.fails = append(s.fails, &failRule{method: method, prefix: pathPrefix, n: n, status: status, body: body, header: header})
 }
 
-// CloseDMs makes messages to user's DM channel fail as Discord does when a
-// member does not accept DMs (403, code 50007).
+// CloseDMs makes messages to userID's DM channel fail as Discord does when
+// a member does not accept DMs: 403 {"code":50007}. Opening the DM channel
+// (POST users/@me/channels) still works.
 func (s *Server) CloseDMs(user string) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.closedDMs[user] = true
 }
 
-// Messages returns every message the bot created, in order.
+// Messages returns every message the bot created with POST
+// channels/{id}/messages, in order. A request deduplicated by its nonce
+// adds none.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Message(nil), s.messages...)
 }
 
-// Responses returns every interaction response, edit and follow-up.
+// Responses returns every interaction callback, edit of an original
+// response and follow-up, in order.
 func (s *Server) Responses() []Response {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Response(nil), s.responses...)
 }
 
-// Commands returns the registered application commands.
+// Commands returns the application commands registered by bulk overwrite
+// (PUT), in order; a later PUT adds to the list rather than replacing.
 func (s *Server) Commands() []Command {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Command(nil), s.commands...)
 }
 
-// Requests returns every REST request the bot made.
+// Requests returns every REST request the fake received, in order of
+// completion.
 func (s *Server) Requests() []Request {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return append([]Request(nil), s.requests...)
 }
 
-// Identifies counts IDENTIFY packets; Resumes counts RESUME packets.
+// Identifies counts the IDENTIFY (op 2) packets the fake has received.
 func (s *Server) Identifies() int { s.mu.Lock(); defer s.mu.Unlock(); return s.identifies }
 
-// Resumes counts RESUME packets.
+// Resumes counts the RESUME (op 6) packets the fake accepted (answered
+// with RESUMED).
 func (s *Server) Resumes() int { s.mu.Lock(); defer s.mu.Unlock(); return s.resumes }
 
-// wait blocks until cond holds or timeout passes.
-func (s *Server) wait(cond func() bool, timeout time.Duration) bool {
-	deadline := time.Now().Add(timeout)
-	timer := time.AfterFunc(timeout, func() { s.mu.Lock(); s.changed.Broadcast(); s.mu.Unlock() })
+// broadcast wakes the Wait* calls; it is called with s.mu held.
+func (s *Server) broadcast() {
+	close(s.notify)
+	s.notify = make(chan struct{})
+}
+
+// wait blocks until cond holds for what snapshot returns, or timeout
+// passes. snapshot runs with s.mu held and must only copy; cond runs
+// unlocked, so it may call the Server.
+func wait[T any](s *Server, snapshot func() T, cond func(T) bool, timeout time.Duration) (T, bool) {
+	timer := time.NewTimer(timeout)
 	defer timer.Stop()
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for !cond() {
-		if time.Now().After(deadline) {
-			return false
+	for {
+		s.mu.Lock()
+		got, changed := snapshot(), s.notify
+		s.mu.Unlock()
+		if cond(got) {
+			return got, true
 		}
-		s.changed.Wait()
+		select {
+		case <-changed:
+		case <-timer.C:
+			s.mu.Lock()
+			got = snapshot()
+			s.mu.Unlock()
+			return got, cond(got)
+		}
 	}
-	return true
 }
 
-// WaitMessages waits until cond holds for the messages sent so far.
+// WaitMessages waits until cond holds for the messages the bot has created
+// so far (as Messages returns them), or timeout passes. It returns the
+// last messages cond saw and whether it held.
 func (s *Server) WaitMessages(cond func([]Message) bool, timeout time.Duration) ([]Message, bool) {
-	var got []Message
-	ok := s.wait(func() bool { got = append([]Message(nil), s.messages...); return cond(got) }, timeout)
-	return got, ok
+	return wait(s, func() []Message { return append([]Message(nil), s.messages...) }, cond, timeout)
 }
 
-// WaitResponses waits until cond holds for the interaction responses.
+// WaitResponses waits until cond holds for the interaction responses so far
+// (as Responses returns them), or timeout passes. It returns the last
+// responses cond saw and whether it held.
 func (s *Server) WaitResponses(cond func([]Response) bool, timeout time.Duration) ([]Response, bool) {
-	var got []Response
-	ok := s.wait(func() bool { got = append([]Response(nil), s.responses...); return cond(got) }, timeout)
-	return got, ok
+	return wait(s, func() []Response { return append([]Response(nil), s.responses...) }, cond, timeout)
 }
 
-// WaitReady waits until a session has identified (or resumed) and received
-// READY and its guilds.
+// WaitReady waits until a gateway session has identified and received
+// READY and its GUILD_CREATEs, or has resumed and received RESUMED. A
+// dropped connection makes the fake not ready until the next one.
 func (s *Server) WaitReady(timeout time.Duration) error {
-	if !s.wait(func() bool { return s.ready }, timeout) {
+	if _, ok := wait(s, func() bool { return s.ready }, func(r bool) bool { return r }, timeout); !ok {
 		return fmt.Errorf("discordtest: no session became ready in %s", timeout)
 	}
 	return nil

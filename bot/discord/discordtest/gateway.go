@@ -5,21 +5,35 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/gorilla/websocket"
 )
 
+// upgrader accepts the gateway websocket from any origin.
 var upgrader = websocket.Upgrader{CheckOrigin: func(*http.Request) bool { return true }}
 
-// payload is a gateway frame.
+// payload is a gateway frame: op, d, and for dispatches (op 0) s and t.
 type payload struct {
 	Op int             `json:"op"`
-	D  json.RawMessage `json:"d,omitempty"`
+	D  json.RawMessage `json:"d"`
 	S  *int64          `json:"s,omitempty"`
 	T  string          `json:"t,omitempty"`
 }
 
+// session is one gateway websocket connection.
+type session struct {
+	conn       *websocket.Conn
+	wmu        sync.Mutex // serialises writes to conn
+	identified bool       // guarded by Server.mu: it receives dispatches
+}
+
+// wsURL is the gateway's address as GET /gateway reports it.
+func (s *Server) wsURL() string { return "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway" }
+
+// serveGateway runs one gateway connection: HELLO, then IDENTIFY or
+// RESUME, heartbeats, until the client or the fake closes it.
 func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	conn, err := upgrader.Upgrade(w, r, nil)
 	if err != nil {
@@ -27,19 +41,27 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 	}
 	sess := &session{conn: conn}
 	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		conn.Close()
+		return
+	}
+	s.gateways.Add(1)
 	s.sessions[sess] = true
 	s.mu.Unlock()
 	defer func() {
 		s.mu.Lock()
 		delete(s.sessions, sess)
-		// With no session left, the bot is offline: WaitReady waits for
+		// With no session left the bot is offline: WaitReady waits for
 		// the next one.
 		s.ready = false
 		for other := range s.sessions {
 			s.ready = s.ready || other.identified
 		}
+		s.broadcast()
 		s.mu.Unlock()
 		conn.Close()
+		s.gateways.Done()
 	}()
 	hello, _ := json.Marshal(map[string]any{"heartbeat_interval": s.o.HeartbeatInterval.Milliseconds()})
 	if sess.write(payload{Op: 10, D: hello}) != nil {
@@ -56,76 +78,114 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 		}
 		switch p.Op {
 		case 1: // heartbeat
-			sess.write(payload{Op: 11})
+			if sess.write(payload{Op: 11, D: json.RawMessage("null")}) != nil {
+				return
+			}
 		case 2: // identify
 			s.mu.Lock()
 			s.identifies++
 			s.mu.Unlock()
 			s.sendReady(sess)
-		case 6: // resume: replay what the session missed, then RESUMED
+		case 6: // resume
 			var r struct {
-				Seq int64 `json:"seq"`
+				SessionID string `json:"session_id"`
+				Seq       int64  `json:"seq"`
 			}
 			json.Unmarshal(p.D, &r)
-			s.mu.Lock()
-			s.resumes++
-			var missed []payload
-			for _, e := range s.events {
-				if *e.S > r.Seq {
-					missed = append(missed, e)
-				}
-			}
-			seq := s.nextSeq()
-			s.mu.Unlock()
-			for _, e := range missed {
-				sess.write(e)
-			}
-			sess.write(payload{Op: 0, T: "RESUMED", S: &seq, D: json.RawMessage(`{}`)})
-			s.mu.Lock()
-			sess.identified = true
-			s.ready = true
-			s.changed.Broadcast()
-			s.mu.Unlock()
+			s.resume(sess, r.SessionID, r.Seq)
+		default:
+			// Presence updates (3), voice (4), member requests (8)...
+			// are accepted and ignored.
 		}
 	}
 }
 
-// nextSeq is called with s.mu held.
-func (s *Server) nextSeq() int64 {
-	s.seq++
-	return s.seq
-}
-
+// write sends one frame; a stalled client fails it after five seconds.
 func (sess *session) write(p payload) error {
+	if p.D == nil {
+		p.D = json.RawMessage("null")
+	}
 	sess.wmu.Lock()
 	defer sess.wmu.Unlock()
 	sess.conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
 	return sess.conn.WriteJSON(p)
 }
 
+// nextSeq is called with s.mu held. Sequence numbers are the fake's, not a
+// session's: one numbering across every connection, from 1.
+func (s *Server) nextSeq() int64 {
+	s.seq++
+	return s.seq
+}
+
+// sendReady answers IDENTIFY: READY, then a GUILD_CREATE per guild.
 func (s *Server) sendReady(sess *session) {
-	var guilds []any
+	guilds := []any{}
 	for _, g := range s.o.Guilds {
 		guilds = append(guilds, map[string]any{"id": g.ID, "unavailable": true})
 	}
-	wsURL := "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway"
-	ready, _ := json.Marshal(map[string]any{"v": 9, "user": s.botUser(), "session_id": s.sessionID, "resume_gateway_url": wsURL,
-		"guilds": guilds, "application": map[string]any{"id": s.o.AppID, "flags": 0}})
-	s.mu.Lock()
-	seq := s.nextSeq()
-	s.mu.Unlock()
-	sess.write(payload{Op: 0, T: "READY", S: &seq, D: ready})
+	ready, _ := json.Marshal(map[string]any{"v": 9, "user": s.botUser(), "session_id": s.sessionID, "resume_gateway_url": s.wsURL(),
+		"guilds": guilds, "private_channels": []any{}, "application": map[string]any{"id": s.o.AppID, "flags": 0}})
+	frames := []payload{{Op: 0, T: "READY", D: ready}}
 	for _, g := range s.o.Guilds {
 		d, _ := json.Marshal(guildJSON(g))
-		s.mu.Lock()
+		frames = append(frames, payload{Op: 0, T: "GUILD_CREATE", D: d})
+	}
+	// sendMu keeps frames on the wire in sequence order, so the client's
+	// last seen sequence is the highest it has.
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	s.mu.Lock()
+	for i := range frames {
 		seq := s.nextSeq()
-		s.mu.Unlock()
-		sess.write(payload{Op: 0, T: "GUILD_CREATE", S: &seq, D: d})
+		frames[i].S = &seq
+	}
+	s.mu.Unlock()
+	for _, f := range frames {
+		if sess.write(f) != nil {
+			return
+		}
 	}
 	s.mu.Lock()
 	sess.identified = true
 	s.ready = true
-	s.changed.Broadcast()
+	s.broadcast()
+	s.mu.Unlock()
+}
+
+// resume answers RESUME as Discord does: the dispatches the session missed
+// (those after seq), then RESUMED. An unknown session id gets INVALID
+// SESSION (op 9, not resumable), and the client identifies afresh.
+func (s *Server) resume(sess *session, sessionID string, seq int64) {
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
+	s.mu.Lock()
+	if sessionID != s.sessionID {
+		s.mu.Unlock()
+		sess.write(payload{Op: 9, D: json.RawMessage("false")})
+		return
+	}
+	s.resumes++
+	var missed []payload
+	for _, e := range s.events {
+		if *e.S > seq {
+			missed = append(missed, e)
+		}
+	}
+	rs := s.nextSeq()
+	s.mu.Unlock()
+	for _, e := range missed {
+		if sess.write(e) != nil {
+			return
+		}
+	}
+	if sess.write(payload{Op: 0, T: "RESUMED", S: &rs, D: json.RawMessage(`{}`)}) != nil {
+		return
+	}
+	s.mu.Lock()
+	sess.identified = true
+	s.ready = true
+	s.broadcast()
 	s.mu.Unlock()
 }
 
@@ -133,9 +193,12 @@ func (s *Server) sendReady(sess *session) {
 // session that resumes after a dropped connection gets what it missed.
 func (s *Server) dispatch(t string, d any) {
 	raw, _ := json.Marshal(d)
+	s.sendMu.Lock()
+	defer s.sendMu.Unlock()
 	s.mu.Lock()
 	seq := s.nextSeq()
-	s.events = append(s.events, payload{Op: 0, T: t, S: &seq, D: raw})
+	p := payload{Op: 0, T: t, S: &seq, D: raw}
+	s.events = append(s.events, p)
 	var targets []*session
 	for sess := range s.sessions {
 		if sess.identified {
@@ -144,22 +207,40 @@ func (s *Server) dispatch(t string, d any) {
 	}
 	s.mu.Unlock()
 	for _, sess := range targets {
-		sess.write(payload{Op: 0, T: t, S: &seq, D: raw})
+		sess.write(p)
 	}
 }
 
-// SendMessage posts a message as a member (MESSAGE_CREATE) and returns its
-// id. With guildID "" it is a DM from userID to the bot.
+// username is a user's configured name (from any guild), or a made-up one.
+func (s *Server) username(user string) string {
+	for _, g := range s.o.Guilds {
+		for _, m := range g.Members {
+			if m.UserID == user && m.Username != "" {
+				return m.Username
+			}
+		}
+	}
+	if len(user) > 4 {
+		return "user" + user[len(user)-4:]
+	}
+	return "user" + user
+}
+
+// SendMessage dispatches MESSAGE_CREATE: content from userID, a member of
+// guildID, in channelID. With guildID "" it is a DM from any userID to the
+// bot, in that user's DM channel (the one POST users/@me/channels returns
+// for them; channelID is then ignored). A mention of the bot (<@ID> or
+// <@!ID>) fills "mentions". It returns the message's id.
 func (s *Server) SendMessage(guildID, channelID, userID, content string) string {
 	id := s.newID()
-	author := map[string]any{"id": userID, "username": "user" + userID[len(userID)-2:], "discriminator": "0"}
+	author := map[string]any{"id": userID, "username": s.username(userID), "discriminator": "0"}
 	msg := map[string]any{"id": id, "channel_id": channelID, "author": author, "content": content,
-		"timestamp": time.Now().UTC().Format(time.RFC3339), "type": 0, "mentions": []any{}}
+		"timestamp": time.Now().UTC().Format(time.RFC3339Nano), "type": 0, "mentions": []any{}, "mention_roles": []any{},
+		"embeds": []any{}, "attachments": []any{}, "tts": false, "mention_everyone": false, "pinned": false}
 	if guildID != "" {
 		msg["guild_id"] = guildID
 		if m, _, ok := s.member(guildID, userID); ok {
-			author["username"] = m.Username
-			msg["member"] = map[string]any{"roles": nonNil(m.Roles)}
+			msg["member"] = map[string]any{"roles": nonNil(m.Roles), "joined_at": time.Unix(0, 0).UTC().Format(time.RFC3339), "deaf": false, "mute": false}
 		}
 	} else {
 		msg["channel_id"] = s.dm(userID)
@@ -171,29 +252,61 @@ func (s *Server) SendMessage(guildID, channelID, userID, content string) string 
 	return id
 }
 
-// Interact sends an interaction (INTERACTION_CREATE) and returns its id.
+// Interact dispatches INTERACTION_CREATE and returns the interaction's id.
+// In a guild the member's permissions are computed from @everyone and
+// their roles (Administrator or ownership grants all).
 func (s *Server) Interact(in Interaction) string {
 	id := s.newID()
-	d := map[string]any{"id": id, "application_id": s.o.AppID, "type": in.Type, "token": "itoken" + id, "version": 1, "channel_id": in.ChannelID}
-	user := map[string]any{"id": in.UserID, "username": "user" + in.UserID[len(in.UserID)-2:], "discriminator": "0"}
+	d := map[string]any{"id": id, "application_id": s.o.AppID, "type": in.Type, "token": "itoken" + id, "version": 1,
+		"channel_id": in.ChannelID, "locale": "en-US"}
+	user := map[string]any{"id": in.UserID, "username": s.username(in.UserID), "discriminator": "0"}
 	if in.GuildID != "" {
 		d["guild_id"] = in.GuildID
+		d["guild_locale"] = "en-US"
 		m, g, _ := s.member(in.GuildID, in.UserID)
-		d["member"] = map[string]any{"user": user, "roles": nonNil(m.Roles), "permissions": strconv.FormatInt(permissions(g, m), 10)}
+		m.UserID = in.UserID
+		d["member"] = map[string]any{"user": user, "roles": nonNil(m.Roles), "permissions": strconv.FormatInt(permissions(g, m), 10),
+			"joined_at": time.Unix(0, 0).UTC().Format(time.RFC3339), "deaf": false, "mute": false}
 	} else {
 		d["user"] = user
 	}
 	switch in.Type {
 	case 2, 4:
-		d["data"] = map[string]any{"id": s.newID(), "name": in.Name, "type": 1, "options": optionsJSON(in.Options)}
+		data := map[string]any{"id": s.newID(), "name": in.Name, "type": 1, "options": optionsJSON(in.Options)}
+		if in.GuildID != "" {
+			data["guild_id"] = in.GuildID
+		}
+		d["data"] = data
 	case 3:
 		d["data"] = map[string]any{"custom_id": in.CustomID, "component_type": 2}
-		d["message"] = map[string]any{"id": in.MessageID, "channel_id": in.ChannelID, "content": "", "timestamp": time.Now().UTC().Format(time.RFC3339)}
+		d["message"] = s.componentMessage(in)
 	}
 	s.dispatch("INTERACTION_CREATE", d)
 	return id
 }
 
+// componentMessage is the message a component interaction is on: the bot's
+// recorded message with that id if there is one.
+func (s *Server) componentMessage(in Interaction) map[string]any {
+	msg := map[string]any{"id": in.MessageID, "channel_id": in.ChannelID, "content": "", "author": s.botUser(),
+		"timestamp": time.Now().UTC().Format(time.RFC3339Nano), "embeds": []any{}, "components": []any{}}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, m := range s.messages {
+		if m.ID == in.MessageID {
+			msg["content"] = m.Content
+			if len(m.Components) > 0 && string(m.Components) != "null" {
+				msg["components"] = m.Components
+			}
+			if b := embedsRaw(m.Raw); b != nil {
+				msg["embeds"] = b
+			}
+		}
+	}
+	return msg
+}
+
+// optionsJSON renders options; types 1 and 2 (subcommand, group) nest.
 func optionsJSON(opts []Option) []any {
 	out := []any{}
 	for _, o := range opts {
@@ -212,11 +325,12 @@ func optionsJSON(opts []Option) []any {
 }
 
 // DropConnection cuts every gateway connection without a close frame, as a
-// network failure would; the client reconnects and resumes.
+// network failure would; discordgo reconnects and resumes.
 func (s *Server) DropConnection() {
 	s.mu.Lock()
 	var conns []*session
 	for sess := range s.sessions {
+		sess.identified = false
 		conns = append(conns, sess)
 	}
 	s.ready = false

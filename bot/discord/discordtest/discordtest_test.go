@@ -1,0 +1,486 @@
+package discordtest
+
+import (
+	"errors"
+	"net/http"
+	"runtime"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bwmarrin/discordgo"
+
+	"github.com/disputebot/disputebot/bot/discord"
+)
+
+const (
+	appID   = "100000000000000001"
+	guildID = "200000000000000001"
+	chanID  = "300000000000000001"
+	owner   = "400000000000000001"
+	modID   = "400000000000000002"
+	plainID = "400000000000000003"
+	modRole = "500000000000000001"
+	// outsider is a user in no guild, who writes to the bot in DMs.
+	outsider = "400000000000000009"
+
+	viewAndSend  = 0x400 | 0x800
+	manageServer = 0x20
+)
+
+func options() Options {
+	return Options{AppID: appID, BotName: "testbot", HeartbeatInterval: 200 * time.Millisecond, Guilds: []Guild{{
+		ID: guildID, Name: "Test Guild", OwnerID: owner,
+		Roles: []Role{
+			{ID: guildID, Name: "@everyone", Permissions: viewAndSend},
+			{ID: modRole, Name: "mods", Permissions: manageServer},
+		},
+		Channels: []Channel{{ID: chanID, Name: "general"}},
+		Members: []Member{
+			{UserID: owner, Username: "olive"},
+			{UserID: modID, Username: "mona", Roles: []string{modRole}},
+			{UserID: plainID, Username: "pat"},
+		},
+	}}}
+}
+
+// open connects a real discordgo session to the fake; handlers are added
+// before Open so that none of the first events is missed. The session is
+// closed when the test ends, before the fake (cleanups run last-first).
+func open(t *testing.T, fake *Server, handlers ...any) *discordgo.Session {
+	t.Helper()
+	dg, err := discordgo.New("Bot test-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http.Transport{}
+	dg.Client = &http.Client{Transport: discord.Rewrite(fake.APIURL(), tr), Timeout: 10 * time.Second}
+	for _, h := range handlers {
+		dg.AddHandler(h)
+	}
+	if err := dg.Open(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		dg.Close()
+		tr.CloseIdleConnections()
+	})
+	if err := fake.WaitReady(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	return dg
+}
+
+func TestTransportRewritesDiscordAPI(t *testing.T) {
+	var got []string
+	base := roundTripFunc(func(r *http.Request) (*http.Response, error) {
+		got = append(got, r.URL.String()+" host="+r.Host)
+		return &http.Response{StatusCode: 204, Body: http.NoBody, Request: r}, nil
+	})
+	c := &http.Client{Transport: discord.Rewrite("http://127.0.0.1:9/api/v10", base)}
+	for _, u := range []string{
+		discordgo.EndpointChannelMessages("1") + "?x=1",
+		"https://discord.com/api/v10/gateway",
+		"https://example.com/api/v9/users/@me",
+	} {
+		resp, err := c.Get(u)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+	}
+	want := []string{
+		"http://127.0.0.1:9/api/v10/channels/1/messages?x=1 host=127.0.0.1:9",
+		"http://127.0.0.1:9/api/v10/gateway host=127.0.0.1:9",
+		"https://example.com/api/v9/users/@me host=example.com",
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rewritten:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+func TestOpenReceivesReadyAndGuildCreate(t *testing.T) {
+	fake := New(t, options())
+	created := make(chan *discordgo.GuildCreate, 1)
+	readied := make(chan *discordgo.Ready, 1)
+	dg := open(t, fake,
+		func(_ *discordgo.Session, r *discordgo.Ready) { readied <- r },
+		func(_ *discordgo.Session, g *discordgo.GuildCreate) { created <- g })
+	select {
+	case g := <-created:
+		if g.ID != guildID || g.Name != "Test Guild" || g.OwnerID != owner || len(g.Channels) != 1 || len(g.Members) != 3 {
+			t.Errorf("GUILD_CREATE: %+v", g.Guild)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("no GUILD_CREATE")
+	}
+	// discordgo runs each handler in a goroutine of its own, so READY's
+	// may finish after GUILD_CREATE's.
+	var ready *discordgo.Ready
+	select {
+	case ready = <-readied:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no READY")
+	}
+	if ready.User.ID != appID || !ready.User.Bot || ready.SessionID == "" || ready.Version != 9 || len(ready.Guilds) != 1 {
+		t.Errorf("READY: %+v", ready)
+	}
+	g, err := dg.State.Guild(guildID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(g.Roles) != 2 {
+		t.Fatalf("state roles: %+v", g.Roles)
+	}
+	everyone, err := dg.State.Role(guildID, guildID)
+	if err != nil || everyone.Permissions != viewAndSend {
+		t.Errorf("@everyone in state: %+v, %v", everyone, err)
+	}
+	if c, err := dg.State.Channel(chanID); err != nil || c.GuildID != guildID || c.Type != discordgo.ChannelTypeGuildText {
+		t.Errorf("channel in state: %+v, %v", c, err)
+	}
+	if m, err := dg.State.Member(guildID, modID); err != nil || len(m.Roles) != 1 || m.User.Username != "mona" {
+		t.Errorf("member in state: %+v, %v", m, err)
+	}
+	if fake.Identifies() != 1 || fake.Resumes() != 0 {
+		t.Errorf("identifies %d, resumes %d", fake.Identifies(), fake.Resumes())
+	}
+	// REST reads work too, and unknown routes are recorded 404s.
+	if u, err := dg.User("@me"); err != nil || u.ID != appID || u.Username != "testbot" {
+		t.Errorf("users/@me: %+v, %v", u, err)
+	}
+	if c, err := dg.Channel(chanID); err != nil || c.Name != "general" {
+		t.Errorf("GET channel: %+v, %v", c, err)
+	}
+	if gg, err := dg.Guild(guildID); err != nil || len(gg.Roles) != 2 {
+		t.Errorf("GET guild: %+v, %v", gg, err)
+	}
+	_, err = dg.GuildEmojis(guildID)
+	var re *discordgo.RESTError
+	if !errors.As(err, &re) || re.Response.StatusCode != 404 {
+		t.Errorf("unknown route: %v", err)
+	}
+	paths := map[string]int{}
+	for _, r := range fake.Requests() {
+		paths[r.Method+" "+r.Path] = r.Status
+	}
+	if paths["GET /gateway"] != 200 || paths["GET /guilds/"+guildID+"/emojis"] != 404 {
+		t.Errorf("requests: %v", paths)
+	}
+}
+
+func TestReplyWithoutMentionsIsRecorded(t *testing.T) {
+	fake := New(t, options())
+	seen := make(chan *discordgo.MessageCreate, 4)
+	open(t, fake, func(s *discordgo.Session, m *discordgo.MessageCreate) {
+		seen <- m
+		if strings.HasSuffix(m.Content, "ping") {
+			_, err := s.ChannelMessageSendComplex(m.ChannelID, &discordgo.MessageSend{Content: "pong",
+				AllowedMentions: &discordgo.MessageAllowedMentions{Parse: []discordgo.AllowedMentionType{}}})
+			if err != nil {
+				t.Error(err)
+			}
+		}
+	})
+	id := fake.SendMessage(guildID, chanID, modID, "<@"+appID+"> ping")
+	var m *discordgo.MessageCreate
+	select {
+	case m = <-seen:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no MESSAGE_CREATE")
+	}
+	if m.ID != id || m.GuildID != guildID || m.ChannelID != chanID || m.Author.ID != modID || m.Author.Username != "mona" ||
+		m.Member == nil || len(m.Member.Roles) != 1 || m.Member.Roles[0] != modRole || len(m.Mentions) != 1 || m.Mentions[0].ID != appID {
+		t.Errorf("MESSAGE_CREATE: %+v (member %+v)", m.Message, m.Member)
+	}
+	msgs, ok := fake.WaitMessages(func(ms []Message) bool { return len(ms) == 1 }, 5*time.Second)
+	if !ok {
+		t.Fatalf("messages: %+v", msgs)
+	}
+	got := msgs[0]
+	if got.Content != "pong" || got.ChannelID != chanID || got.GuildID != guildID || got.DMUserID != "" || got.ID == "" {
+		t.Errorf("message: %+v", got)
+	}
+	if got.AllowedMentions == nil || got.AllowedMentions.Parse == nil || len(got.AllowedMentions.Parse) != 0 {
+		t.Errorf("allowed mentions: %+v", got.AllowedMentions)
+	}
+	// A message without allowed_mentions records nil.
+	fake.SendMessage(guildID, chanID, plainID, "hello")
+	<-seen
+	dgMsgs := fake.Messages()
+	if len(dgMsgs) != 1 {
+		t.Errorf("an unanswered message made a reply: %+v", dgMsgs)
+	}
+}
+
+func TestDMs(t *testing.T) {
+	fake := New(t, options())
+	seen := make(chan *discordgo.MessageCreate, 1)
+	dg := open(t, fake, func(_ *discordgo.Session, m *discordgo.MessageCreate) { seen <- m })
+
+	fake.SendMessage("", "", outsider, "hi bot")
+	var m *discordgo.MessageCreate
+	select {
+	case m = <-seen:
+	case <-time.After(5 * time.Second):
+		t.Fatal("no DM")
+	}
+	ch, err := dg.UserChannelCreate(outsider)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.GuildID != "" || m.ChannelID != ch.ID || ch.Type != discordgo.ChannelTypeDM || len(ch.Recipients) != 1 || ch.Recipients[0].ID != outsider {
+		t.Errorf("DM channel %q, message channel %q, guild %q, channel %+v", ch.ID, m.ChannelID, m.GuildID, ch)
+	}
+	if c, err := dg.Channel(ch.ID); err != nil || c.Type != discordgo.ChannelTypeDM {
+		t.Errorf("GET DM channel: %+v, %v", c, err)
+	}
+	if _, err := dg.ChannelMessageSend(ch.ID, "hello back"); err != nil {
+		t.Fatal(err)
+	}
+
+	fake.CloseDMs(plainID)
+	closed, err := dg.UserChannelCreate(plainID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = dg.ChannelMessageSend(closed.ID, "you won't see this")
+	var re *discordgo.RESTError
+	if !errors.As(err, &re) || re.Message == nil || re.Message.Code != discordgo.ErrCodeCannotSendMessagesToThisUser || re.Response.StatusCode != 403 {
+		t.Fatalf("send to closed DMs: %v", err)
+	}
+	msgs := fake.Messages()
+	if len(msgs) != 1 || msgs[0].DMUserID != outsider || msgs[0].ChannelID != ch.ID || msgs[0].GuildID != "" {
+		t.Errorf("messages: %+v", msgs)
+	}
+}
+
+func TestRateLimitIsRetriedOnce(t *testing.T) {
+	fake := New(t, options())
+	dg := open(t, fake)
+	h := http.Header{}
+	h.Set("Retry-After", "1")
+	h.Set("X-RateLimit-Limit", "5")
+	h.Set("X-RateLimit-Remaining", "0")
+	h.Set("X-RateLimit-Reset-After", "0.2")
+	h.Set("X-RateLimit-Bucket", "abcd")
+	fake.FailNext("POST", "channels/", 1, 429, `{"message":"You are being rate limited.","retry_after":0.2,"global":false}`, h)
+	if _, err := dg.ChannelMessageSend(chanID, "after the limit"); err != nil {
+		t.Fatal(err)
+	}
+	if msgs := fake.Messages(); len(msgs) != 1 || msgs[0].Content != "after the limit" {
+		t.Errorf("messages: %+v", msgs)
+	}
+	var posts []Request
+	for _, r := range fake.Requests() {
+		if r.Method == "POST" && r.Path == "/channels/"+chanID+"/messages" {
+			posts = append(posts, r)
+		}
+	}
+	if len(posts) != 2 || posts[0].Status != 429 || posts[1].Status != 200 {
+		t.Fatalf("posts: %+v", posts)
+	}
+	if d := posts[1].Time.Sub(posts[0].Time); d < 200*time.Millisecond {
+		t.Errorf("retried %s after the 429, before retry_after", d)
+	}
+}
+
+func TestNonceDeduplicates(t *testing.T) {
+	fake := New(t, options())
+	dg := open(t, fake)
+	endpoint := discordgo.EndpointChannelMessages(chanID)
+	send := func(content, nonce string, enforce bool) string {
+		body := map[string]any{"content": content, "nonce": nonce, "enforce_nonce": enforce}
+		raw, err := dg.RequestWithBucketID("POST", endpoint, body, endpoint)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m discordgo.Message
+		if err := discordgo.Unmarshal(raw, &m); err != nil {
+			t.Fatal(err)
+		}
+		return m.ID
+	}
+	first := send("once", "n-1", true)
+	again := send("once", "n-1", true)
+	other := send("twice", "n-2", true)
+	loose := send("twice", "n-2", false) // without enforce_nonce Discord creates another
+	if first != again || first == other || other == loose {
+		t.Errorf("ids: %s %s %s %s", first, again, other, loose)
+	}
+	msgs := fake.Messages()
+	if len(msgs) != 3 || msgs[0].Nonce != "n-1" || msgs[1].Content != "twice" {
+		t.Errorf("messages: %+v", msgs)
+	}
+}
+
+func TestInteractions(t *testing.T) {
+	fake := New(t, options())
+	type seen struct {
+		perms int64
+		data  discordgo.ApplicationCommandInteractionData
+	}
+	got := make(chan seen, 4)
+	dg := open(t, fake, func(s *discordgo.Session, i *discordgo.InteractionCreate) {
+		switch i.Type {
+		case discordgo.InteractionApplicationCommand:
+			got <- seen{i.Member.Permissions, i.ApplicationCommandData()}
+			if err := s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseDeferredChannelMessageWithSource,
+				Data: &discordgo.InteractionResponseData{Flags: discordgo.MessageFlagsEphemeral}}); err != nil {
+				t.Error(err)
+			}
+			content := "done"
+			if _, err := s.InteractionResponseEdit(i.Interaction, &discordgo.WebhookEdit{Content: &content}); err != nil {
+				t.Error(err)
+			}
+			if _, err := s.FollowupMessageCreate(i.Interaction, true, &discordgo.WebhookParams{Content: "more",
+				AllowedMentions: &discordgo.MessageAllowedMentions{}}); err != nil {
+				t.Error(err)
+			}
+		case discordgo.InteractionApplicationCommandAutocomplete:
+			got <- seen{i.Member.Permissions, i.ApplicationCommandData()}
+			s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+				Data: &discordgo.InteractionResponseData{Choices: []*discordgo.ApplicationCommandOptionChoice{{Name: "Apple", Value: "apple"}}}})
+		case discordgo.InteractionMessageComponent:
+			s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseUpdateMessage,
+				Data: &discordgo.InteractionResponseData{Content: "clicked " + i.MessageComponentData().CustomID + " on " + i.Message.ID}})
+		}
+	})
+	cmds, err := dg.ApplicationCommandBulkOverwrite(appID, guildID, []*discordgo.ApplicationCommand{{Name: "feed", Description: "feeds"}})
+	if err != nil || len(cmds) != 1 || cmds[0].ID == "" {
+		t.Fatalf("commands: %+v, %v", cmds, err)
+	}
+	if c := fake.Commands(); len(c) != 1 || c[0].Name != "feed" || c[0].GuildID != guildID {
+		t.Errorf("recorded commands: %+v", c)
+	}
+
+	id := fake.Interact(Interaction{Type: 2, GuildID: guildID, ChannelID: chanID, UserID: modID, Name: "feed",
+		Options: []Option{{Name: "add", Type: 1, Options: []Option{{Name: "url", Type: 3, Value: "https://example.com/feed"}}}}})
+	s := <-got
+	if s.perms != viewAndSend|manageServer || s.data.Name != "feed" || len(s.data.Options) != 1 || s.data.Options[0].Name != "add" ||
+		s.data.Options[0].Options[0].StringValue() != "https://example.com/feed" {
+		t.Errorf("command as discordgo saw it: %+v", s)
+	}
+	rs, ok := fake.WaitResponses(func(rs []Response) bool { return len(rs) == 3 }, 5*time.Second)
+	if !ok {
+		t.Fatalf("responses: %+v", rs)
+	}
+	if rs[0].Kind != "callback" || rs[0].InteractionID != id || rs[0].Type != 5 || rs[0].Flags != 64 ||
+		rs[1].Kind != "edit" || rs[1].Content != "done" || rs[2].Kind != "followup" || rs[2].Content != "more" ||
+		rs[2].AllowedMentions == nil || rs[1].AllowedMentions != nil {
+		t.Errorf("responses: %+v", rs)
+	}
+
+	// The owner has every permission; autocomplete carries the focus.
+	fake.Interact(Interaction{Type: 4, GuildID: guildID, ChannelID: chanID, UserID: owner, Name: "feed",
+		Options: []Option{{Name: "url", Type: 3, Value: "app", Focused: true}}})
+	s = <-got
+	if s.perms&discordgo.PermissionAdministrator == 0 || !s.data.Options[0].Focused {
+		t.Errorf("autocomplete as discordgo saw it: %+v", s)
+	}
+	// discordgo handles each event in a goroutine of its own: wait for one
+	// answer before sending the next, so they are recorded in order.
+	if _, ok := fake.WaitResponses(func(rs []Response) bool { return len(rs) == 4 }, 5*time.Second); !ok {
+		t.Fatal("no autocomplete result")
+	}
+	fake.Interact(Interaction{Type: 3, GuildID: guildID, ChannelID: chanID, UserID: plainID, CustomID: "more:1", MessageID: "123"})
+	rs, ok = fake.WaitResponses(func(rs []Response) bool { return len(rs) == 5 }, 5*time.Second)
+	if !ok {
+		t.Fatalf("responses: %+v", rs)
+	}
+	if rs[3].Type != 8 || len(rs[3].Choices) != 1 || rs[3].Choices[0].Name != "Apple" || rs[3].Choices[0].Value != "apple" {
+		t.Errorf("autocomplete result: %+v", rs[3])
+	}
+	if rs[4].Type != 7 || rs[4].Content != "clicked more:1 on 123" {
+		t.Errorf("component update: %+v", rs[4])
+	}
+}
+
+func TestDroppedConnectionResumes(t *testing.T) {
+	fake := New(t, options())
+	seen := make(chan string, 8)
+	resumed := make(chan struct{}, 1)
+	open(t, fake,
+		func(_ *discordgo.Session, m *discordgo.MessageCreate) { seen <- m.Content },
+		func(_ *discordgo.Session, _ *discordgo.Resumed) { resumed <- struct{}{} })
+	fake.SendMessage(guildID, chanID, plainID, "before")
+	if c := <-seen; c != "before" {
+		t.Fatal(c)
+	}
+	fake.DropConnection()
+	// Sent while the bot is away: replayed on resume.
+	fake.SendMessage(guildID, chanID, plainID, "while away")
+	select {
+	case <-resumed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no RESUMED")
+	}
+	if err := fake.WaitReady(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	fake.SendMessage(guildID, chanID, plainID, "after")
+	var got []string
+	for len(got) < 2 {
+		select {
+		case c := <-seen:
+			got = append(got, c)
+		case <-time.After(5 * time.Second):
+			t.Fatalf("after the resume got %q", got)
+		}
+	}
+	if got[0] != "while away" || got[1] != "after" {
+		t.Errorf("after the resume got %q", got)
+	}
+	select {
+	case c := <-seen:
+		t.Errorf("a message came twice: %q", c)
+	case <-time.After(300 * time.Millisecond):
+	}
+	if fake.Resumes() != 1 || fake.Identifies() != 1 {
+		t.Errorf("resumes %d, identifies %d", fake.Resumes(), fake.Identifies())
+	}
+}
+
+func TestCloseLeavesNoGoroutines(t *testing.T) {
+	before := runtime.NumGoroutine()
+	fake := New(t, options())
+	dg, err := discordgo.New("Bot test-token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr := &http.Transport{}
+	dg.Client = &http.Client{Transport: discord.Rewrite(fake.APIURL(), tr)}
+	dg.ShouldReconnectOnError = false
+	if err := dg.Open(); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.WaitReady(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := dg.ChannelMessageSend(chanID, "hi"); err != nil {
+		t.Fatal(err)
+	}
+	// The fake closes first here, under a live client: its side must
+	// still wind down. The client is closed after, as a bot would be.
+	fake.Close()
+	dg.Close()
+	tr.CloseIdleConnections()
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		buf := make([]byte, 1<<20)
+		stacks := string(buf[:runtime.Stack(buf, true)])
+		ours := strings.Contains(stacks, "discordtest.(*Server)") || strings.Contains(stacks, "discordtest.(*session)")
+		n := runtime.NumGoroutine()
+		if !ours && n <= before+1 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("goroutines: %d before, %d after; fake's left: %v\n%s", before, n, ours, stacks)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
