@@ -8,6 +8,7 @@ import (
 
 	"github.com/blevesearch/bleve/v2"
 	"github.com/blevesearch/bleve/v2/search/query"
+	index "github.com/blevesearch/bleve_index_api"
 )
 
 // Query is what an answer asks the index: articles naming every one of
@@ -73,8 +74,19 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		return result(res), nil
 	}
 	now := time.Now().UTC()
+	counts, err := x.termCounts(ctx)
+	if err != nil {
+		return Result{}, err
+	}
+	defer counts.close()
 	var res *bleve.SearchResult
-	for _, w := range windows {
+	for i, w := range windows {
+		// A window whose terms hold fewer than limit documents for some
+		// party cannot fill the page: skip it without searching. The
+		// counts come from the term dictionary and cost next to nothing.
+		if i < len(windows)-1 && counts.bound(q, w, now) < uint64(limit) {
+			continue
+		}
 		req := bleve.NewSearchRequestOptions(buildQuery(q, w, now), limit, 0, false)
 		req.SortBy([]string{"-" + fStamp, "_id"})
 		var err error
@@ -86,6 +98,52 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	return result(res), nil
+}
+
+// counter reads how many documents a term has, from one snapshot of the
+// index.
+type counter struct {
+	ctx context.Context
+	r   index.IndexReader
+}
+
+func (x *Index) termCounts(ctx context.Context) (*counter, error) {
+	adv, err := x.b.Advanced()
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	r, err := adv.Reader()
+	if err != nil {
+		return nil, fmt.Errorf("index: %w", err)
+	}
+	return &counter{ctx: ctx, r: r}, nil
+}
+
+func (c *counter) close() { c.r.Close() }
+
+func (c *counter) count(field, term string) uint64 {
+	tfr, err := c.r.TermFieldReader(c.ctx, []byte(term), field, false, false, false)
+	if err != nil {
+		return 0
+	}
+	defer tfr.Close()
+	return tfr.Count()
+}
+
+// bound is the most documents a window can match: for each party, how many
+// documents its terms in the window hold; the fewest of those.
+func (c *counter) bound(q Query, w window, now time.Time) uint64 {
+	least := uint64(1<<63 - 1)
+	for _, p := range q.Parties {
+		var n uint64
+		for _, s := range q.Scopes {
+			for _, k := range partyKeys(s, p, w, now) {
+				n += c.count(fScoped, k)
+			}
+		}
+		least = min(least, n)
+	}
+	return least
 }
 
 func result(res *bleve.SearchResult) Result {
