@@ -5,7 +5,6 @@
 package summarise
 
 import (
-	"regexp"
 	"sort"
 	"strings"
 	"sync"
@@ -97,8 +96,23 @@ func resplit(s string) []string {
 	return append(out, s[start:])
 }
 
-// boilerplate matches sentences that belong to the page, not the story.
-var boilerplate = regexp.MustCompile(`(?i)(subscribe|sign up|newsletter|click here|read more|read next|see also|follow us|all rights reserved|cookie|advertisement|share this|related:|comments|loading\.\.\.|log in|terms of (use|service)|privacy policy|this article (was|has been)|photo:|image:|credit:|getty images via|©|\bcopyright 20\d\d)`)
+// boilerplate are phrases of sentences that belong to the page, not the
+// story. Plain substrings of the lower-cased sentence: a regular expression
+// of the same alternatives cost a sixth of all ingest time.
+var boilerplate = []string{"subscribe", "sign up", "newsletter", "click here", "read more", "read next", "see also", "follow us",
+	"all rights reserved", "cookie", "advertisement", "share this", "related:", "comments", "loading...", "log in", "terms of use",
+	"terms of service", "privacy policy", "this article was", "this article has been", "photo:", "image:", "credit:", "getty images via",
+	"©", "copyright 20"}
+
+func isBoilerplate(s string) bool {
+	l := strings.ToLower(s)
+	for _, b := range boilerplate {
+		if strings.Contains(l, b) {
+			return true
+		}
+	}
+	return false
+}
 
 // Options tunes a summary.
 type Options struct {
@@ -124,7 +138,7 @@ func Rank(sents []string, o Options) []Scored {
 	for i, s := range sents {
 		sc := Scored{Index: i, Text: s}
 		n := len(strings.Fields(s))
-		if n >= 6 && n <= 70 && !boilerplate.MatchString(s) && endsLikeSentence(s) {
+		if n >= 6 && n <= 70 && !isBoilerplate(s) && endsLikeSentence(s) {
 			// News puts the story first: a lead bias that fades.
 			sc.Score = 1.5 / (1 + float64(i)*0.35)
 			if len(titleWords) > 0 {
