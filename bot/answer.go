@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/disputebot/disputebot/internal/english"
 	"sort"
 	"strconv"
 	"strings"
@@ -71,7 +72,7 @@ func (b *Bot) nothingFound(a *answer.Answer) Reply {
 	var body string
 	switch {
 	case len(a.Parties) >= 2:
-		body = "I know of no dispute between " + joinAnd(a.Parties) + "."
+		body = "I know of no dispute between " + english.JoinAnd(a.Parties) + "."
 	case len(a.Parties) == 1 && len(a.Words) > 0:
 		body = fmt.Sprintf("Nothing about %s matches %q.", a.Parties[0], strings.Join(a.Words, " "))
 	case len(a.Parties) == 1:
@@ -148,12 +149,12 @@ func (b *Bot) renderAnswer(a *answer.Answer, page int, textOnly bool) Reply {
 		sources += len(e.Sources)
 	}
 	if page == 0 {
-		rep.Footer = fmt.Sprintf("key entries of %s from %s", plural(len(a.Entries), "entry", "entries"), plural(sources, "source", "sources"))
+		rep.Footer = fmt.Sprintf("key entries of %s from %s", english.Plural(len(a.Entries), "entry", "entries"), english.Plural(sources, "source", "sources"))
 		if len(shown) < len(a.Entries) {
 			rep.Footer += " · the timeline button shows them all"
 		}
 	} else {
-		rep.Footer = fmt.Sprintf("timeline page %d of %d, newest first · %s from %s", page, pages, plural(len(a.Entries), "entry", "entries"), plural(sources, "source", "sources"))
+		rep.Footer = fmt.Sprintf("timeline page %d of %d, newest first · %s from %s", page, pages, english.Plural(len(a.Entries), "entry", "entries"), english.Plural(sources, "source", "sources"))
 	}
 	if a.Total > sources {
 		rep.Footer += fmt.Sprintf(" · at least %d articles matched, the newest %d used", a.Total, sources)
@@ -332,18 +333,4 @@ func (b *Bot) help(ctx context.Context, r Request, args string) Reply {
 	rep.Items = []Item{{Title: "Everyone", Text: strings.Join(member, "\n")}, {Title: "Moderators (Manage Server)", Text: strings.Join(mod, "\n")}}
 	rep.Ephemeral = true
 	return rep
-}
-
-func joinAnd(xs []string) string {
-	if len(xs) <= 1 {
-		return strings.Join(xs, "")
-	}
-	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return strconv.Itoa(n) + " " + many
 }

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -161,7 +162,7 @@ func (b *Bot) Handle(ctx context.Context, r Request) Reply {
 
 func (b *Bot) run(ctx context.Context, cmd *command, r Request, args string) (Reply, string) {
 	if utf8.RuneCountInString(args) > MaxInput {
-		return Reply{Body: "That is too long for me: please keep it under " + itoa(MaxInput) + " characters.", Color: Warn, Ephemeral: true}, "refused"
+		return Reply{Body: "That is too long for me: please keep it under " + strconv.Itoa(MaxInput) + " characters.", Color: Warn, Ephemeral: true}, "refused"
 	}
 	if cmd.moderator {
 		if r.GuildID == "" {
@@ -245,20 +246,10 @@ func splitCommand(text string) (name, args string) {
 	return strings.ToLower(name), strings.TrimSpace(args)
 }
 
-func itoa(n int) string {
-	if n < 0 {
-		return "-" + itoa(-n)
-	}
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
-}
-
 func seconds(d time.Duration) string {
 	s := int((d + time.Second - 1) / time.Second)
 	if s == 1 {
 		return "1 second"
 	}
-	return itoa(s) + " seconds"
+	return strconv.Itoa(s) + " seconds"
 }

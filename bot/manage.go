@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/disputebot/disputebot/internal/english"
 	"regexp"
 	"sort"
 	"strings"
@@ -128,7 +129,7 @@ func (b *Bot) sourceRemove(ctx context.Context, r Request, ref, kind, name strin
 	if kind == store.KindFeed {
 		what = "Stopped following"
 	}
-	return Reply{Body: fmt.Sprintf("%s #%d (%s). %s it brought no longer appear in this server's answers.", what, src.ID, src.URL, plural(n, "article", "articles")), Color: Good}
+	return Reply{Body: fmt.Sprintf("%s #%d (%s). %s it brought no longer appear in this server's answers.", what, src.ID, src.URL, english.Plural(n, "article", "articles")), Color: Good}
 }
 
 func (b *Bot) sources(ctx context.Context, r Request, args string) Reply {
@@ -231,7 +232,7 @@ func (b *Bot) feedAdd(ctx context.Context, r Request, args string) Reply {
 		Title: summarise.Truncate(name, maxTitle),
 		URL:   u,
 		Body: fmt.Sprintf("Following feed #%d: %s now, checked every %s. Its current items are indexed but not announced. %s",
-			src.ID, plural(len(parsed.Items), "item", "items"), interval, where),
+			src.ID, english.Plural(len(parsed.Items), "item", "items"), interval, where),
 		Color: Good,
 	}
 }
@@ -252,7 +253,7 @@ func (b *Bot) feeds(ctx context.Context, r Request, args string) Reply {
 		if f.ChannelID != "" {
 			parts = append(parts, "posts in <#"+f.ChannelID+">")
 		}
-		parts = append(parts, "every "+f.Interval.String(), plural(s.Items, "item", "items"))
+		parts = append(parts, "every "+f.Interval.String(), english.Plural(s.Items, "item", "items"))
 		if f.Failures > 0 {
 			parts = append(parts, fmt.Sprintf("failing (%d in a row): %s", f.Failures, s.LastError))
 		} else if !f.LastOK.IsZero() {
@@ -366,9 +367,9 @@ func coarse(d time.Duration) string {
 	case d < time.Minute:
 		return "under a minute"
 	case d < time.Hour:
-		return plural(int(d/time.Minute), "minute", "minutes")
+		return english.Plural(int(d/time.Minute), "minute", "minutes")
 	case d < 48*time.Hour:
-		return plural(int(d/time.Hour), "hour", "hours")
+		return english.Plural(int(d/time.Hour), "hour", "hours")
 	}
-	return plural(int(d/(24*time.Hour)), "day", "days")
+	return english.Plural(int(d/(24*time.Hour)), "day", "days")
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"github.com/disputebot/disputebot/internal/english"
 	"regexp"
 	"sort"
 	"strconv"
@@ -80,7 +81,7 @@ func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
 func describe(parties, words []string) string {
 	var parts []string
 	if len(parties) > 0 {
-		parts = append(parts, joinAnd(parties))
+		parts = append(parts, english.JoinAnd(parties))
 	}
 	if len(words) > 0 {
 		parts = append(parts, fmt.Sprintf("%q", strings.Join(words, " ")))

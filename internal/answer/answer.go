@@ -10,6 +10,7 @@ import (
 	"errors"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"time"
 
@@ -118,17 +119,10 @@ func cite(ns []int) string {
 	var b strings.Builder
 	for _, n := range ns {
 		b.WriteString(" [")
-		b.WriteString(itoa(n))
+		b.WriteString(strconv.Itoa(n))
 		b.WriteString("]")
 	}
 	return b.String()
-}
-
-func itoa(n int) string {
-	if n < 10 {
-		return string(rune('0' + n))
-	}
-	return itoa(n/10) + string(rune('0'+n%10))
 }
 
 // Suggestion is something to try instead.

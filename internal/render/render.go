@@ -6,6 +6,7 @@ package render
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/disputebot/disputebot/internal/english"
 	"io"
 	"sort"
 	"strings"
@@ -84,7 +85,7 @@ func writeSummaryAndTimeline(b *strings.Builder, a *answer.Answer, heading strin
 	for _, e := range a.Entries {
 		articles += len(e.Sources)
 	}
-	fmt.Fprintf(b, "\n%s (%s, %s", heading, plural(len(a.Entries), "entry", "entries"), plural(articles, "source", "sources"))
+	fmt.Fprintf(b, "\n%s (%s, %s", heading, english.Plural(len(a.Entries), "entry", "entries"), english.Plural(articles, "source", "sources"))
 	if a.Total > articles {
 		fmt.Fprintf(b, "; at least %d articles matched, the newest shown", a.Total)
 	}
@@ -104,7 +105,7 @@ func writeSummaryAndTimeline(b *strings.Builder, a *answer.Answer, heading strin
 func writeNothing(b *strings.Builder, a *answer.Answer) {
 	switch {
 	case len(a.Parties) >= 2:
-		fmt.Fprintf(b, "I know of no dispute between %s.\n", joinAnd(a.Parties))
+		fmt.Fprintf(b, "I know of no dispute between %s.\n", english.JoinAnd(a.Parties))
 	case len(a.Parties) == 1 && len(a.Words) > 0:
 		fmt.Fprintf(b, "Nothing about %s matches %q.\n", a.Parties[0], strings.Join(a.Words, " "))
 	case len(a.Parties) == 1:
@@ -119,20 +120,6 @@ func writeNothing(b *strings.Builder, a *answer.Answer) {
 			fmt.Fprintf(b, "  disputebot ask %s    (%s)\n", s.Query, s.Label)
 		}
 	}
-}
-
-func joinAnd(xs []string) string {
-	if len(xs) <= 1 {
-		return strings.Join(xs, "")
-	}
-	return strings.Join(xs[:len(xs)-1], ", ") + " and " + xs[len(xs)-1]
-}
-
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return "1 " + one
-	}
-	return fmt.Sprintf("%d %s", n, many)
 }
 
 // wrap writes s as a paragraph indented by indent and wrapped at
