@@ -4,13 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/disputebot/disputebot/internal/english"
 	"sort"
 	"strconv"
 	"strings"
 
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/english"
 	"github.com/disputebot/disputebot/internal/summarise"
 )
 

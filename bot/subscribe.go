@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"github.com/disputebot/disputebot/internal/english"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
 
+	"github.com/disputebot/disputebot/internal/english"
 	"github.com/disputebot/disputebot/internal/store"
 )
 

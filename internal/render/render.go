@@ -6,7 +6,6 @@ package render
 import (
 	"encoding/json"
 	"fmt"
-	"github.com/disputebot/disputebot/internal/english"
 	"io"
 	"sort"
 	"strings"
@@ -14,6 +13,7 @@ import (
 
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/english"
 )
 
 // textWidth is where paragraphs wrap.
