@@ -66,20 +66,6 @@ func cmdAsk(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	return render.Text(stdout, ans)
 }
 
-// ingestJSON is one line of `ingest --json`.
-type ingestJSON struct {
-	Input        string   `json:"input"`
-	URL          string   `json:"url"`
-	Title        string   `json:"title"`
-	Site         string   `json:"site"`
-	Published    string   `json:"published"`
-	Parties      []string `json:"parties"`
-	Summary      string   `json:"summary"`
-	DisputeScore float64  `json:"dispute_score"`
-	New          bool     `json:"new"`
-	Error        string   `json:"error"`
-}
-
 func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var asJSON bool
 	var pageURL, guild string
@@ -109,7 +95,7 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	failed := 0
 	for _, in := range inputs {
 		res, err := ingestOne(ctx, lib, in, pageURL, scope)
-		out := ingestJSON{Input: in, Parties: []string{}}
+		out := render.IngestResult{Input: in, Parties: []string{}}
 		if err != nil {
 			failed++
 			out.Error = ingest.Reason(err)
@@ -128,7 +114,7 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			}
 			continue
 		}
-		writeIngestText(stdout, out)
+		render.Ingest(stdout, out)
 	}
 	if failed > 0 {
 		return &failedError{n: failed}
@@ -156,31 +142,6 @@ func ingestOne(ctx context.Context, lib *library.Library, in, pageURL, scope str
 var errNoSuchInput = errors.New("no such file, and not an http(s) address")
 
 func filepathToSlash(p string) string { return strings.ReplaceAll(p, string(os.PathSeparator), "/") }
-
-func writeIngestText(w io.Writer, r ingestJSON) {
-	if r.Error != "" {
-		fmt.Fprintf(w, "✗ %s\n  %s\n", r.Input, r.Error)
-		return
-	}
-	state := "stored"
-	if !r.New {
-		state = "refreshed"
-	}
-	date := r.Published
-	if date == "" {
-		date = "no date found"
-	} else {
-		date = date[:10]
-	}
-	fmt.Fprintf(w, "✓ %s (%s)\n  %s · %s · %s\n", r.Title, state, r.Site, date, r.URL)
-	if len(r.Parties) > 0 {
-		fmt.Fprintf(w, "  parties: %s\n", strings.Join(r.Parties, ", "))
-	}
-	fmt.Fprintf(w, "  dispute score: %.2f\n", r.DisputeScore)
-	if r.Summary != "" {
-		fmt.Fprintf(w, "  %s\n", r.Summary)
-	}
-}
 
 func cmdDisputes(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var asJSON bool

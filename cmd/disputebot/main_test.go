@@ -9,6 +9,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/disputebot/disputebot/internal/render"
 )
 
 // TestMain lets the test binary stand in for the disputebot binary: with
@@ -128,9 +130,9 @@ func TestIngestReportsEachInput(t *testing.T) {
 		t.Errorf("exit %d, want 1 when some inputs failed", code)
 	}
 	dec := json.NewDecoder(strings.NewReader(stdout))
-	var results []ingestJSON
+	var results []render.IngestResult
 	for dec.More() {
-		var r ingestJSON
+		var r render.IngestResult
 		if err := dec.Decode(&r); err != nil {
 			t.Fatal(err)
 		}

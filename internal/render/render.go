@@ -256,3 +256,44 @@ func DisputeList(w io.Writer, ds []answer.Dispute, queryFor func(answer.Dispute)
 	_, err := io.WriteString(w, b.String())
 	return err
 }
+
+// IngestResult is one input of `ingest`: what was stored, or why not. It
+// is also the shape of `ingest --json`, one object per input.
+type IngestResult struct {
+	Input        string   `json:"input"`
+	URL          string   `json:"url"`
+	Title        string   `json:"title"`
+	Site         string   `json:"site"`
+	Published    string   `json:"published"`
+	Parties      []string `json:"parties"`
+	Summary      string   `json:"summary"`
+	DisputeScore float64  `json:"dispute_score"`
+	New          bool     `json:"new"`
+	Error        string   `json:"error"`
+}
+
+// Ingest writes one ingest result for a person at a terminal.
+func Ingest(w io.Writer, r IngestResult) {
+	if r.Error != "" {
+		fmt.Fprintf(w, "✗ %s\n  %s\n", r.Input, r.Error)
+		return
+	}
+	state := "stored"
+	if !r.New {
+		state = "refreshed"
+	}
+	date := r.Published
+	if date == "" {
+		date = "no date found"
+	} else {
+		date = date[:10]
+	}
+	fmt.Fprintf(w, "✓ %s (%s)\n  %s · %s · %s\n", r.Title, state, r.Site, date, r.URL)
+	if len(r.Parties) > 0 {
+		fmt.Fprintf(w, "  parties: %s\n", strings.Join(r.Parties, ", "))
+	}
+	fmt.Fprintf(w, "  dispute score: %.2f\n", r.DisputeScore)
+	if r.Summary != "" {
+		fmt.Fprintf(w, "  %s\n", r.Summary)
+	}
+}
