@@ -6,8 +6,8 @@ package analyse
 import (
 	"math"
 	"strings"
-	"unicode"
 
+	"github.com/disputebot/disputebot/internal/english"
 	"github.com/disputebot/disputebot/internal/gazetteer"
 	"github.com/disputebot/disputebot/internal/summarise"
 )
@@ -41,14 +41,10 @@ var lexicon = map[string]float64{
 // Weight is the dispute weight of a sentence: the sum of its lexicon words.
 func Weight(s string) float64 {
 	w := 0.0
-	for _, word := range words(s) {
+	for word := range english.Words(s) {
 		w += lexicon[word]
 	}
 	return w
-}
-
-func words(s string) []string {
-	return strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 }
 
 // DisputeScore says, from 0 to 1, how much a piece is about a dispute: the
@@ -56,7 +52,10 @@ func words(s string) []string {
 // length, so a long feature mentioning one lawsuit scores low and a short
 // court report scores high.
 func DisputeScore(title, text string) float64 {
-	n := len(words(text))
+	n := 0
+	for range english.Words(text) {
+		n++
+	}
 	s := (3*Weight(title) + Weight(text)) / (1 + float64(n)/150)
 	return math.Round((1-math.Exp(-s/3))*1000) / 1000
 }

@@ -4,11 +4,11 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 
 	"github.com/disputebot/disputebot/internal/analyse"
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/english"
 	"github.com/disputebot/disputebot/internal/summarise"
 )
 
@@ -29,14 +29,22 @@ func timeline(arts []*article.Article, max int) []Entry {
 		return arts[i].ID < arts[j].ID
 	})
 	type group struct {
-		rep    *article.Article
-		all    []*article.Article
-		words  map[string]bool // of the first report's title
-		detail map[string]bool // of the first report's summary
+		rep     *article.Article
+		all     []*article.Article
+		words   map[string]bool // of the first report's title
+		summary string          // the first report's
+		detail  map[string]bool // its words, read when first compared
+	}
+	details := func(g *group) map[string]bool {
+		if g.detail == nil {
+			g.detail = titleWords(g.summary)
+		}
+		return g.detail
 	}
 	var groups []*group
 	for _, a := range arts {
-		w, d := titleWords(a.Title), titleWords(a.Summary)
+		// A lone report (most are) never needs its summary's words.
+		ng := &group{rep: a, all: []*article.Article{a}, words: titleWords(a.Title), summary: a.Summary}
 		var into *group
 		for i := len(groups) - 1; i >= 0; i-- {
 			g := groups[i]
@@ -44,13 +52,13 @@ func timeline(arts []*article.Article, max int) []Entry {
 				break
 			}
 			sameDay := a.Date().Truncate(24 * time.Hour).Equal(g.rep.Date().Truncate(24 * time.Hour))
-			if sameStory(g.words, w, 3, 0.6) || sameStory(g.detail, d, 8, 0.4) || sameDay && sameStory(g.detail, d, 6, 0.3) {
+			if sameStory(g.words, ng.words, 3, 0.6) || sameStory(details(g), details(ng), 8, 0.4) || sameDay && sameStory(details(g), details(ng), 6, 0.3) {
 				into = g
 				break
 			}
 		}
 		if into == nil {
-			groups = append(groups, &group{rep: a, all: []*article.Article{a}, words: w, detail: d})
+			groups = append(groups, ng)
 			continue
 		}
 		into.all = append(into.all, a)
@@ -92,7 +100,7 @@ var titleStop = map[string]bool{"the": true, "a": true, "an": true, "and": true,
 
 func titleWords(s string) map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+	for w := range english.Words(s) {
 		w = strings.TrimSuffix(w, "s")
 		if len(w) > 1 && !titleStop[w] {
 			m[w] = true

@@ -9,9 +9,9 @@ import (
 	"slices"
 	"strings"
 	"sync"
-	"unicode"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/english"
 	"github.com/disputebot/disputebot/internal/store"
 )
 
@@ -129,9 +129,8 @@ func (m *Matcher) Match(a *article.Article, inGuild func(guild string) bool) []*
 // Stems returns the words of s lower-cased, with a plural "s" dropped, so
 // a subscription to "lawsuit" hears of "lawsuits".
 func Stems(s string) []string {
-	fields := strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	out := fields[:0]
-	for _, w := range fields {
+	var out []string
+	for w := range english.Words(s) {
 		if len(w) > 3 && strings.HasSuffix(w, "s") && !strings.HasSuffix(w, "ss") {
 			w = w[:len(w)-1]
 		}

@@ -13,6 +13,8 @@ import (
 
 	"github.com/neurosnap/sentences"
 	"github.com/neurosnap/sentences/english"
+
+	prose "github.com/disputebot/disputebot/internal/english"
 )
 
 var (
@@ -214,8 +216,11 @@ var dangling = map[string]bool{"he": true, "she": true, "it": true, "they": true
 // Dangling reports whether s opens with a word that needs the sentence
 // before it.
 func Dangling(s string) bool {
-	f := strings.Fields(s)
-	return len(f) > 0 && dangling[strings.ToLower(f[0])]
+	s = strings.TrimLeftFunc(s, unicode.IsSpace)
+	if i := strings.IndexFunc(s, unicode.IsSpace); i >= 0 {
+		s = s[:i]
+	}
+	return s != "" && dangling[strings.ToLower(s)]
 }
 
 func endsLikeSentence(s string) bool {
@@ -228,7 +233,7 @@ var stop = map[string]bool{"the": true, "a": true, "an": true, "and": true, "or"
 
 func contentWords(s string) map[string]bool {
 	m := map[string]bool{}
-	for _, w := range strings.FieldsFunc(strings.ToLower(s), func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) }) {
+	for w := range prose.Words(s) {
 		if len(w) > 2 && !stop[w] {
 			m[w] = true
 		}

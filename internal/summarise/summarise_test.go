@@ -70,3 +70,23 @@ func TestSplitSummaryAgreesWithTheModel(t *testing.T) {
 		}
 	}
 }
+
+// A sentence that opens by pointing back ("She", "However,") is no summary
+// on its own; one that names its subject is.
+func TestDangling(t *testing.T) {
+	for s, want := range map[string]bool{
+		"She threw out the claim.":             true,
+		"  However, the court disagreed.":      true,
+		"THEY appealed.":                       true,
+		"It":                                   true,
+		"Microsoft denied it.":                 false,
+		"Italy fined Apple.":                   false,
+		"":                                     false,
+		"   ":                                  false,
+		"Theirs was the larger fine, it said.": false,
+	} {
+		if got := Dangling(s); got != want {
+			t.Errorf("Dangling(%q) = %v, want %v", s, got, want)
+		}
+	}
+}
