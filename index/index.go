@@ -70,6 +70,9 @@ type Doc struct {
 type Index struct {
 	b    bleve.Index
 	path string
+	// windowsFrom is how many articles the rarest party of a newest-first
+	// search must have before searching recent windows first pays.
+	windowsFrom uint64
 }
 
 // Path is where an index lives inside a data folder.
@@ -149,7 +152,7 @@ func Open(dataDir string) (*Index, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	x := &Index{b: b, path: path}
+	x := &Index{b: b, path: path, windowsFrom: windowsFrom}
 	v, err := b.GetInternal(keyMapping)
 	if err != nil {
 		b.Close()
@@ -181,7 +184,7 @@ func create(path string) (*Index, error) {
 		b.Close()
 		return nil, fmt.Errorf("index: creating: %w", err)
 	}
-	return &Index{b: b, path: path}, nil
+	return &Index{b: b, path: path, windowsFrom: windowsFrom}, nil
 }
 
 // Close closes the index.

@@ -69,26 +69,37 @@ func TestSearches(t *testing.T) {
 	}
 	for _, sc := range f.Searches {
 		t.Run(sc.Name, func(t *testing.T) {
-			res, err := x.Search(context.Background(), Query{Parties: sc.Query.Parties, Words: sc.Query.Words, Scopes: sc.Query.Scopes, ByDate: sc.Query.ByDate, Limit: sc.Query.Limit})
-			if err != nil {
-				t.Fatal(err)
-			}
-			got := []int64{}
-			for _, h := range res.Hits {
-				got = append(got, h.ID)
-			}
-			want := sc.Want
-			if sc.WantSet != nil {
-				sort.Slice(got, func(i, j int) bool { return got[i] < got[j] })
-				want = sc.WantSet
-			}
-			if want == nil {
-				want = []int64{}
-			}
-			if !equal(got, want) {
-				t.Errorf("got %v, want %v", got, want)
+			// Each newest-first search both ways: straight over all time,
+			// as a small index does, and through the recent windows first,
+			// as a large one does.
+			for _, from := range []uint64{windowsFrom, 0} {
+				x.windowsFrom = from
+				checkSearch(t, x, sc)
 			}
 		})
+	}
+}
+
+func checkSearch(t *testing.T, x *Index, sc searchCase) {
+	t.Helper()
+	res, err := x.Search(context.Background(), Query{Parties: sc.Query.Parties, Words: sc.Query.Words, Scopes: sc.Query.Scopes, ByDate: sc.Query.ByDate, Limit: sc.Query.Limit})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := []int64{}
+	for _, h := range res.Hits {
+		got = append(got, h.ID)
+	}
+	want := sc.Want
+	if sc.WantSet != nil {
+		sort.Slice(got, func(i, j int) bool { return got[i] < got[j] })
+		want = sc.WantSet
+	}
+	if want == nil {
+		want = []int64{}
+	}
+	if !equal(got, want) {
+		t.Errorf("windows from %d articles: got %v, want %v", x.windowsFrom, got, want)
 	}
 }
 

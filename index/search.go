@@ -46,6 +46,13 @@ type Result struct {
 type window struct{ months, years int }
 
 // windows widen until one holds enough matches; the last looks at all.
+// windowsFrom: below this many articles for the rarest party, one search
+// over all time (which reads every match's date) is cheaper than windows
+// that may each fail to fill the page. Measured on the generated corpora:
+// at 10k articles it took the answer from 2.5 to 1.1 ms; at 100k and 1M,
+// where common parties have far more, it changes nothing.
+const windowsFrom = 2000
+
 var windows = []window{{months: 2}, {months: 6}, {years: 2}, {years: 5}, {years: 11}, {}}
 
 // Search runs q. A newest-first search for parties looks at the last two
@@ -79,12 +86,17 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		return Result{}, err
 	}
 	defer counts.close()
+	few := counts.bound(q, window{}, now) < x.windowsFrom
 	var res *bleve.SearchResult
 	for i, w := range windows {
+		last := i == len(windows)-1
+		if !last && few {
+			continue
+		}
 		// A window whose terms hold fewer than limit documents for some
 		// party cannot fill the page: skip it without searching. The
 		// counts come from the term dictionary and cost next to nothing.
-		if i < len(windows)-1 && counts.bound(q, w, now) < uint64(limit) {
+		if !last && counts.bound(q, w, now) < uint64(limit) {
 			continue
 		}
 		req := bleve.NewSearchRequestOptions(buildQuery(q, w, now), limit, 0, false)
