@@ -177,7 +177,11 @@ func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 		return err
 	}
 	defer closeLib(lib)
-	n, err := lib.Reindex(ctx)
+	// Opening may have just rebuilt a stale or corrupt index: once is enough.
+	n, err := lib.Index.Count()
+	if !lib.IndexRebuilt {
+		n, err = lib.Reindex(ctx)
+	}
 	if err != nil {
 		return err
 	}

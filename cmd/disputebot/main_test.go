@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -176,5 +177,31 @@ func TestDisputesList(t *testing.T) {
 		if ds[i].LastActive > ds[i-1].LastActive {
 			t.Errorf("%s listed after an older dispute", ds[i].ID)
 		}
+	}
+}
+
+// TestReindex rebuilds the index from the store, and after the index is
+// damaged rebuilds it once, not a second time straight after opening.
+func TestReindex(t *testing.T) {
+	dir := t.TempDir()
+	vars := map[string]string{"DATA_DIR": dir}
+	code, stdout, stderr := runCLI(t, vars, "reindex")
+	if code != 0 || !strings.HasPrefix(stdout, "index rebuilt from the store: ") {
+		t.Fatalf("exit %d, stdout %q, stderr %q", code, stdout, stderr)
+	}
+	want := stdout
+	if err := os.WriteFile(filepath.Join(dir, "index.bleve", "index_meta.json"), []byte("{not json"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr = runCLI(t, vars, "reindex")
+	if code != 0 || stdout != want {
+		t.Fatalf("after damage: exit %d, stdout %q, want %q", code, stdout, want)
+	}
+	if n := strings.Count(stderr, "search index rebuilt"); n != 1 {
+		t.Errorf("the damaged index was rebuilt %d times, want once:\n%s", n, stderr)
+	}
+	code, stdout, _ = runCLI(t, vars, "ask", "--json", "musk", "microsoft")
+	if code != 0 || !strings.Contains(stdout, "benzinga.com") {
+		t.Errorf("after reindex, ask: exit %d, %s", code, stdout)
 	}
 }

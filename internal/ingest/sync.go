@@ -66,31 +66,33 @@ func syncIndex(ctx context.Context, st *store.Store, x *index.Index) error {
 // OpenIndex opens the index in dataDir and makes it agree with the store.
 // An index that is missing, corrupt, of an older mapping or out of step
 // with the store (a different article count) is rebuilt from the store,
-// with a log line, not a crash.
-func OpenIndex(ctx context.Context, dataDir string, st *store.Store, log *slog.Logger) (*index.Index, error) {
-	x, err := index.Open(dataDir)
+// with a log line, not a crash; rebuilt says so.
+func OpenIndex(ctx context.Context, dataDir string, st *store.Store, log *slog.Logger) (x *index.Index, rebuilt bool, err error) {
+	rebuild := func(reason string, attrs ...any) (*index.Index, bool, error) {
+		log.Warn("rebuilding the search index from the store", append([]any{"reason", reason}, attrs...)...)
+		x, err := Rebuild(ctx, dataDir, st, log)
+		return x, err == nil, err
+	}
+	x, err = index.Open(dataDir)
 	switch {
 	case errors.Is(err, index.ErrLocked):
-		return nil, err
+		return nil, false, err
 	case errors.Is(err, index.ErrCorrupt), errors.Is(err, index.ErrStale):
-		log.Warn("rebuilding the search index from the store", "reason", err.Error())
-		return Rebuild(ctx, dataDir, st, log)
+		return rebuild(err.Error())
 	case err != nil:
-		return nil, err
+		return nil, false, err
 	}
 	if err := syncIndex(ctx, st, x); err != nil {
 		x.Close()
-		log.Warn("rebuilding the search index from the store", "reason", err.Error())
-		return Rebuild(ctx, dataDir, st, log)
+		return rebuild(err.Error())
 	}
 	docs, err1 := x.Count()
 	rows, err2 := st.CountArticles(ctx)
 	if err1 != nil || err2 != nil || docs != uint64(rows) {
 		x.Close()
-		log.Warn("rebuilding the search index from the store", "reason", "index and store disagree", "index_docs", docs, "store_articles", rows)
-		return Rebuild(ctx, dataDir, st, log)
+		return rebuild("index and store disagree", "index_docs", docs, "store_articles", rows)
 	}
-	return x, nil
+	return x, false, nil
 }
 
 // Rebuild replaces the index in dataDir with one built afresh from the

@@ -46,6 +46,9 @@ type Library struct {
 	Pipeline  *ingest.Pipeline
 	Engine    *answer.Engine
 	Log       *slog.Logger
+	// IndexRebuilt says Open found the index missing its mapping, corrupt
+	// or out of step and rebuilt it from the store.
+	IndexRebuilt bool
 }
 
 // DBPath is where the database lives in a data folder.
@@ -72,7 +75,7 @@ func Open(ctx context.Context, o Options) (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	idx, err := ingest.OpenIndex(ctx, o.DataDir, st, log)
+	idx, rebuilt, err := ingest.OpenIndex(ctx, o.DataDir, st, log)
 	if err != nil {
 		st.Close()
 		if errors.Is(err, index.ErrLocked) {
@@ -80,7 +83,7 @@ func Open(ctx context.Context, o Options) (*Library, error) {
 		}
 		return nil, err
 	}
-	l := &Library{DataDir: o.DataDir, Corpus: corpus, Gazetteer: gaz, Store: st, Index: idx, Log: log}
+	l := &Library{DataDir: o.DataDir, Corpus: corpus, Gazetteer: gaz, Store: st, Index: idx, Log: log, IndexRebuilt: rebuilt}
 	l.Pipeline = &ingest.Pipeline{
 		Store:    st,
 		Index:    idx,
