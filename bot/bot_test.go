@@ -137,7 +137,7 @@ func TestUnknownCommands(t *testing.T) {
 
 func TestBadUsageShowsUsage(t *testing.T) {
 	b, _ := newBot(t)
-	for _, text := range []string{"dispute", "search", "source add", "source frob", "feed add", "alias add onlyoneword", "subscribe", "unsubscribe"} {
+	for _, text := range []string{"dispute", "search", "source add", "source frob", "feed add", "alias add onlyoneword", "subscribe", "unsubscribe", "why", "why two words"} {
 		r := ask(b, guildA, modUser, true, text)
 		if !strings.HasPrefix(r.Body, "Usage: !") {
 			t.Errorf("%q: %q", text, r.Body)
@@ -153,7 +153,7 @@ func TestModeratorCommandsRefusedAndNothingChanges(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	defer srv.Close()
 	for _, text := range []string{"source add " + srv.URL + "/a", "source remove 1", "sources", "feed add " + srv.URL + "/feed", "feed remove 1", "feeds", "alias add chief = elon musk", "aliases",
-		"subscribe musk in <#" + chanA + ">"} {
+		"subscribe musk in <#" + chanA + ">", "why " + seedLink} {
 		for _, where := range []string{guildA, ""} {
 			r := ask(b, where, member, false, text)
 			if r.Color != bot.Warn || !(strings.Contains(r.Body, "only moderators") || strings.Contains(r.Body, "Only moderators") || strings.Contains(r.Body, "not in DMs") || strings.Contains(r.Body, "belong to a server")) {

@@ -53,6 +53,7 @@ func init() {
 		{name: "feeds", usage: "feeds", help: "this server's feeds: status, next check, last error", moderator: true, run: (*Bot).feeds},
 		{name: "alias", usage: "alias add <alias> = <party> | alias remove <alias> | alias list", help: "teach me another name for a party, in this server", moderator: true, run: (*Bot).alias},
 		{name: "aliases", usage: "aliases", help: "this server's own aliases", moderator: true, run: (*Bot).aliases},
+		{name: "why", usage: "why <url>", help: "which source brought an article, and why it was posted or not", moderator: true, run: (*Bot).why},
 	}
 }
 
@@ -112,6 +113,8 @@ func Specs() []Spec {
 				{Name: "party", Description: "the party it means", Type: OptString, Required: true, Autocomplete: true, Prefix: "="}}},
 			{Name: "remove", Description: "Forget a name", Options: []Option{{Name: "alias", Description: "the name", Type: OptString, Required: true}}},
 			{Name: "list", Description: "This server's own aliases"}}},
+		{Name: "why", Description: "Why an article was posted or not", Moderator: true, Options: []Option{
+			{Name: "url", Description: "the article's address", Type: OptString, Required: true}}},
 	}
 }
 

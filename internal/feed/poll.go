@@ -213,7 +213,13 @@ func announce(it Item, src *store.Source, firstPoll bool) bool {
 	if date.IsZero() {
 		return !firstPoll
 	}
-	return !date.Before(src.AddedAt.Add(-time.Minute))
+	return IsNews(date, src.AddedAt)
+}
+
+// IsNews says whether an item dated date is news to a feed added at added,
+// rather than history from before it (a minute's grace for clock skew).
+func IsNews(date, added time.Time) bool {
+	return !date.Before(added.Add(-time.Minute))
 }
 
 func (p *Poller) failed(ctx context.Context, src *store.Source, now time.Time, err error) {

@@ -14,10 +14,15 @@ import (
 	"github.com/disputebot/disputebot/internal/store"
 )
 
+// MinDisputeScore is the dispute score an article needs to be posted in a
+// feed's channel: a court report scores well above it, a product review
+// that mentions a lawsuit below.
+const MinDisputeScore = 0.3
+
 // IsDispute says whether an article is worth posting to a feed's channel:
 // it names a party and reads as a dispute.
 func IsDispute(a *article.Article) bool {
-	return len(a.Parties) > 0 && a.DisputeScore >= 0.3
+	return len(a.Parties) > 0 && a.DisputeScore >= MinDisputeScore
 }
 
 // Notifier queues notices for new articles.
