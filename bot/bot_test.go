@@ -345,10 +345,17 @@ func TestSlashTextMatchesPrefixCommands(t *testing.T) {
 		{"subscribe", "", map[string]string{"query": "epic apple", "channel": chanA}, "subscribe epic apple in <#" + chanA + ">"},
 		{"alias", "add", map[string]string{"alias": "chief twit", "party": "Elon Musk"}, "alias add chief twit = Elon Musk"},
 		{"source", "list", nil, "source list"},
+		{"why", "", map[string]string{"url": "https://x.example/a"}, "why https://x.example/a"},
 	}
 	for _, tt := range tests {
 		if got := bot.SlashText(tt.name, tt.sub, tt.values); got != tt.want {
 			t.Errorf("SlashText(%s %s) = %q, want %q", tt.name, tt.sub, got, tt.want)
+		}
+	}
+	// Every slash command registered runs a command of the table.
+	for _, s := range bot.Specs() {
+		if !bot.IsCommand(s.Name) {
+			t.Errorf("slash command /%s has no handler", s.Name)
 		}
 	}
 }
