@@ -69,17 +69,7 @@ func (b *Bot) answerPage(ctx context.Context, r Request, query string, page int,
 }
 
 func (b *Bot) nothingFound(a *answer.Answer) Reply {
-	var body string
-	switch {
-	case len(a.Parties) >= 2:
-		body = "I know of no dispute between " + english.JoinAnd(a.Parties) + "."
-	case len(a.Parties) == 1 && len(a.Words) > 0:
-		body = fmt.Sprintf("Nothing about %s matches %q.", a.Parties[0], strings.Join(a.Words, " "))
-	case len(a.Parties) == 1:
-		body = "I have nothing about " + a.Parties[0] + " yet."
-	default:
-		body = fmt.Sprintf("Nothing I have read matches %q.", strings.Join(a.Words, " "))
-	}
+	body := a.Nothing()
 	var items []Item
 	for _, s := range a.Suggestions {
 		items = append(items, Item{Title: s.Label, Text: "Try: " + b.prefix() + "dispute " + s.Query})
@@ -92,16 +82,7 @@ func (b *Bot) nothingFound(a *answer.Answer) Reply {
 
 func (b *Bot) renderAnswer(a *answer.Answer, page int, textOnly bool) Reply {
 	var rep Reply
-	switch {
-	case len(a.Parties) > 0:
-		rep.Title = strings.Join(a.Parties, " vs ")
-		if len(a.Words) > 0 && !a.WordsDropped {
-			rep.Title += " — " + strings.Join(a.Words, " ")
-		}
-	default:
-		rep.Title = "Search: " + strings.Join(a.Words, " ")
-	}
-	rep.Title = summarise.Truncate(rep.Title, maxTitle)
+	rep.Title = summarise.Truncate(a.Heading(), maxTitle)
 	var body []string
 	for typed, name := range a.Corrections {
 		body = append(body, fmt.Sprintf("(read %q as %s)", typed, name))
@@ -159,7 +140,7 @@ func (b *Bot) renderAnswer(a *answer.Answer, page int, textOnly bool) Reply {
 	if a.Total > sources {
 		rep.Footer += fmt.Sprintf(" · at least %d articles matched, the newest %d used", a.Total, sources)
 	}
-	key := canonicalQuery(a, textOnly)
+	key := canonicalQuery(a, textOnly) + a.SinceText()
 	switch {
 	case page == 0 && len(shown) < len(a.Entries):
 		rep.Buttons = append(rep.Buttons, Button{Label: "Timeline ▶", ID: buttonID(pagePrefix+"1:", key)})
@@ -173,7 +154,8 @@ func (b *Bot) renderAnswer(a *answer.Answer, page int, textOnly bool) Reply {
 			Button{Label: "Older ▶", ID: buttonID(pagePrefix+strconv.Itoa(page+1)+":", key), Disabled: page >= pages})
 	}
 	if !textOnly {
-		rep.Buttons = append(rep.Buttons, Button{Label: "🔔 Subscribe", ID: buttonID(subPrefix, key)})
+		// A subscription is to what comes next, so it takes no date.
+		rep.Buttons = append(rep.Buttons, Button{Label: "🔔 Subscribe", ID: buttonID(subPrefix, canonicalQuery(a, false))})
 	}
 	return rep
 }
@@ -205,11 +187,7 @@ func canonicalQuery(a *answer.Answer, textOnly bool) string {
 	if textOnly {
 		return "?" + strings.Join(a.Words, " ")
 	}
-	q := strings.ToLower(strings.Join(a.Parties, " vs "))
-	if len(a.Words) > 0 && !a.WordsDropped {
-		q += " " + strings.Join(a.Words, " ")
-	}
-	return q
+	return a.Key()
 }
 
 // buttonID joins a prefix and a query within Discord's 100 characters; a
@@ -220,11 +198,16 @@ func buttonID(prefix, query string) string {
 	if len(id) <= maxID {
 		return id
 	}
-	id = id[:maxID]
+	// A closing "since <date>" is kept whole: losing it would widen.
+	since := ""
+	if i := strings.LastIndex(query, " since "); i >= 0 && len(query)-i < maxID/2 {
+		query, since = query[:i], query[i:]
+	}
+	id = (prefix + query)[:maxID-len(since)]
 	if i := strings.LastIndexByte(id, ' '); i > len(prefix) {
 		id = id[:i]
 	}
-	return strings.ToValidUTF8(id, "")
+	return strings.ToValidUTF8(id, "") + since
 }
 
 func entryItem(e answer.Entry) Item {

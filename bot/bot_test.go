@@ -346,6 +346,7 @@ func TestSlashTextMatchesPrefixCommands(t *testing.T) {
 		{"alias", "add", map[string]string{"alias": "chief twit", "party": "Elon Musk"}, "alias add chief twit = Elon Musk"},
 		{"source", "list", nil, "source list"},
 		{"why", "", map[string]string{"url": "https://x.example/a"}, "why https://x.example/a"},
+		{"dispute", "", map[string]string{"query": "epic apple", "since": "2024-06"}, "dispute epic apple since 2024-06"},
 	}
 	for _, tt := range tests {
 		if got := bot.SlashText(tt.name, tt.sub, tt.values); got != tt.want {
@@ -434,5 +435,41 @@ func TestSlowCommandTimesOutPolitely(t *testing.T) {
 	}
 	if s, _ := lib.Store.Sources(context.Background(), guildA, store.KindArticle); len(s) != 0 {
 		t.Errorf("a timed-out source was kept")
+	}
+}
+
+// TestDisputeSinceKeepsItsDateAcrossPages asks for a dispute from a date on
+// and walks the whole timeline by its buttons: every page keeps the date,
+// and the subscribe button takes none (a subscription is to what comes).
+func TestDisputeSinceKeepsItsDateAcrossPages(t *testing.T) {
+	b, _ := newBot(t)
+	r := ask(b, guildA, member, false, "dispute epic games apple since 2021")
+	if !strings.HasSuffix(r.Title, " since 2021-01-01") {
+		t.Fatalf("title %q", r.Title)
+	}
+	if sub := buttonLabelled(r, "Subscribe"); strings.Contains(sub, "since") || sub == "" {
+		t.Errorf("subscribe button %q", sub)
+	}
+	dated := regexp.MustCompile(`\b(\d{4}-\d{2}-\d{2})\b`)
+	pages := 0
+	for next := buttonLabelled(r, "Timeline"); next != ""; next = buttonLabelled(r, "Older") {
+		if pages++; pages > 20 {
+			t.Fatal("the timeline never ends")
+		}
+		r = b.Press(context.Background(), bot.Request{GuildID: guildA, UserID: member}, next)
+		if !strings.HasSuffix(r.Title, " since 2021-01-01") {
+			t.Errorf("page %d lost the date: %q", pages, r.Title)
+		}
+		for _, it := range r.Items {
+			if m := dated.FindString(it.Label); m < "2021-01-01" {
+				t.Errorf("page %d shows %q, dated before 2021", pages, it.Label)
+			}
+		}
+	}
+	if pages == 0 {
+		t.Error("no timeline pages to walk")
+	}
+	if r := ask(b, guildA, member, false, "dispute epic games apple since 2099"); !strings.Contains(r.Body, "since 2099-01-01") {
+		t.Errorf("nothing since 2099: %q", r.Body)
 	}
 }

@@ -40,9 +40,9 @@ var commands []*command
 
 func init() {
 	commands = []*command{
-		{name: "dispute", usage: "dispute <parties or words>", help: "the summary and dated timeline of a dispute, e.g. dispute musk microsoft", expensive: true, run: (*Bot).dispute},
+		{name: "dispute", usage: "dispute <parties or words> [since <date>]", help: "the summary and dated timeline of a dispute, e.g. dispute musk microsoft, or dispute epic apple since 2024", expensive: true, run: (*Bot).dispute},
 		{name: "disputes", usage: "disputes", help: "the disputes I know, most recently active first", run: (*Bot).disputes},
-		{name: "search", usage: "search <words>", help: "search everything I have read, e.g. search blood oxygen", expensive: true, run: (*Bot).search},
+		{name: "search", usage: "search <words> [since <date>]", help: "search everything I have read, e.g. search blood oxygen", expensive: true, run: (*Bot).search},
 		{name: "help", usage: "help", help: "this list", run: (*Bot).help},
 		{name: "subscribe", usage: "subscribe <parties or words> [in #channel]", help: "be told (by DM, or in a channel for moderators) when something new arrives", run: (*Bot).subscribe},
 		{name: "unsubscribe", usage: "unsubscribe <number|words|all>", help: "stop a subscription", run: (*Bot).unsubscribe},
@@ -83,13 +83,14 @@ func IsCommand(text string) bool {
 // Specs are the slash commands to register.
 func Specs() []Spec {
 	url := Option{Name: "url", Description: "the address", Type: OptString, Required: true}
+	since := Option{Name: "since", Description: "only events from this date on: 2024, 2024-06 or 2024-06-15", Type: OptString, Prefix: "since"}
 	ref := Option{Name: "which", Description: "its number or address", Type: OptString, Required: true}
 	return []Spec{
 		{Name: "dispute", Description: "Summary and dated timeline of a tech dispute", Options: []Option{
-			{Name: "query", Description: "parties or words, e.g. musk microsoft", Type: OptString, Required: true, Autocomplete: true}}},
+			{Name: "query", Description: "parties or words, e.g. musk microsoft", Type: OptString, Required: true, Autocomplete: true}, since}},
 		{Name: "disputes", Description: "The disputes I know, most recently active first"},
 		{Name: "search", Description: "Search everything I have read", Options: []Option{
-			{Name: "words", Description: "what to look for", Type: OptString, Required: true}}},
+			{Name: "words", Description: "what to look for", Type: OptString, Required: true}, since}},
 		{Name: "help", Description: "What I can do"},
 		{Name: "subscribe", Description: "Be told when something new arrives", Options: []Option{
 			{Name: "query", Description: "parties or words, e.g. epic apple", Type: OptString, Required: true, Autocomplete: true},

@@ -40,9 +40,9 @@ type Engine struct {
 
 // Request is one question.
 type Request struct {
-	Query string
-	Guild string // "" asks the global scope only (the command line)
-	Since time.Time
+	Query string    // may end "since <date>" (a year, month or day)
+	Guild string    // "" asks the global scope only (the command line)
+	Since time.Time // the earliest date wanted; the query's "since" sets it too
 	// TextOnly searches the words as text, without reading party names
 	// into them (the search command).
 	TextOnly bool
@@ -74,6 +74,7 @@ type Answer struct {
 	Entries      []Entry // oldest first, numbered from 1
 	Total        int     // matching articles looked at (at least those used), before folding and the cap
 	Suggestions  []Suggestion
+	Since        time.Time // zero: all time
 }
 
 // Dispute is a built-in dispute the answer touches.
@@ -141,14 +142,18 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 		}
 		g = g.WithAliases(al)
 	}
-	res := g.Resolve(r.Query)
+	query, since := splitSince(r.Query)
+	if r.Since.IsZero() {
+		r.Since = since
+	}
+	res := g.Resolve(query)
 	if r.TextOnly {
-		res = gazetteer.Resolution{Words: gazetteer.ContentWords(r.Query)}
+		res = gazetteer.Resolution{Words: gazetteer.ContentWords(query)}
 	}
 	if len(res.Parties) == 0 && len(res.Words) == 0 {
 		return nil, ErrEmptyQuery
 	}
-	a := &Answer{Query: strings.TrimSpace(r.Query), Parties: res.Parties, Words: res.Words, Corrections: res.Corrections}
+	a := &Answer{Query: strings.TrimSpace(r.Query), Parties: res.Parties, Words: res.Words, Corrections: res.Corrections, Since: r.Since}
 	scopes := []string{article.GlobalScope}
 	if r.Guild != "" {
 		scopes = append(scopes, r.Guild)

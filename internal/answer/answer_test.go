@@ -178,6 +178,7 @@ func TestGolden(t *testing.T) {
 		{"musk-microsoft", "musk microsoft"},
 		{"palworld-typo", "nintedno pocketpair"},
 		{"nothing", "nintendo vs yelp"},
+		{"musk-microsoft-since", "Musk Microsoft since May 2024"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			a := ask(t, tc.query)
@@ -209,5 +210,49 @@ func golden(t *testing.T, name, got string) {
 	}
 	if got != string(want) {
 		t.Errorf("%s differs from the golden file; run go test ./internal/answer -update and review the diff\n--- got ---\n%s", name, got)
+	}
+}
+
+// TestSince narrows an answer to events from a date on: a year, a month or
+// a day, written at the end of the question. A "since" that names no date
+// is searched as words.
+func TestSince(t *testing.T) {
+	all := ask(t, "musk microsoft")
+	for _, tc := range []struct {
+		query, want string // want: the start date, "" for none
+	}{
+		{"musk microsoft since 2024", "2024-01-01"},
+		{"musk microsoft SINCE 2024-03", "2024-03-01"},
+		{"musk microsoft since 2024-02-29", "2024-02-29"},
+		{"musk microsoft since March 2024", "2024-03-01"},
+		{"musk microsoft since mar 2024", "2024-03-01"},
+		{"musk microsoft since 29 February 2024", "2024-02-29"},
+		{"musk microsoft since yesterday", ""},
+		{"musk microsoft since 2024-13", ""},
+		{"musk microsoft since", ""},
+	} {
+		t.Run(tc.query, func(t *testing.T) {
+			a := ask(t, tc.query)
+			if got := a.SinceText(); got != map[bool]string{true: "", false: " since " + tc.want}[tc.want == ""] {
+				t.Fatalf("SinceText = %q, want the date %q", got, tc.want)
+			}
+			if tc.want == "" {
+				return
+			}
+			if strings.Join(a.Parties, ",") != strings.Join(all.Parties, ",") {
+				t.Errorf("parties %v, want %v", a.Parties, all.Parties)
+			}
+			if len(a.Entries) == 0 || len(a.Entries) >= len(all.Entries) {
+				t.Errorf("%d entries since %s, %d in all", len(a.Entries), tc.want, len(all.Entries))
+			}
+			for _, e := range a.Entries {
+				if e.Date.Format("2006-01-02") < tc.want {
+					t.Errorf("entry %s dated %s, before %s", e.Title, e.Date.Format("2006-01-02"), tc.want)
+				}
+			}
+		})
+	}
+	if a := ask(t, "musk microsoft since 2099"); a.Mode != answer.ModeNone || !strings.Contains(a.Nothing(), "since 2099-01-01") {
+		t.Errorf("since 2099: mode %s, %q", a.Mode, a.Nothing())
 	}
 }

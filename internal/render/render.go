@@ -39,12 +39,7 @@ func Text(w io.Writer, a *answer.Answer) error {
 }
 
 func writeHeading(b *strings.Builder, a *answer.Answer) {
-	title := strings.Join(a.Parties, " vs ")
-	if title == "" {
-		title = "Search: " + strings.Join(a.Words, " ")
-	} else if len(a.Words) > 0 && !a.WordsDropped {
-		title += " — " + strings.Join(a.Words, " ")
-	}
+	title := a.Heading()
 	b.WriteString(title + "\n")
 	b.WriteString(strings.Repeat("=", min(utf8.RuneCountInString(title), textWidth)) + "\n")
 	writeNotes(b, a)
@@ -103,16 +98,7 @@ func writeSummaryAndTimeline(b *strings.Builder, a *answer.Answer, heading strin
 }
 
 func writeNothing(b *strings.Builder, a *answer.Answer) {
-	switch {
-	case len(a.Parties) >= 2:
-		fmt.Fprintf(b, "I know of no dispute between %s.\n", english.JoinAnd(a.Parties))
-	case len(a.Parties) == 1 && len(a.Words) > 0:
-		fmt.Fprintf(b, "Nothing about %s matches %q.\n", a.Parties[0], strings.Join(a.Words, " "))
-	case len(a.Parties) == 1:
-		fmt.Fprintf(b, "I have nothing about %s yet.\n", a.Parties[0])
-	default:
-		fmt.Fprintf(b, "Nothing I have read matches %q.\n", strings.Join(a.Words, " "))
-	}
+	b.WriteString(a.Nothing() + "\n")
 	writeNotes(b, a)
 	if len(a.Suggestions) > 0 {
 		b.WriteString("\nTry:\n")
@@ -149,6 +135,7 @@ type JSONAnswer struct {
 	Words            []string          `json:"words"`
 	Corrections      map[string]string `json:"corrections,omitempty"`
 	WordsDropped     bool              `json:"words_dropped,omitempty"`
+	Since            string            `json:"since,omitempty"` // YYYY-MM-DD: events from this day on
 	Summary          string            `json:"summary"`
 	SummarySentences []JSONSentence    `json:"summary_sentences"`
 	Disputes         []JSONDispute     `json:"disputes"`
@@ -205,6 +192,9 @@ func ToJSON(a *answer.Answer) JSONAnswer {
 		Query: a.Query, Mode: string(a.Mode), Parties: nonNil(a.Parties), Words: nonNil(a.Words),
 		Corrections: a.Corrections, WordsDropped: a.WordsDropped, Summary: a.SummaryText(), Total: a.Total,
 		SummarySentences: []JSONSentence{}, Disputes: []JSONDispute{}, Events: []JSONEvent{}, Suggestions: []JSONSuggestion{},
+	}
+	if !a.Since.IsZero() {
+		j.Since = a.Since.Format(article.DateLayout)
 	}
 	for _, s := range a.Summary {
 		j.SummarySentences = append(j.SummarySentences, JSONSentence{Text: s.Text, Cites: s.Cites})

@@ -1,0 +1,79 @@
+package answer
+
+import (
+	"strings"
+	"time"
+
+	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/english"
+)
+
+// sinceLayouts are the dates "since" understands: a year, a month, a day.
+var sinceLayouts = []string{"2006", "2006-01", "2006-01-02", "January 2006", "Jan 2006", "2 January 2006", "January 2, 2006"}
+
+// splitSince takes a closing "since <date>" off a query ("musk microsoft
+// since 2024", "... since march 2024"): the rest, and the start of that
+// date. A query without one, or with a date it cannot read, is returned
+// whole, and its words are searched as they are.
+func splitSince(q string) (string, time.Time) {
+	lower := strings.ToLower(q)
+	i := strings.LastIndex(lower, " since ")
+	if i < 0 {
+		return q, time.Time{}
+	}
+	date := strings.TrimSpace(q[i+len(" since "):])
+	for _, layout := range sinceLayouts {
+		if t, err := time.Parse(layout, date); err == nil && t.Year() >= 1970 {
+			return strings.TrimSpace(q[:i]), t.UTC()
+		}
+	}
+	return q, time.Time{}
+}
+
+// SinceText is " since 2024-01-01", or "" when the answer covers all time.
+func (a *Answer) SinceText() string {
+	if a.Since.IsZero() {
+		return ""
+	}
+	return " since " + a.Since.Format(article.DateLayout)
+}
+
+// Heading names what the answer is about: the parties, with the words that
+// narrowed them, or the searched words; and the date it starts from.
+func (a *Answer) Heading() string {
+	title := strings.Join(a.Parties, " vs ")
+	switch {
+	case title == "":
+		title = "Search: " + strings.Join(a.Words, " ")
+	case len(a.Words) > 0 && !a.WordsDropped:
+		title += " — " + strings.Join(a.Words, " ")
+	}
+	return title + a.SinceText()
+}
+
+// Nothing is the sentence for an answer that found nothing.
+func (a *Answer) Nothing() string {
+	since := a.SinceText()
+	switch {
+	case len(a.Parties) >= 2:
+		return "I know of no dispute between " + english.JoinAnd(a.Parties) + since + "."
+	case len(a.Parties) == 1 && len(a.Words) > 0:
+		return "Nothing about " + a.Parties[0] + " matches \"" + strings.Join(a.Words, " ") + "\"" + since + "."
+	case len(a.Parties) == 1 && since != "":
+		return "I have nothing about " + a.Parties[0] + since + "."
+	case len(a.Parties) == 1:
+		return "I have nothing about " + a.Parties[0] + " yet."
+	}
+	return "Nothing I have read matches \"" + strings.Join(a.Words, " ") + "\"" + since + "."
+}
+
+// Key is the answer's question in a canonical form, for a button to ask
+// it again: the parties in order and the words that mattered (the date is
+// SinceText's).
+func (a *Answer) Key() string {
+	q := strings.ToLower(strings.Join(a.Parties, " vs "))
+	if len(a.Words) > 0 && !a.WordsDropped {
+		q = strings.TrimSpace(q + " " + strings.Join(a.Words, " "))
+	}
+	return q
+}
