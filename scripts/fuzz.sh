@@ -16,6 +16,7 @@ targets=(
   "./internal/feed FuzzParse"
   "./internal/feed FuzzItemDate"
   "./internal/article FuzzCanonicalURL"
+  "./internal/english FuzzWords"
 )
 status=0
 for t in "${targets[@]}"; do
