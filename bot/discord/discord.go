@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/disputebot/disputebot/bot"
 )
@@ -50,6 +51,13 @@ type Adapter struct {
 	register  sync.Once
 	wg        sync.WaitGroup // handlers in flight, awaited on Close
 	closing   atomic.Bool
+
+	// A connection is readied by READY or RESUMED; one that closes before
+	// that, with a refusing close code, fails the adapter (see refusal.go).
+	readied     atomic.Bool
+	connectedAt atomic.Int64 // unix nanoseconds of the last gateway dial
+	refused     atomic.Bool
+	failed      chan error
 }
 
 // New builds an adapter; Open connects it.
@@ -75,11 +83,15 @@ func New(cfg Config, b *bot.Bot) (*Adapter, error) {
 	}
 	s.ShouldReconnectOnError = true
 	s.StateEnabled = true
-	a := &Adapter{cfg: cfg, bot: b, s: s}
+	a := &Adapter{cfg: cfg, bot: b, s: s, failed: make(chan error, 1)}
+	a.connectedAt.Store(time.Now().UnixNano()) // refusals before this were another adapter's
+	hookLogs()
+	s.Dialer = a.dialer()
 	a.appID.Store(cfg.AppID)
 	s.AddHandler(a.onReady)
 	s.AddHandler(a.onConnect)
 	s.AddHandler(a.onDisconnect)
+	s.AddHandler(a.onResumed)
 	s.AddHandler(a.onMessage)
 	s.AddHandler(a.onInteraction)
 	return a, nil
@@ -118,9 +130,15 @@ type roundTripper func(*http.Request) (*http.Response, error)
 
 func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
 
-// Open connects to the gateway.
+// Open connects to the gateway; discordgo returns once READY has come. A
+// refused token or intent fails here with a sentence saying what to fix.
 func (a *Adapter) Open() error {
 	if err := a.s.Open(); err != nil {
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) && refusals[ce.Code] != "" {
+			a.refused.Store(true)
+			return &RefusedError{Code: ce.Code}
+		}
 		return fmt.Errorf("discord: connecting to the gateway: %w", err)
 	}
 	return nil
@@ -151,14 +169,18 @@ func (a *Adapter) onConnect(s *discordgo.Session, _ *discordgo.Connect) {
 	}
 }
 
+func (a *Adapter) onResumed(s *discordgo.Session, _ *discordgo.Resumed) { a.readied.Store(true) }
+
 func (a *Adapter) onDisconnect(s *discordgo.Session, _ *discordgo.Disconnect) {
 	a.connected.Store(false)
+	a.checkRefused()
 	if !a.closing.Load() {
 		a.cfg.Log.Warn("gateway connection lost; reconnecting")
 	}
 }
 
 func (a *Adapter) onReady(s *discordgo.Session, r *discordgo.Ready) {
+	a.readied.Store(true)
 	if a.appID.Load().(string) == "" && r.Application != nil {
 		a.appID.Store(r.Application.ID)
 	}

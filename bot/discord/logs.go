@@ -2,7 +2,6 @@ package discord
 
 import (
 	"context"
-	"fmt"
 	"log/slog"
 	"regexp"
 
@@ -17,17 +16,20 @@ var secretPath = regexp.MustCompile(`(interactions|webhooks)/(\d+)/[A-Za-z0-9_.\
 // with interaction and webhook tokens removed from any URL it mentions.
 // discordgo's logger is a package variable, so this is set once, by main.
 func RouteLogs(log *slog.Logger) {
-	discordgo.Logger = func(msgL, caller int, format string, a ...interface{}) {
-		msg := secretPath.ReplaceAllString(fmt.Sprintf(format, a...), "$1/$2/[redacted]")
-		level := slog.LevelDebug
-		switch msgL {
-		case discordgo.LogError:
-			level = slog.LevelError
-		case discordgo.LogWarning:
-			level = slog.LevelWarn
-		case discordgo.LogInformational:
-			level = slog.LevelInfo
-		}
-		log.Log(context.Background(), level, msg, "component", "discordgo")
+	logTo.Store(log)
+	hookLogs()
+}
+
+func writeLog(log *slog.Logger, msgL int, msg string) {
+	msg = secretPath.ReplaceAllString(msg, "$1/$2/[redacted]")
+	level := slog.LevelDebug
+	switch msgL {
+	case discordgo.LogError:
+		level = slog.LevelError
+	case discordgo.LogWarning:
+		level = slog.LevelWarn
+	case discordgo.LogInformational:
+		level = slog.LevelInfo
 	}
+	log.Log(context.Background(), level, msg, "component", "discordgo")
 }

@@ -33,7 +33,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	log := lib.Log
-	discord.RouteLogs(log.With("component", "discordgo"))
+	discord.RouteLogs(log)
 	m := metrics.New()
 
 	subs, err := lib.Store.AllSubscriptions(ctx)
@@ -90,14 +90,20 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		log.Info("serving /healthz and /metrics", "addr", srv.Addr)
 	}
 	if err := adapter.Open(); err != nil {
+		adapter.Close()
 		return err
 	}
 	wg.Add(2)
 	go func() { defer wg.Done(); poller.Run(runCtx) }()
 	go func() { defer wg.Done(); deliverer.Run(runCtx) }()
 	log.Info("disputebot is serving; stop it with Ctrl-C or SIGTERM")
-	<-ctx.Done()
-	log.Info("shutting down")
+	var refused error
+	select {
+	case <-ctx.Done():
+		log.Info("shutting down")
+	case refused = <-adapter.Failed():
+		log.Error("shutting down: Discord refused the bot", "reason", refused.Error())
+	}
 	stop()
 	closed := make(chan struct{})
 	go func() { wg.Wait(); close(closed) }()
@@ -106,7 +112,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	case <-time.After(15 * time.Second):
 		log.Warn("feed polls still running at shutdown; they will be redone after restart")
 	}
-	return adapter.Close()
+	if err := adapter.Close(); err != nil && refused == nil {
+		return err
+	}
+	return refused
 }
 
 // serveMetrics listens on addr (so a bad address fails at start-up, naming

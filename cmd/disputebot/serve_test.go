@@ -626,3 +626,78 @@ func TestServeSlowSlashCommandIsDeferred(t *testing.T) {
 		t.Error("the timeline button did not update the message")
 	}
 }
+
+// TestServeStopsWhenDiscordRefuses starts the bot with a token Discord
+// does not know, and with the Message Content intent the portal has not
+// enabled: each time serve stops at once with a sentence naming the
+// setting to fix, after one IDENTIFY, not a reconnect loop that would get
+// the token reset.
+func TestServeStopsWhenDiscordRefuses(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		o    discordtest.Options
+		want string
+	}{
+		{"wrong token", discordtest.Options{AppID: appID, Token: "the.real.token"}, "check DISCORD_TOKEN"},
+		{"intent not enabled", discordtest.Options{AppID: appID, NoMessageContent: true}, "DISCORD_MESSAGE_CONTENT=false"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			fake := discordtest.New(t, tc.o)
+			vars := serveVars(t, fake)
+			logs := &syncBuffer{}
+			done := make(chan int, 1)
+			go func() { done <- run(context.Background(), []string{"serve"}, logs, logs, env(vars)) }()
+			select {
+			case code := <-done:
+				if code == 0 {
+					t.Errorf("serve exited 0")
+				}
+			case <-time.After(20 * time.Second):
+				t.Fatalf("serve kept running after Discord refused it\n%s", logs.String())
+			}
+			if !strings.Contains(logs.String(), tc.want) {
+				t.Errorf("the output does not say %q:\n%s", tc.want, logs.String())
+			}
+			if n := fake.Identifies(); n != 1 {
+				t.Errorf("%d IDENTIFYs, want 1", n)
+			}
+			if strings.Contains(logs.String(), vars["DISCORD_TOKEN"]) {
+				t.Error("the token appears in the output")
+			}
+		})
+	}
+	// The same settings Discord accepts serve normally.
+	fake := discordtest.New(t, discordtest.Options{AppID: appID, Token: "test.bot.token-never-logged"})
+	startBot(t, fake, serveVars(t, fake)).stop()
+}
+
+// TestServeStopsWhenItsTokenIsReset has Discord refuse a running bot's
+// token (as after a reset in the portal) when it reconnects: serve stops,
+// says to check DISCORD_TOKEN, and tries to log in once more at most
+// rather than forever.
+func TestServeStopsWhenItsTokenIsReset(t *testing.T) {
+	fake := discordtest.New(t, discordtest.Options{AppID: appID})
+	vars := serveVars(t, fake)
+	p := startBot(t, fake, vars)
+	before := fake.Logins()
+	fake.ResetToken("a.new.token")
+	fake.DropConnection()
+	select {
+	case code := <-p.done:
+		if code == 0 {
+			t.Error("serve exited 0")
+		}
+	case <-time.After(20 * time.Second):
+		p.cancel()
+		t.Fatalf("serve kept running with a refused token\n%s", p.logs.String())
+	}
+	if !strings.Contains(p.logs.String(), "check DISCORD_TOKEN") {
+		t.Errorf("the output does not say to check DISCORD_TOKEN:\n%s", p.logs.String())
+	}
+	if n := fake.Logins() - before; n < 1 || n > 2 {
+		t.Errorf("%d login attempts after the reset, want 1 or 2", n)
+	}
+	if strings.Contains(p.logs.String(), vars["DISCORD_TOKEN"]) {
+		t.Error("the token appears in the output")
+	}
+}

@@ -29,6 +29,12 @@ type Options struct {
 	BotName           string        // the bot's username; default "bot"
 	Guilds            []Guild       // the guilds the bot is in, sent as GUILD_CREATE after READY
 	HeartbeatInterval time.Duration // HELLO's heartbeat_interval; default 1s, at least 10ms
+	// Token, when set, is the only bot token IDENTIFY may carry; any other
+	// is refused as Discord does, closing the gateway with 4004.
+	Token string
+	// NoMessageContent is a portal with the Message Content intent turned
+	// off: IDENTIFY asking for it is refused, closing with 4014.
+	NoMessageContent bool
 }
 
 // Guild is a guild (server) the bot is in.
@@ -167,26 +173,27 @@ type Server struct {
 	sendMu   sync.Mutex     // orders sequenced gateway frames
 	gateways sync.WaitGroup // running gateway connections
 
-	mu         sync.Mutex
-	notify     chan struct{} // closed and replaced on every change a Wait* may wait for
-	closed     bool
-	sessions   map[*session]bool
-	seq        int64
-	sessionID  string
-	identifies int
-	resumes    int
-	ready      bool
-	messages   []Message
-	responses  []Response
-	commands   []Command
-	requests   []Request
-	fails      []*failRule
-	closedDMs  map[string]bool
-	dmChannel  map[string]string // user -> DM channel
-	dmUser     map[string]string // DM channel -> user
-	nonces     map[string]Message
-	originals  map[string]string // interaction token -> @original message id
-	events     []payload         // dispatched events, replayed on RESUME
+	mu          sync.Mutex
+	notify      chan struct{} // closed and replaced on every change a Wait* may wait for
+	closed      bool
+	sessions    map[*session]bool
+	seq         int64
+	sessionID   string
+	identifies  int
+	resumes     int
+	resumeTries int // RESUMEs received, refused or not
+	ready       bool
+	messages    []Message
+	responses   []Response
+	commands    []Command
+	requests    []Request
+	fails       []*failRule
+	closedDMs   map[string]bool
+	dmChannel   map[string]string // user -> DM channel
+	dmUser      map[string]string // DM channel -> user
+	nonces      map[string]Message
+	originals   map[string]string // interaction token -> @original message id
+	events      []payload         // dispatched events, replayed on RESUME
 }
 
 // New starts a fake Discord on 127.0.0.1; tb.Cleanup closes it.
@@ -723,6 +730,10 @@ func (s *Server) Identifies() int { s.mu.Lock(); defer s.mu.Unlock(); return s.i
 // Resumes counts the RESUME (op 6) packets the fake accepted (answered
 // with RESUMED).
 func (s *Server) Resumes() int { s.mu.Lock(); defer s.mu.Unlock(); return s.resumes }
+
+// Logins counts the IDENTIFY and RESUME packets the fake has received,
+// accepted or refused: how often the bot tried to log in.
+func (s *Server) Logins() int { s.mu.Lock(); defer s.mu.Unlock(); return s.identifies + s.resumeTries }
 
 // broadcast wakes the Wait* calls; it is called with s.mu held.
 func (s *Server) broadcast() {

@@ -85,8 +85,17 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			s.mu.Lock()
 			s.identifies++
 			s.mu.Unlock()
+			if sess.refused(s.refuse(p.D)) {
+				return
+			}
 			s.sendReady(sess)
 		case 6: // resume
+			s.mu.Lock()
+			s.resumeTries++
+			s.mu.Unlock()
+			if sess.refused(s.refuse(p.D)) {
+				return
+			}
 			var r struct {
 				SessionID string `json:"session_id"`
 				Seq       int64  `json:"seq"`
@@ -98,6 +107,50 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			// are accepted and ignored.
 		}
 	}
+}
+
+// messageContent is the privileged Message Content intent's bit.
+const messageContent = 1 << 15
+
+// refuse says how Discord would close the gateway on this IDENTIFY (or
+// RESUME), if it would: a wrong token (4004) or a privileged intent the
+// portal has not enabled (4014).
+func (s *Server) refuse(identify json.RawMessage) (int, string) {
+	var id struct {
+		Token   string `json:"token"`
+		Intents int64  `json:"intents"`
+	}
+	json.Unmarshal(identify, &id)
+	s.mu.Lock()
+	token := s.o.Token
+	s.mu.Unlock()
+	if token != "" && strings.TrimPrefix(id.Token, "Bot ") != token {
+		return 4004, "Authentication failed."
+	}
+	if s.o.NoMessageContent && id.Intents&messageContent != 0 {
+		return 4014, "Disallowed intent(s)."
+	}
+	return 0, ""
+}
+
+// refused closes the connection with code, when it is not 0, and says so.
+func (sess *session) refused(code int, text string) bool {
+	if code == 0 {
+		return false
+	}
+	sess.wmu.Lock()
+	defer sess.wmu.Unlock()
+	sess.conn.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(code, text), time.Now().Add(time.Second))
+	return true
+}
+
+// ResetToken makes token the only one the gateway accepts from now on, as
+// resetting it in the Developer Portal does; with DropConnection, the
+// running bot's next IDENTIFY or RESUME is refused with 4004.
+func (s *Server) ResetToken(token string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.o.Token = token
 }
 
 // write sends one frame; a stalled client fails it after five seconds.
