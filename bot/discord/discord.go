@@ -21,6 +21,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/disputebot/disputebot/bot"
+	"github.com/disputebot/disputebot/internal/store"
 )
 
 // Config is what the adapter needs to connect.
@@ -262,16 +263,23 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	if reply.Silent {
 		return
 	}
-	embed, comps := Embed(reply)
-	_, err := s.ChannelMessageSendComplex(m.ChannelID, &discordgo.MessageSend{
-		Embeds:          []*discordgo.MessageEmbed{embed},
-		Components:      comps,
-		AllowedMentions: noMentions(),
-		Reference:       &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID},
-	})
+	ctx := context.Background()
+	err := a.sendReply(ctx, m.ChannelID, "", reply, &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID})
+	if hasCode(err, discordgo.ErrCodeMissingPermissions, discordgo.ErrCodeMissingAccess) && m.GuildID != "" {
+		// The bot may not post here at all: tell the member why it is
+		// silent, privately, rather than leave them waiting.
+		err = a.post(ctx, store.DMTarget(m.Author.ID), "", cannotPostHere(m.ChannelID, a.cfg.Prefix))
+	}
 	if err != nil {
 		a.cfg.Log.Error("replying to a message", "channel", m.ChannelID, "error", err)
 	}
+}
+
+// cannotPostHere is the DM a member gets when the bot may not answer in
+// the channel they asked in.
+func cannotPostHere(channel, prefix string) bot.Reply {
+	return bot.Reply{Body: "I could not answer you in <#" + channel + ">: I may not post there. A moderator can give me the Send Messages and Embed Links permissions in that channel. Meanwhile the slash commands (/dispute) answer anywhere, and " + prefix + "dispute works here in DMs.",
+		Color: bot.Warn}
 }
 
 func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate) {

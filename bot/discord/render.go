@@ -23,6 +23,7 @@ const (
 	maxFooter           = 2048
 	maxEmbedTotal       = 6000
 	maxButtonLabel      = 80
+	maxContent          = 2000
 )
 
 var colors = map[bot.Color]int{bot.Neutral: 0x5865F2, bot.Good: 0x57F287, bot.Warn: 0xFEE75C, bot.Bad: 0xED4245}
@@ -255,4 +256,49 @@ func buttons(bs []bot.Button) []discordgo.MessageComponent {
 		})
 	}
 	return []discordgo.MessageComponent{row}
+}
+
+// noEmbedLinks opens a reply posted as plain text: the channel took the
+// bot's Embed Links permission, and the moderators should know why the
+// answer looks bare.
+const noEmbedLinks = "(I need the Embed Links permission in this channel to show this properly.)"
+
+// PlainText renders a Reply as message content, for a channel where the bot
+// may post but not embed: the same escaping and links as Embed, within
+// 2000 characters. Items lose their text before any item is dropped, so a
+// timeline keeps every entry's date, outlet and link.
+func PlainText(r bot.Reply) string {
+	var head []string
+	head = append(head, noEmbedLinks)
+	if r.Title != "" {
+		head = append(head, "**"+link(summarise.Truncate(r.Title, maxEmbedTitle), r.URL)+"**")
+	}
+	if r.Body != "" {
+		head = append(head, escapeKeepingChannels(r.Body))
+	}
+	footer := ""
+	if r.Footer != "" {
+		footer = "\n-# " + Escape(r.Footer)
+	}
+	render := func(items []bot.Item, sep string) string {
+		parts := append([]string(nil), head...)
+		for _, it := range items {
+			f := field(it)
+			parts = append(parts, "**"+f.Name+"**"+sep+f.Value)
+		}
+		return strings.Join(parts, "\n\n") + footer
+	}
+	if s := render(r.Items, "\n"); utf8.RuneCountInString(s) <= maxContent {
+		return s
+	}
+	brief := make([]bot.Item, len(r.Items))
+	for i, it := range r.Items {
+		brief[i] = bot.Item{Title: it.Title, URL: it.URL, Label: it.Label}
+	}
+	for ; len(brief) > 0; brief = brief[:len(brief)-1] {
+		if s := render(brief, " "); utf8.RuneCountInString(s) <= maxContent {
+			return s
+		}
+	}
+	return cut(render(nil, ""), maxContent)
 }

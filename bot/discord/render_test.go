@@ -2,6 +2,7 @@ package discord
 
 import (
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
 	"strings"
@@ -86,6 +87,36 @@ func TestEmbedStaysWithinLimits(t *testing.T) {
 	}
 	if strings.Contains(e.Description, "@everyone") || strings.Contains(e.Title, "**again**") {
 		t.Error("hostile text survived in the embed")
+	}
+	// The same reply as plain text, for a channel without Embed Links.
+	p := PlainText(r)
+	if n := utf8.RuneCountInString(p); n > maxContent {
+		t.Errorf("plain text of %d characters", n)
+	}
+	if strings.Contains(p, "@everyone") || strings.Contains(p, "**again**") {
+		t.Error("hostile text survived in the plain text")
+	}
+}
+
+// TestPlainTextKeepsEveryEntryLink: when a timeline page is too long for a
+// message, the entries lose their summaries, not their links.
+func TestPlainTextKeepsEveryEntryLink(t *testing.T) {
+	r := bot.Reply{Title: "Epic Games vs Apple", Body: strings.Repeat("A summary sentence. ", 40)}
+	for i := 1; i <= 5; i++ {
+		u := fmt.Sprintf("https://news.example.com/%d", i)
+		r.Items = append(r.Items, bot.Item{Title: fmt.Sprintf("Entry %d", i), URL: u, Label: fmt.Sprintf("[%d] 2024-0%d-01 · Outlet", i, i), Text: strings.Repeat("Detail. ", 50)})
+	}
+	p := PlainText(r)
+	if n := utf8.RuneCountInString(p); n > maxContent {
+		t.Fatalf("%d characters", n)
+	}
+	for i := 1; i <= 5; i++ {
+		if !strings.Contains(p, fmt.Sprintf("(https://news.example.com/%d)", i)) {
+			t.Errorf("entry %d's link is missing:\n%s", i, p)
+		}
+	}
+	if !strings.HasPrefix(p, noEmbedLinks) {
+		t.Error("the plain text does not say why it is plain")
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/bwmarrin/discordgo"
@@ -18,11 +19,36 @@ import (
 // message instead of posting a second one when a notice is resent after a
 // crash.
 type messageWithNonce struct {
-	Embeds          []*discordgo.MessageEmbed         `json:"embeds"`
+	Content         string                            `json:"content,omitempty"`
+	Embeds          []*discordgo.MessageEmbed         `json:"embeds,omitempty"`
 	Components      []discordgo.MessageComponent      `json:"components"`
 	AllowedMentions *discordgo.MessageAllowedMentions `json:"allowed_mentions"`
 	Nonce           string                            `json:"nonce,omitempty"`
 	EnforceNonce    bool                              `json:"enforce_nonce,omitempty"`
+	Reference       *discordgo.MessageReference       `json:"message_reference,omitempty"`
+}
+
+// sendReply posts reply in channel as an embed; where the channel refuses
+// embeds (403 50013: the bot lacks Embed Links there) it posts it again as
+// plain text, so the answer still arrives.
+func (a *Adapter) sendReply(ctx context.Context, channel, nonce string, reply bot.Reply, ref *discordgo.MessageReference) error {
+	embed, comps := Embed(reply)
+	body := messageWithNonce{Embeds: []*discordgo.MessageEmbed{embed}, Components: comps, AllowedMentions: noMentions(),
+		Nonce: nonce, EnforceNonce: nonce != "", Reference: ref}
+	endpoint := discordgo.EndpointChannelMessages(channel)
+	_, err := a.s.RequestWithBucketID("POST", endpoint, body, endpoint, discordgo.WithContext(ctx))
+	if !hasCode(err, discordgo.ErrCodeMissingPermissions) {
+		return err
+	}
+	body.Embeds, body.Content = nil, PlainText(reply)
+	_, err = a.s.RequestWithBucketID("POST", endpoint, body, endpoint, discordgo.WithContext(ctx))
+	return err
+}
+
+// hasCode reports whether err is a Discord error with one of codes.
+func hasCode(err error, codes ...int) bool {
+	var re *discordgo.RESTError
+	return errors.As(err, &re) && re.Message != nil && slices.Contains(codes, re.Message.Code)
 }
 
 // Send delivers a notice: a DM or a channel post, with a nonce. It sorts
@@ -46,11 +72,7 @@ func (a *Adapter) post(ctx context.Context, target, nonce string, reply bot.Repl
 	default:
 		return fmt.Errorf("%w: unknown target %q", notify.ErrUndeliverable, target)
 	}
-	embed, comps := Embed(reply)
-	body := messageWithNonce{Embeds: []*discordgo.MessageEmbed{embed}, Components: comps, AllowedMentions: noMentions(), Nonce: nonce, EnforceNonce: nonce != ""}
-	endpoint := discordgo.EndpointChannelMessages(channel)
-	_, err := a.s.RequestWithBucketID("POST", endpoint, body, endpoint, discordgo.WithContext(ctx))
-	return classify(err)
+	return classify(a.sendReply(ctx, channel, nonce, reply, nil))
 }
 
 // classify sorts a Discord error: codes that retrying cannot mend become

@@ -16,6 +16,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/disputebot/disputebot/bot/discord/discordtest"
 	"github.com/disputebot/disputebot/internal/store"
@@ -29,6 +30,8 @@ const (
 	chanA    = "200000000000000001"
 	newsA    = "200000000000000003"
 	chanB    = "200000000000000002"
+	plainA   = "200000000000000005" // the bot may post here, but not embed
+	quietA   = "200000000000000006" // the bot may not post here
 	modRole  = "400000000000000001"
 	owner    = "300000000000000009"
 	modUser  = "300000000000000001"
@@ -51,11 +54,14 @@ func fakeDiscord(t *testing.T) *discordtest.Server {
 			Channels: []discordtest.Channel{{ID: ch, Name: "general"}, {ID: news, Name: "news"}},
 			Members:  members}
 	}
+	a := guild(guildA, chanA, newsA, modRole,
+		discordtest.Member{UserID: modUser, Username: "mod", Roles: []string{modRole}},
+		discordtest.Member{UserID: member, Username: "member"},
+		discordtest.Member{UserID: closedDM, Username: "private"})
+	a.Channels = append(a.Channels, discordtest.Channel{ID: plainA, Name: "plain", BotDeny: discordtest.PermEmbedLinks},
+		discordtest.Channel{ID: quietA, Name: "quiet", BotDeny: discordtest.PermSendMessages})
 	return discordtest.New(t, discordtest.Options{AppID: appID, BotName: "disputebot", Guilds: []discordtest.Guild{
-		guild(guildA, chanA, newsA, modRole,
-			discordtest.Member{UserID: modUser, Username: "mod", Roles: []string{modRole}},
-			discordtest.Member{UserID: member, Username: "member"},
-			discordtest.Member{UserID: closedDM, Username: "private"}),
+		a,
 		guild(guildB, chanB, "200000000000000004", "400000000000000002",
 			discordtest.Member{UserID: modB, Username: "modb", Roles: []string{"400000000000000002"}},
 			discordtest.Member{UserID: member, Username: "member"}),
@@ -699,5 +705,35 @@ func TestServeStopsWhenItsTokenIsReset(t *testing.T) {
 	}
 	if strings.Contains(p.logs.String(), vars["DISCORD_TOKEN"]) {
 		t.Error("the token appears in the output")
+	}
+}
+
+// TestServeWithoutEmbedOrPostPermission asks where a channel overwrite took
+// the bot's Embed Links (the answer comes as plain text, links and all,
+// still unable to ping) and where it took Send Messages (the member is
+// told by DM why the bot is silent).
+func TestServeWithoutEmbedOrPostPermission(t *testing.T) {
+	fake := fakeDiscord(t)
+	p := startBot(t, fake, serveVars(t, fake))
+	defer p.stop()
+	fake.SendMessage(guildA, plainA, member, "!dispute musk microsoft")
+	got := waitFor(t, fake, "a plain-text answer", func(m discordtest.Message) bool { return m.ChannelID == plainA })[0]
+	for _, want := range []string{"Embed Links", "Elon Musk vs Microsoft", "(" + seedLink + ")"} {
+		if !strings.Contains(got.Content, want) {
+			t.Errorf("the plain answer lacks %q:\n%s", want, got.Content)
+		}
+	}
+	if len(got.Embeds) != 0 || utf8.RuneCountInString(got.Content) > 2000 {
+		t.Errorf("%d embeds, %d characters", len(got.Embeds), utf8.RuneCountInString(got.Content))
+	}
+	noPings(t, got)
+
+	fake.SendMessage(guildA, quietA, member, "!dispute musk microsoft")
+	dm := waitFor(t, fake, "a DM saying why", func(m discordtest.Message) bool { return m.DMUserID == member })[0]
+	if s := text(dm); !strings.Contains(s, "<#"+quietA+">") || !strings.Contains(s, "Send Messages") {
+		t.Errorf("the DM does not name the channel and the permission: %s", s)
+	}
+	if n := len(messagesIn(fake, quietA)); n != 0 {
+		t.Errorf("%d messages in the channel the bot may not post in", n)
 	}
 }

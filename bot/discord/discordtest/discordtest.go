@@ -51,8 +51,20 @@ type Role struct {
 	Permissions int64 // sent as a decimal string, as Discord does
 }
 
-// Channel is a guild text channel (type 0).
-type Channel struct{ ID, Name string }
+// Channel is a guild text channel (type 0). BotDeny are permission bits a
+// channel overwrite takes from the bot: without Send Messages (0x800) it
+// may not post there, without Embed Links (0x4000) not post embeds; Discord
+// answers both with 403 {"code": 50013}.
+type Channel struct {
+	ID, Name string
+	BotDeny  int64
+}
+
+// Permission bits the fake enforces.
+const (
+	PermSendMessages = 0x800
+	PermEmbedLinks   = 0x4000
+)
 
 // Member is a member of a guild: a user and the ids of their roles.
 type Member struct {
@@ -487,10 +499,14 @@ func (s *Server) createMessage(w http.ResponseWriter, channel string, raw json.R
 	user, isDM := s.dmUser[channel]
 	guildID := ""
 	if !isDM {
-		g, ok := s.channelGuild(channel)
+		g, c, ok := s.channel(channel)
 		if !ok {
 			s.mu.Unlock()
 			return errorJSON(w, 404, 10003, "Unknown Channel")
+		}
+		if c.BotDeny&PermSendMessages != 0 || c.BotDeny&PermEmbedLinks != 0 && len(b.Embeds) > 0 {
+			s.mu.Unlock()
+			return errorJSON(w, 403, 50013, "Missing Permissions")
 		}
 		guildID = g
 	}
@@ -581,14 +597,20 @@ func (s *Server) record(r Response, raw json.RawMessage) Response {
 
 // channelGuild is called with s.mu held.
 func (s *Server) channelGuild(channel string) (string, bool) {
+	g, _, ok := s.channel(channel)
+	return g, ok
+}
+
+// channel finds a guild channel and its guild.
+func (s *Server) channel(id string) (string, Channel, bool) {
 	for _, g := range s.o.Guilds {
 		for _, c := range g.Channels {
-			if c.ID == channel {
-				return g.ID, true
+			if c.ID == id {
+				return g.ID, c, true
 			}
 		}
 	}
-	return "", false
+	return "", Channel{}, false
 }
 
 func (s *Server) guild(id string) (Guild, bool) {
