@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 	"time"
 
@@ -144,6 +145,10 @@ const articleColumns = `a.id, a.url, a.title, a.site, a.byline, a.published, a.u
 	a.text, a.summary, a.parties, a.disputes, a.dispute_score,
 	COALESCE((SELECT group_concat(guild_id, char(31)) FROM article_scopes s WHERE s.article_id = a.id), '')`
 
+// articlesByID reads briefColumns for a JSON array of ids: one statement,
+// prepared once, however many ids an answer asks for.
+const articlesByID = "SELECT " + briefColumns + " FROM articles a WHERE a.id IN (SELECT value FROM json_each(?))"
+
 // briefColumns are articleColumns without the text and the scopes.
 const briefColumns = `a.id, a.url, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
 	'', a.summary, a.parties, a.disputes, a.dispute_score, ''`
@@ -181,13 +186,14 @@ func (s *Store) Articles(ctx context.Context, ids []int64) ([]*article.Article, 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	args := make([]any, len(ids))
+	list := make([]byte, 0, 8*len(ids))
 	for i, id := range ids {
-		args[i] = id
+		if i > 0 {
+			list = append(list, ',')
+		}
+		list = strconv.AppendInt(list, id, 10)
 	}
-	q := "SELECT " + briefColumns +
-		" FROM articles a WHERE a.id IN (" + strings.Repeat("?,", len(ids)-1) + "?)"
-	rows, err := s.db.QueryContext(ctx, q, args...)
+	rows, err := s.articlesByID.QueryContext(ctx, "["+string(list)+"]")
 	if err != nil {
 		return nil, fmt.Errorf("store: articles: %w", err)
 	}

@@ -40,8 +40,9 @@ func full(err error) error {
 
 // Store is an open database.
 type Store struct {
-	db   *sql.DB
-	path string
+	db           *sql.DB
+	path         string
+	articlesByID *sql.Stmt
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -69,11 +70,18 @@ func Open(ctx context.Context, path string, pragmas ...string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
+	if s.articlesByID, err = db.PrepareContext(ctx, articlesByID); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	return s, nil
 }
 
 // Close closes the database.
-func (s *Store) Close() error { return s.db.Close() }
+func (s *Store) Close() error {
+	s.articlesByID.Close()
+	return s.db.Close()
+}
 
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
