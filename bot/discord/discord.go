@@ -155,6 +155,11 @@ func (a *Adapter) Close() error {
 	case <-time.After(10 * time.Second):
 		a.cfg.Log.Warn("closing with commands still running")
 	}
+	// discordgo's heartbeat, caught between beats while the session
+	// closes, finds its connection gone and reconnects: a session nobody
+	// closes. Writing this before Close takes the session's lock orders it
+	// before that read; the dialer refuses too, should any path get past.
+	a.s.ShouldReconnectOnError = false
 	err := a.s.Close()
 	a.s.Client.CloseIdleConnections()
 	return err

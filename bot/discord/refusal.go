@@ -36,6 +36,9 @@ func (e *RefusedError) Error() string { return refusals[e.Code] }
 // errNotDialing is what the dialer answers once Discord has refused.
 var errNotDialing = errors.New("discord: not reconnecting, Discord refused this bot")
 
+// errClosing is what the dialer answers once the bot is shutting down.
+var errClosing = errors.New("discord: not reconnecting, the bot is shutting down")
+
 // refusal is a refusing close seen at a moment.
 type refusal struct {
 	code int
@@ -85,6 +88,9 @@ func (a *Adapter) dialer() *websocket.Dialer {
 	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if a.checkRefused() {
 			return nil, errNotDialing
+		}
+		if a.closing.Load() {
+			return nil, errClosing
 		}
 		a.readied.Store(false)
 		a.connectedAt.Store(time.Now().UnixNano())

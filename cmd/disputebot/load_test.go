@@ -63,6 +63,7 @@ func TestLoad(t *testing.T) {
 	type sent struct {
 		at    time.Time
 		query string
+		from  string
 	}
 	var mu sync.Mutex
 	commands := map[string]sent{}
@@ -89,7 +90,7 @@ func TestLoad(t *testing.T) {
 		at := time.Now()
 		id := fake.SendMessage(g.ID, g.Channels[0].ID, m.UserID, "!"+q)
 		mu.Lock()
-		commands[id] = sent{at: at, query: q}
+		commands[id] = sent{at: at, query: q, from: g.ID + "/" + m.UserID}
 		mu.Unlock()
 		time.Sleep(rate)
 	}
@@ -130,6 +131,24 @@ func TestLoad(t *testing.T) {
 	}
 	if lost > 0 || twice > 0 {
 		t.Errorf("%d commands: %d unanswered, %d answered more than once", len(commands), lost, twice)
+		for id, c := range commands {
+			if replies[id] != 1 {
+				t.Logf("command %s %q from %s sent at %s: %d replies", id, c.query, c.from, c.at.Format("15:04:05.000"), replies[id])
+			}
+		}
+		for _, m := range msgs {
+			if _, ok := commands[m.ReplyTo]; !ok {
+				t.Logf("%s not a reply to a command: channel %s dm %s reply-to %s: %.120q", m.Time.Format("15:04:05.000"), m.ChannelID, m.DMUserID, m.ReplyTo, text(m))
+			}
+		}
+		for _, r := range fake.Requests() {
+			if r.Status >= 400 {
+				t.Logf("%s %s %s answered %d", r.Time.Format("15:04:05.000"), r.Method, r.Path, r.Status)
+			}
+		}
+		t.Logf("bot's log:\n%s", p.logs.String())
+		buf := make([]byte, 1<<20)
+		t.Logf("goroutines:\n%s", buf[:runtime.Stack(buf, true)])
 	}
 	// No request to a route came before the reset of a 429 on it.
 	last429 := map[string]time.Time{}

@@ -99,6 +99,16 @@ func serveVars(t *testing.T, fake *discordtest.Server) map[string]string {
 
 func startBot(t *testing.T, fake *discordtest.Server, vars map[string]string) *botProc {
 	t.Helper()
+	// A bot stopped before must have left nothing connected: a session
+	// left behind would take this one's first events (discordgo once
+	// reconnected while closing).
+	deadline := time.Now().Add(5 * time.Second)
+	for fake.Connections() > 0 && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	if n := fake.Connections(); n > 0 {
+		t.Fatalf("%d gateway connections still open from a bot that stopped", n)
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &botProc{t: t, vars: vars, cancel: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
 	go func() { p.done <- run(ctx, []string{"serve"}, p.logs, p.logs, env(vars)) }()

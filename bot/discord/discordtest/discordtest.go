@@ -200,6 +200,7 @@ type Server struct {
 	commands    []Command
 	requests    []Request
 	fails       []*failRule
+	losses      []*failRule // LoseNextAnswer's
 	closedDMs   map[string]bool
 	dmChannel   map[string]string // user -> DM channel
 	dmUser      map[string]string // DM channel -> user
@@ -319,6 +320,15 @@ func (s *Server) route(w http.ResponseWriter, method, path string, body json.Raw
 		w.Write([]byte(rule.body))
 		return rule.status
 	}
+	if s.takeLoss(method, path) {
+		// Carried out, but the answer is lost on the way back.
+		s.handle(httptest.NewRecorder(), method, path, body, contentType)
+		return errorJSON(w, 500, 0, "500: Internal Server Error")
+	}
+	return s.handle(w, method, path, body, contentType)
+}
+
+func (s *Server) handle(w http.ResponseWriter, method, path string, body json.RawMessage, contentType string) int {
 	switch {
 	case method == "GET" && (path == "/gateway" || path == "/gateway/bot"):
 		return writeJSON(w, 200, map[string]any{"url": s.wsURL(), "shards": 1,
@@ -397,6 +407,18 @@ func (s *Server) route(w http.ResponseWriter, method, path string, body json.Raw
 		return errorJSON(w, 404, 10003, "Unknown Channel")
 	}
 	return errorJSON(w, 404, 0, "404: Not Found")
+}
+
+func (s *Server) takeLoss(method, path string) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, f := range s.losses {
+		if f.n > 0 && strings.EqualFold(f.method, method) && strings.HasPrefix(path, f.prefix) {
+			f.n--
+			return true
+		}
+	}
+	return false
 }
 
 func (s *Server) takeFailure(method, path string) *failRule {
@@ -704,6 +726,19 @@ func (s *Server) FailNext(method, pathPrefix string, n, status int, body string,
 	s.fails = append(s.fails, &failRule{method: method, prefix: pathPrefix, n: n, status: status, body: body, header: header})
 }
 
+// LoseNextAnswer makes the next n REST requests whose method and path
+// match be carried out but answered 500, as when Discord did the work and
+// the answer was lost on the way: a client that tries again must not
+// create a second message.
+func (s *Server) LoseNextAnswer(method, pathPrefix string, n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !strings.HasPrefix(pathPrefix, "/") {
+		pathPrefix = "/" + pathPrefix
+	}
+	s.losses = append(s.losses, &failRule{method: method, prefix: pathPrefix, n: n})
+}
+
 // CloseDMs makes messages to userID's DM channel fail as Discord does when
 // a member does not accept DMs: 403 {"code":50007}. Opening the DM channel
 // (POST users/@me/channels) still works.
@@ -752,6 +787,9 @@ func (s *Server) Identifies() int { s.mu.Lock(); defer s.mu.Unlock(); return s.i
 // Resumes counts the RESUME (op 6) packets the fake accepted (answered
 // with RESUMED).
 func (s *Server) Resumes() int { s.mu.Lock(); defer s.mu.Unlock(); return s.resumes }
+
+// Connections is how many gateway connections are open now.
+func (s *Server) Connections() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.sessions) }
 
 // Logins counts the IDENTIFY and RESUME packets the fake has received,
 // accepted or refused: how often the bot tried to log in.
