@@ -269,7 +269,7 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		return
 	}
 	ctx := context.Background()
-	err := a.sendReply(ctx, m.ChannelID, "", reply, &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID})
+	err := a.replyTo(ctx, m.Message, reply)
 	if hasCode(err, discordgo.ErrCodeMissingPermissions, discordgo.ErrCodeMissingAccess) && m.GuildID != "" {
 		// The bot may not post here at all: tell the member why it is
 		// silent, privately, rather than leave them waiting.

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/bwmarrin/discordgo"
 
@@ -43,6 +44,50 @@ func (a *Adapter) sendReply(ctx context.Context, channel, nonce string, reply bo
 	body.Embeds, body.Content = nil, PlainText(reply)
 	_, err = a.s.RequestWithBucketID("POST", endpoint, body, endpoint, discordgo.WithContext(ctx))
 	return err
+}
+
+// replyBackoff is how long a reply waits before each new try after a
+// failure on Discord's side; a reply still failing after them is logged.
+var replyBackoff = []time.Duration{500 * time.Millisecond, 2 * time.Second}
+
+// replyTo answers a member's message. A network failure or a server error
+// on Discord's side is tried again: the member is waiting, and one lost
+// request should not cost them their answer. The nonce, from their
+// message's id and enforced, makes Discord keep one copy when a try that
+// seemed to fail had in fact arrived (and when a replayed event asks
+// twice).
+func (a *Adapter) replyTo(ctx context.Context, m *discordgo.Message, reply bot.Reply) error {
+	ref := &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID}
+	for try := 0; ; try++ {
+		err := a.sendReply(ctx, m.ChannelID, replyNonce(m.ID), reply, ref)
+		if err == nil || !transient(err) || try == len(replyBackoff) {
+			return err
+		}
+		a.cfg.Log.Warn("replying to a message failed; trying again", "channel", m.ChannelID, "error", err)
+		select {
+		case <-time.After(replyBackoff[try]):
+		case <-ctx.Done():
+			return err
+		}
+	}
+}
+
+// replyNonce is a reply's nonce: Discord takes at most 25 characters, and
+// a message id (a snowflake) has at most 20 digits.
+func replyNonce(messageID string) string { return "r" + messageID }
+
+// transient reports whether a failed request may succeed if sent again: a
+// network failure or a 5xx, not a refusal or a cancelled context.
+func transient(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		return false
+	}
+	var re *discordgo.RESTError
+	if errors.As(err, &re) {
+		return re.Response != nil && re.Response.StatusCode >= 500
+	}
+	var rl *discordgo.RateLimitError
+	return !errors.As(err, &rl)
 }
 
 // hasCode reports whether err is a Discord error with one of codes.

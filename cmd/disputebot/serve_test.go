@@ -135,7 +135,7 @@ func (p *botProc) stop() {
 	}
 }
 
-// messagesIn waits until a message matching ok is in channel (or a DM to a
+// waitFor waits until a message matching ok is in channel (or a DM to a
 // user) and returns all such messages.
 func waitFor(t *testing.T, fake *discordtest.Server, what string, ok func(discordtest.Message) bool) []discordtest.Message {
 	t.Helper()
@@ -422,6 +422,40 @@ func TestServeRetriesAfterRateLimit(t *testing.T) {
 	}
 	if limited.IsZero() {
 		t.Error("the 429 was never served: the test proves nothing")
+	}
+}
+
+// Discord fails now and then on its side. The member still gets their
+// answer, once: after a 500 or 503 the reply is sent again, and when a
+// reply was posted but its answer lost, the resend keeps a single copy.
+func TestServeRepliesThroughServerErrors(t *testing.T) {
+	fake := fakeDiscord(t)
+	p := startBot(t, fake, serveVars(t, fake))
+	defer p.stop()
+	messages := "/channels/" + chanA + "/messages"
+	for _, c := range []struct {
+		name   string
+		inject func()
+	}{
+		{"a 500 then a 503", func() {
+			fake.FailNext("POST", messages, 1, 500, `{"message": "500: Internal Server Error", "code": 0}`, nil)
+			fake.FailNext("POST", messages, 1, 503, `upstream connect error`, nil)
+		}},
+		{"an answer lost after the post", func() { fake.LoseNextAnswer("POST", messages, 1) }},
+	} {
+		c.inject()
+		id := fake.SendMessage(guildA, chanA, member, "!dispute epic apple")
+		waitFor(t, fake, "the answer "+c.name, func(m discordtest.Message) bool { return m.ReplyTo == id })
+		time.Sleep(time.Second) // longer than the first wait before a resend
+		n := 0
+		for _, m := range messagesIn(fake, chanA) {
+			if m.ReplyTo == id {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("after %s: %d answers, want exactly 1", c.name, n)
+		}
 	}
 }
 
