@@ -309,7 +309,7 @@ var (
 )
 
 func (s *Server) route(w http.ResponseWriter, method, path string, body json.RawMessage, contentType string) int {
-	if rule := s.takeFailure(method, path); rule != nil {
+	if rule := s.take(&s.fails, method, path); rule != nil {
 		for k, vs := range rule.header {
 			for _, v := range vs {
 				w.Header().Add(k, v)
@@ -320,7 +320,7 @@ func (s *Server) route(w http.ResponseWriter, method, path string, body json.Raw
 		w.Write([]byte(rule.body))
 		return rule.status
 	}
-	if s.takeLoss(method, path) {
+	if s.take(&s.losses, method, path) != nil {
 		// Carried out, but the answer is lost on the way back.
 		s.handle(httptest.NewRecorder(), method, path, body, contentType)
 		return errorJSON(w, 500, 0, "500: Internal Server Error")
@@ -409,22 +409,13 @@ func (s *Server) handle(w http.ResponseWriter, method, path string, body json.Ra
 	return errorJSON(w, 404, 0, "404: Not Found")
 }
 
-func (s *Server) takeLoss(method, path string) bool {
+// take uses up one of the first of the rules matching the request and
+// returns it, or nil when none matches. The rules are read under the lock,
+// as FailNext and LoseNextAnswer append to them.
+func (s *Server) take(rules *[]*failRule, method, path string) *failRule {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for _, f := range s.losses {
-		if f.n > 0 && strings.EqualFold(f.method, method) && strings.HasPrefix(path, f.prefix) {
-			f.n--
-			return true
-		}
-	}
-	return false
-}
-
-func (s *Server) takeFailure(method, path string) *failRule {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, f := range s.fails {
+	for _, f := range *rules {
 		if f.n > 0 && strings.EqualFold(f.method, method) && strings.HasPrefix(path, f.prefix) {
 			f.n--
 			return f
