@@ -340,6 +340,7 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 // seconds: directly when the handler is quick, otherwise with a deferred
 // response that is edited once the answer is ready.
 func (a *Adapter) answerInteraction(i *discordgo.InteractionCreate, run func() bot.Reply, kind discordgo.InteractionResponseType) {
+	ctx := context.Background()
 	done := make(chan bot.Reply, 1)
 	go func() { done <- run() }()
 	var reply bot.Reply
@@ -353,7 +354,7 @@ func (a *Adapter) answerInteraction(i *discordgo.InteractionCreate, run func() b
 		if reply.Ephemeral && kind != discordgo.InteractionResponseUpdateMessage {
 			data.Flags = discordgo.MessageFlagsEphemeral
 		}
-		if err := a.s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: kind, Data: data}); err != nil {
+		if err := a.respond(ctx, i.Interaction, &discordgo.InteractionResponse{Type: kind, Data: data}); err != nil {
 			a.cfg.Log.Error("answering an interaction", "error", err)
 		}
 		return
@@ -363,7 +364,7 @@ func (a *Adapter) answerInteraction(i *discordgo.InteractionCreate, run func() b
 	if kind == discordgo.InteractionResponseUpdateMessage {
 		deferKind = discordgo.InteractionResponseDeferredMessageUpdate
 	}
-	if err := a.s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{Type: deferKind}); err != nil {
+	if err := a.respond(ctx, i.Interaction, &discordgo.InteractionResponse{Type: deferKind}); err != nil {
 		a.cfg.Log.Error("deferring an interaction", "error", err)
 		return
 	}
@@ -373,7 +374,11 @@ func (a *Adapter) answerInteraction(i *discordgo.InteractionCreate, run func() b
 	}
 	embed, comps := Embed(reply)
 	embeds := []*discordgo.MessageEmbed{embed}
-	if _, err := a.s.InteractionResponseEdit(i.Interaction, &discordgo.WebhookEdit{Embeds: &embeds, Components: &comps, AllowedMentions: noMentions()}); err != nil {
+	edit := &discordgo.WebhookEdit{Embeds: &embeds, Components: &comps, AllowedMentions: noMentions()}
+	if err := a.retrying(ctx, "completing a deferred interaction", func() error {
+		_, err := a.s.InteractionResponseEdit(i.Interaction, edit, discordgo.WithContext(ctx))
+		return err
+	}); err != nil {
 		a.cfg.Log.Error("completing a deferred interaction", "error", err)
 	}
 }

@@ -46,30 +46,50 @@ func (a *Adapter) sendReply(ctx context.Context, channel, nonce string, reply bo
 	return err
 }
 
-// replyBackoff is how long a reply waits before each new try after a
-// failure on Discord's side; a reply still failing after them is logged.
-var replyBackoff = []time.Duration{500 * time.Millisecond, 2 * time.Second}
+// retryBackoff is how long an answer waits before each new try after a
+// failure on Discord's side; one still failing after them is logged.
+var retryBackoff = []time.Duration{500 * time.Millisecond, 2 * time.Second}
 
-// replyTo answers a member's message. A network failure or a server error
-// on Discord's side is tried again: the member is waiting, and one lost
-// request should not cost them their answer. The nonce, from their
-// message's id and enforced, makes Discord keep one copy when a try that
-// seemed to fail had in fact arrived (and when a replayed event asks
-// twice).
-func (a *Adapter) replyTo(ctx context.Context, m *discordgo.Message, reply bot.Reply) error {
-	ref := &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID}
+// retrying sends an answer a member is waiting for, trying again after a
+// network failure or a server error on Discord's side: one lost request
+// should not cost them their answer. send must be safe to repeat (a nonce,
+// an edit, an interaction Discord acknowledges once).
+func (a *Adapter) retrying(ctx context.Context, what string, send func() error) error {
 	for try := 0; ; try++ {
-		err := a.sendReply(ctx, m.ChannelID, replyNonce(m.ID), reply, ref)
-		if err == nil || !transient(err) || try == len(replyBackoff) {
+		err := send()
+		if err == nil || !transient(err) || try == len(retryBackoff) {
 			return err
 		}
-		a.cfg.Log.Warn("replying to a message failed; trying again", "channel", m.ChannelID, "error", err)
+		a.cfg.Log.Warn(what+" failed; trying again", "error", err)
 		select {
-		case <-time.After(replyBackoff[try]):
+		case <-time.After(retryBackoff[try]):
 		case <-ctx.Done():
 			return err
 		}
 	}
+}
+
+// replyTo answers a member's message. The nonce, from their message's id
+// and enforced, makes Discord keep one copy when a try that seemed to fail
+// had in fact arrived (and when a replayed event asks twice).
+func (a *Adapter) replyTo(ctx context.Context, m *discordgo.Message, reply bot.Reply) error {
+	ref := &discordgo.MessageReference{MessageID: m.ID, ChannelID: m.ChannelID, GuildID: m.GuildID}
+	return a.retrying(ctx, "replying to a message", func() error {
+		return a.sendReply(ctx, m.ChannelID, replyNonce(m.ID), reply, ref)
+	})
+}
+
+// respond answers an interaction. Discord takes one response per
+// interaction: "already acknowledged" on a second try means the first had
+// arrived.
+func (a *Adapter) respond(ctx context.Context, i *discordgo.Interaction, r *discordgo.InteractionResponse) error {
+	return a.retrying(ctx, "answering an interaction", func() error {
+		err := a.s.InteractionRespond(i, r, discordgo.WithContext(ctx))
+		if hasCode(err, discordgo.ErrCodeInteractionHasAlreadyBeenAcknowledged) {
+			return nil
+		}
+		return err
+	})
 }
 
 // replyNonce is a reply's nonce: Discord takes at most 25 characters, and

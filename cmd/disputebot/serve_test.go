@@ -426,27 +426,52 @@ func TestServeRetriesAfterRateLimit(t *testing.T) {
 }
 
 // Discord fails now and then on its side. The member still gets their
-// answer, once: after a 500 or 503 the reply is sent again, and when a
-// reply was posted but its answer lost, the resend keeps a single copy.
+// answer, once: after a 500 or 503 the answer is sent again, and when one
+// was carried out but its answer lost, the resend leaves a single copy.
+// Each case waits for every try it expects before counting, so a resend
+// that came late cannot slip past the count.
 func TestServeRepliesThroughServerErrors(t *testing.T) {
 	fake := fakeDiscord(t)
 	p := startBot(t, fake, serveVars(t, fake))
 	defer p.stop()
 	messages := "/channels/" + chanA + "/messages"
+	// tries waits until n requests matching method and prefix have come
+	// since from.
+	tries := func(method, prefix string, from, n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for {
+			got := 0
+			for _, r := range fake.Requests()[from:] {
+				if r.Method == method && strings.HasPrefix(r.Path, prefix) {
+					got++
+				}
+			}
+			if got >= n {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%d tries of %s %s, want %d", got, method, prefix, n)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
 	for _, c := range []struct {
 		name   string
+		tries  int
 		inject func()
 	}{
-		{"a 500 then a 503", func() {
+		{"a 500 then a 503", 3, func() {
 			fake.FailNext("POST", messages, 1, 500, `{"message": "500: Internal Server Error", "code": 0}`, nil)
 			fake.FailNext("POST", messages, 1, 503, `upstream connect error`, nil)
 		}},
-		{"an answer lost after the post", func() { fake.LoseNextAnswer("POST", messages, 1) }},
+		{"an answer lost after the post", 2, func() { fake.LoseNextAnswer("POST", messages, 1) }},
 	} {
+		from := len(fake.Requests())
 		c.inject()
 		id := fake.SendMessage(guildA, chanA, member, "!dispute epic apple")
-		waitFor(t, fake, "the answer "+c.name, func(m discordtest.Message) bool { return m.ReplyTo == id })
-		time.Sleep(time.Second) // longer than the first wait before a resend
+		tries("POST", messages, from, c.tries)
+		waitFor(t, fake, "the answer after "+c.name, func(m discordtest.Message) bool { return m.ReplyTo == id })
 		n := 0
 		for _, m := range messagesIn(fake, chanA) {
 			if m.ReplyTo == id {
@@ -456,6 +481,45 @@ func TestServeRepliesThroughServerErrors(t *testing.T) {
 		if n != 1 {
 			t.Errorf("after %s: %d answers, want exactly 1", c.name, n)
 		}
+	}
+	// Slash commands too: Discord takes one response per interaction, so
+	// a resend after a lost answer is refused as already acknowledged,
+	// which the bot must take as done rather than as a failure.
+	for _, c := range []struct {
+		name   string
+		tries  int
+		inject func()
+	}{
+		{"a 500", 2, func() {
+			fake.FailNext("POST", "/interactions/", 1, 500, `{"message": "500: Internal Server Error", "code": 0}`, nil)
+		}},
+		{"an answer lost after the response", 2, func() { fake.LoseNextAnswer("POST", "/interactions/", 1) }},
+	} {
+		from := len(fake.Requests())
+		c.inject()
+		id := fake.Interact(discordtest.Interaction{Type: 2, GuildID: guildA, ChannelID: chanA, UserID: member, Name: "dispute",
+			Options: []discordtest.Option{{Name: "query", Type: 3, Value: "epic apple"}}})
+		tries("POST", "/interactions/"+id+"/", from, c.tries)
+		rs, _ := fake.WaitResponses(func(rs []discordtest.Response) bool {
+			for _, r := range rs {
+				if r.InteractionID == id {
+					return true
+				}
+			}
+			return false
+		}, 10*time.Second)
+		n := 0
+		for _, r := range rs {
+			if r.InteractionID == id && strings.Contains(responseText(r), "Epic") {
+				n++
+			}
+		}
+		if n != 1 {
+			t.Errorf("/dispute after %s: %d answers, want exactly 1", c.name, n)
+		}
+	}
+	if strings.Contains(p.logs.String(), "level=ERROR") {
+		t.Errorf("an answer was logged as lost:\n%s", p.logs.String())
 	}
 }
 

@@ -185,28 +185,29 @@ type Server struct {
 	sendMu   sync.Mutex     // orders sequenced gateway frames
 	gateways sync.WaitGroup // running gateway connections
 
-	mu          sync.Mutex
-	notify      chan struct{} // closed and replaced on every change a Wait* may wait for
-	closed      bool
-	sessions    map[*session]bool
-	seq         int64
-	sessionID   string
-	identifies  int
-	resumes     int
-	resumeTries int // RESUMEs received, refused or not
-	ready       bool
-	messages    []Message
-	responses   []Response
-	commands    []Command
-	requests    []Request
-	fails       []*failRule
-	losses      []*failRule // LoseNextAnswer's
-	closedDMs   map[string]bool
-	dmChannel   map[string]string // user -> DM channel
-	dmUser      map[string]string // DM channel -> user
-	nonces      map[string]Message
-	originals   map[string]string // interaction token -> @original message id
-	events      []payload         // dispatched events, replayed on RESUME
+	mu           sync.Mutex
+	notify       chan struct{} // closed and replaced on every change a Wait* may wait for
+	closed       bool
+	sessions     map[*session]bool
+	seq          int64
+	sessionID    string
+	identifies   int
+	resumes      int
+	resumeTries  int // RESUMEs received, refused or not
+	ready        bool
+	messages     []Message
+	responses    []Response
+	commands     []Command
+	requests     []Request
+	fails        []*failRule
+	losses       []*failRule     // LoseNextAnswer's
+	acknowledged map[string]bool // interactions given their one response
+	closedDMs    map[string]bool
+	dmChannel    map[string]string // user -> DM channel
+	dmUser       map[string]string // DM channel -> user
+	nonces       map[string]Message
+	originals    map[string]string // interaction token -> @original message id
+	events       []payload         // dispatched events, replayed on RESUME
 }
 
 // New starts a fake Discord on 127.0.0.1; tb.Cleanup closes it.
@@ -225,7 +226,7 @@ func New(tb testing.TB, o Options) *Server {
 		o.HeartbeatInterval = 10 * time.Millisecond // HELLO carries whole milliseconds
 	}
 	s := &Server{o: o, sessions: map[*session]bool{}, closedDMs: map[string]bool{}, dmChannel: map[string]string{}, dmUser: map[string]string{},
-		nonces: map[string]Message{}, originals: map[string]string{}, sessionID: "fake-session"}
+		nonces: map[string]Message{}, acknowledged: map[string]bool{}, originals: map[string]string{}, sessionID: "fake-session"}
 	s.notify = make(chan struct{})
 	s.ids.Store(800000000000000000)
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -350,7 +351,15 @@ func (s *Server) handle(w http.ResponseWriter, method, path string, body json.Ra
 		}
 		return s.createMessage(w, reChannelMessages.FindStringSubmatch(path)[1], body)
 	case method == "POST" && reInteraction.MatchString(path):
-		s.record(Response{Kind: "callback", InteractionID: reInteraction.FindStringSubmatch(path)[1]}, body)
+		id := reInteraction.FindStringSubmatch(path)[1]
+		s.mu.Lock()
+		again := s.acknowledged[id]
+		s.acknowledged[id] = true
+		s.mu.Unlock()
+		if again {
+			return errorJSON(w, 400, 40060, "Interaction has already been acknowledged.")
+		}
+		s.record(Response{Kind: "callback", InteractionID: id}, body)
 		w.WriteHeader(204)
 		return 204
 	case method == "PATCH" && reWebhookEdit.MatchString(path):
