@@ -5,6 +5,7 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/joho/godotenv"
 )
@@ -193,9 +195,13 @@ func Options() [][3]string {
 func Load(envFile string, getenv func(string) string) (*Config, error) {
 	file := map[string]string{}
 	if envFile != "" {
-		m, err := godotenv.Read(envFile)
+		raw, err := os.ReadFile(envFile)
 		switch {
 		case err == nil:
+			m, err := godotenv.UnmarshalBytes(raw)
+			if err != nil {
+				return nil, dotEnvError(filepath.Base(envFile), raw)
+			}
 			file = m
 		case errors.Is(err, os.ErrNotExist):
 		default:
@@ -228,6 +234,104 @@ func Load(envFile string, getenv func(string) string) (*Config, error) {
 		return nil, fmt.Errorf("config: FEED_INTERVAL (%s) must not be shorter than FEED_MIN_INTERVAL (%s)", c.FeedInterval, c.FeedMinInterval)
 	}
 	return c, nil
+}
+
+// dotEnvError reports a .env file that godotenv refused. godotenv's own
+// error quotes the offending text and everything after it, which may be the
+// token, so it is dropped: the error names the file and, when badLine finds
+// it, the line, but never any of the file's content.
+func dotEnvError(name string, raw []byte) error {
+	const hidden = "(its text is not shown: it may hold the token)"
+	line, why := badLine(raw)
+	if line == 0 {
+		return fmt.Errorf("config: %s is not a list of NAME=value lines %s", name, hidden)
+	}
+	return fmt.Errorf("config: %s line %d %s %s", name, line, why, hidden)
+}
+
+// badLine returns the 1-based line of the first statement that godotenv
+// (v1.5) refuses in src, and what is wrong with it, or 0 when it finds
+// none. It follows godotenv's grammar rather than asking godotenv, whose
+// errors carry no position: blank space and # comments are skipped, a
+// statement is an optional "export", a name of letters, digits, _ and . and
+// then = or :, and a value that is either the rest of the line or quoted,
+// possibly over several lines. Anything after a closing quote starts a new
+// statement, as it does in godotenv.
+func badLine(src []byte) (line int, why string) {
+	src = bytes.ReplaceAll(src, []byte("\r\n"), []byte("\n"))
+	notSpace := func(r rune) bool { return !unicode.IsSpace(r) }
+	pos := 0
+	for {
+		for {
+			i := bytes.IndexFunc(src[pos:], notSpace)
+			if i < 0 {
+				return 0, ""
+			}
+			pos += i
+			if src[pos] != '#' {
+				break
+			}
+			i = bytes.IndexByte(src[pos:], '\n')
+			if i < 0 {
+				return 0, ""
+			}
+			pos += i
+		}
+		line = 1 + bytes.Count(src[:pos], []byte("\n"))
+		rest := src[pos:]
+		if after, ok := bytes.CutPrefix(rest, []byte("export")); ok && bytes.IndexFunc(after, isBlank) == 0 {
+			rest = bytes.TrimLeftFunc(after, isBlank)
+			if len(rest) == 0 {
+				return line, "is not NAME=value"
+			}
+		}
+		eq := -1
+	name:
+		for i, c := range rest {
+			r := rune(c) // godotenv reads names byte by byte
+			switch {
+			case c == '=' || c == ':':
+				eq = i
+				break name
+			case isBlank(r) || c == '_' || c == '.' || unicode.IsLetter(r) || unicode.IsNumber(r):
+			default:
+				return line, "is not NAME=value"
+			}
+		}
+		if eq < 0 {
+			// godotenv accepts a last line without = and ignores it.
+			return 0, ""
+		}
+		rest = bytes.TrimLeftFunc(rest[eq+1:], isBlank)
+		if len(rest) > 0 && (rest[0] == '"' || rest[0] == '\'') {
+			end := -1
+			for i := 1; i < len(rest); i++ {
+				if rest[i] == rest[0] && rest[i-1] != '\\' {
+					end = i
+					break
+				}
+			}
+			if end < 0 {
+				return line, "opens a quoted value that is never closed"
+			}
+			rest = rest[end+1:]
+		} else if i := bytes.IndexAny(rest, "\n\r"); i >= 0 {
+			rest = rest[i:]
+		} else {
+			return 0, ""
+		}
+		pos = len(src) - len(rest)
+	}
+}
+
+// isBlank is godotenv's test for space within a line: unlike
+// unicode.IsSpace it does not count a line break.
+func isBlank(r rune) bool {
+	switch r {
+	case '\t', '\v', '\f', '\r', ' ', 0x85, 0xA0:
+		return true
+	}
+	return false
 }
 
 // RequireDiscord checks what serve needs beyond the rest.

@@ -1,11 +1,14 @@
 package config
 
 import (
+	"bytes"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/joho/godotenv"
 )
 
 func getenv(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
@@ -82,4 +85,73 @@ func TestEnvExampleListsEveryOption(t *testing.T) {
 			t.Errorf(".env.example does not list %s", o[0])
 		}
 	}
+}
+
+// TestMalformedDotEnvHidesItsText checks that a broken .env is reported by
+// file and line only. godotenv quotes the offending text, and the rest of
+// the file after it, which would print the token to the terminal and logs.
+func TestMalformedDotEnvHidesItsText(t *testing.T) {
+	const token, secret = "abc.def", "secret-xyz"
+	tests := []struct {
+		name     string
+		contents string
+		line     string
+		hidden   []string
+	}{
+		{"bad line after the token", "DISCORD_TOKEN=abc.def\nthis is not valid secret-xyz\n", "line 2", []string{"this is not valid"}},
+		{"token without an equals sign", "COMMAND_PREFIX=?\nDISCORD_TOKEN abc.def\nDATA_DIR=/x\n", "line 2", nil},
+		{"unterminated quote", "DISCORD_TOKEN=\"abc.def\nLOG_LEVEL=info\n", "line 1", nil},
+		{"after comments and a multi-line value", "# settings\nFETCH_USER_AGENT=\"one\ntwo\"\n\nDISCORD_TOKEN=abc.def\nbad secret-xyz\n", "line 6", []string{"one", "two"}},
+		{"export and CRLF line ends", "export DISCORD_TOKEN=abc.def\r\nbroken secret-xyz\r\n", "line 2", []string{"broken"}},
+		{"text after a closing quote", "DISCORD_TOKEN=\"abc.def\" secret-xyz\n", "line 1", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			file := filepath.Join(t.TempDir(), ".env")
+			if err := os.WriteFile(file, []byte(tt.contents), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			_, err := Load(file, getenv(nil))
+			if err == nil {
+				t.Fatal("Load accepted a malformed .env")
+			}
+			msg := err.Error()
+			for _, s := range append([]string{token, secret}, tt.hidden...) {
+				if strings.Contains(msg, s) {
+					t.Errorf("error shows %q from the file: %s", s, msg)
+				}
+			}
+			if !strings.Contains(msg, ".env") || !strings.Contains(msg, tt.line) {
+				t.Errorf("error = %q, want it to name .env and %s", msg, tt.line)
+			}
+		})
+	}
+}
+
+// FuzzBadLineAgreesWithGodotenv keeps badLine's copy of godotenv's grammar
+// in step with godotenv: whenever godotenv refuses a file, badLine must
+// find a line in it, and it must never blame a file godotenv accepts.
+func FuzzBadLineAgreesWithGodotenv(f *testing.F) {
+	for _, s := range []string{
+		"DISCORD_TOKEN=abc.def\nthis is not valid secret-xyz\n",
+		"DISCORD_TOKEN abc.def\n",
+		"DISCORD_TOKEN abc.def",
+		"A=\"one\ntwo\"\n# c\nexport B='x' C=y\r\n",
+		"A=\"x\\\"\n",
+		"export\tA: b # c\n",
+		"\u00a0A=b\n",
+		"export ",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, src []byte) {
+		_, err := godotenv.UnmarshalBytes(src)
+		line, _ := badLine(src)
+		if (err != nil) != (line != 0) {
+			t.Fatalf("godotenv error %v, but badLine found line %d in %q", err, line, src)
+		}
+		if n := bytes.Count(src, []byte("\n")) + 1; line > n {
+			t.Fatalf("badLine = %d, past the file's %d lines in %q", line, n, src)
+		}
+	})
 }
