@@ -160,11 +160,20 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 	}
 	// A few more than the timeline shows, as reports of one story fold.
 	q := index.Query{Parties: res.Parties, Words: res.Words, Scopes: scopes, Since: r.Since, Limit: MaxEntries + MaxEntries/4, ByDate: len(res.Words) == 0}
-	hits, err := e.Index.Search(ctx, q)
-	if err != nil {
-		return nil, err
+	// A start after tomorrow can match nothing yet, and one past 2262 is
+	// beyond the dates the index can compare; either way the answer is the
+	// empty one, given without a search.
+	var (
+		hits index.Result
+		err  error
+	)
+	searchable := !sinceInFuture(r.Since, time.Now())
+	if searchable {
+		if hits, err = e.Index.Search(ctx, q); err != nil {
+			return nil, err
+		}
 	}
-	if hits.Total == 0 && len(res.Parties) > 0 && len(res.Words) > 0 {
+	if searchable && hits.Total == 0 && len(res.Parties) > 0 && len(res.Words) > 0 {
 		// "musk microsoft lawsuit time": the parties carry the question;
 		// words that match nothing beside them are dropped, and the
 		// answer says so.

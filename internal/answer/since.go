@@ -30,6 +30,13 @@ func splitSince(q string) (string, time.Time) {
 	return q, time.Time{}
 }
 
+// sinceInFuture reports whether since is later than tomorrow: no article
+// can be dated from it yet. Tomorrow, not today, so that a date a time
+// zone ahead of the server still counts as today.
+func sinceInFuture(since, now time.Time) bool {
+	return since.After(now.AddDate(0, 0, 1))
+}
+
 // SinceText is " since 2024-01-01", or "" when the answer covers all time.
 func (a *Answer) SinceText() string {
 	if a.Since.IsZero() {
