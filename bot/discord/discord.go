@@ -39,6 +39,9 @@ type Config struct {
 	Log          *slog.Logger
 	// Reconnected counts gateway connections after the first; nil is fine.
 	Reconnected func()
+	// Panicked counts panics recovered in the adapter's goroutines (each
+	// is logged with its stack, and the member answered); nil is fine.
+	Panicked func()
 }
 
 // Adapter connects a bot.Bot to Discord.
@@ -59,7 +62,19 @@ type Adapter struct {
 	connectedAt atomic.Int64 // unix nanoseconds of the last gateway dial
 	refused     atomic.Bool
 	failed      chan error
+
+	// interactions are the ids of the interactions handled lately: a
+	// gateway replaying events may deliver one twice.
+	interactions *seenIDs
 }
+
+// Interactions are remembered for ten minutes, at most 10,000 of them:
+// Discord replays what a resumed session missed within seconds or
+// minutes, and an interaction's token is good for fifteen.
+const (
+	interactionMemory = 10 * time.Minute
+	maxInteractions   = 10_000
+)
 
 // New builds an adapter; Open connects it.
 func New(cfg Config, b *bot.Bot) (*Adapter, error) {
@@ -84,7 +99,7 @@ func New(cfg Config, b *bot.Bot) (*Adapter, error) {
 	}
 	s.ShouldReconnectOnError = true
 	s.StateEnabled = true
-	a := &Adapter{cfg: cfg, bot: b, s: s, failed: make(chan error, 1)}
+	a := &Adapter{cfg: cfg, bot: b, s: s, failed: make(chan error, 1), interactions: newSeenIDs(interactionMemory, maxInteractions)}
 	a.connectedAt.Store(time.Now().UnixNano()) // refusals before this were another adapter's
 	hookLogs()
 	s.Dialer = a.dialer()
@@ -169,15 +184,20 @@ func (a *Adapter) Close() error {
 func (a *Adapter) Connected() bool { return a.connected.Load() }
 
 func (a *Adapter) onConnect(s *discordgo.Session, _ *discordgo.Connect) {
+	defer a.recovered("handling a gateway connection", nil)
 	a.connected.Store(true)
 	if a.connects.Add(1) > 1 && a.cfg.Reconnected != nil {
 		a.cfg.Reconnected()
 	}
 }
 
-func (a *Adapter) onResumed(s *discordgo.Session, _ *discordgo.Resumed) { a.readied.Store(true) }
+func (a *Adapter) onResumed(s *discordgo.Session, _ *discordgo.Resumed) {
+	defer a.recovered("handling RESUMED", nil)
+	a.readied.Store(true)
+}
 
 func (a *Adapter) onDisconnect(s *discordgo.Session, _ *discordgo.Disconnect) {
+	defer a.recovered("handling a gateway disconnection", nil)
 	a.connected.Store(false)
 	a.checkRefused()
 	if !a.closing.Load() {
@@ -186,6 +206,7 @@ func (a *Adapter) onDisconnect(s *discordgo.Session, _ *discordgo.Disconnect) {
 }
 
 func (a *Adapter) onReady(s *discordgo.Session, r *discordgo.Ready) {
+	defer a.recovered("handling READY", nil)
 	a.readied.Store(true)
 	if a.appID.Load().(string) == "" && r.Application != nil {
 		a.appID.Store(r.Application.ID)
@@ -195,6 +216,7 @@ func (a *Adapter) onReady(s *discordgo.Session, r *discordgo.Ready) {
 		a.wg.Add(1)
 		go func() {
 			defer a.wg.Done()
+			defer a.recovered("registering slash commands", nil)
 			if err := a.registerCommands(); err != nil {
 				a.cfg.Log.Error("registering slash commands", "error", err)
 			}
@@ -233,7 +255,24 @@ func (a *Adapter) isModerator(perms int64, roles []string) bool {
 var mentionPrefix = regexp.MustCompile(`^<@!?(\d+)>\s*`)
 
 func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
-	if m.Author == nil || m.Author.Bot || a.closing.Load() {
+	if a.closing.Load() {
+		return
+	}
+	a.wg.Add(1)
+	defer a.wg.Done()
+	ctx := context.Background()
+	// asked is set once the message is a command for the bot, answered
+	// once its answer has gone: a panic between the two owes the member
+	// an apology, a panic outside them does not.
+	var asked, answered bool
+	defer a.recovered("handling a message", func() {
+		if asked && !answered {
+			if err := a.replyTo(ctx, m.Message, bot.Reply{Body: sorry, Color: bot.Bad}); err != nil {
+				a.cfg.Log.Error("apologising for a message", "channel", m.ChannelID, "error", err)
+			}
+		}
+	})
+	if m.Author == nil || m.Author.Bot {
 		return
 	}
 	text, addressed := "", false
@@ -253,6 +292,7 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	if !addressed && !bot.IsCommand(text) {
 		return // another bot's command
 	}
+	asked = true
 	req := bot.Request{GuildID: m.GuildID, ChannelID: m.ChannelID, UserID: m.Author.ID, Text: text, Addressed: addressed}
 	if m.GuildID != "" {
 		perms, err := s.State.MessagePermissions(m.Message)
@@ -262,14 +302,12 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		}
 		req.IsModerator = err == nil && a.isModerator(perms, roles) || err != nil && a.isModerator(0, roles)
 	}
-	a.wg.Add(1)
-	defer a.wg.Done()
-	reply := a.bot.Handle(context.Background(), req)
+	reply := a.bot.Handle(ctx, req)
 	if reply.Silent {
 		return
 	}
-	ctx := context.Background()
 	err := a.replyTo(ctx, m.Message, reply)
+	answered = true
 	if hasCode(err, discordgo.ErrCodeMissingPermissions, discordgo.ErrCodeMissingAccess) && m.GuildID != "" {
 		// The bot may not post here at all: tell the member why it is
 		// silent, privately, rather than leave them waiting.
@@ -293,6 +331,16 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 	}
 	a.wg.Add(1)
 	defer a.wg.Done()
+	var progress answerProgress
+	defer a.recovered("handling an interaction", func() { a.apologiseInteraction(i, &progress) })
+	// A gateway replaying events after a resume may deliver an
+	// interaction twice. Discord takes one response, but a second run
+	// would repeat the command's effects (a subscription, a feed added)
+	// and, once deferred, edit or follow up the first answer.
+	if !a.interactions.first(i.ID, time.Now()) {
+		a.cfg.Log.Debug("ignoring an interaction delivered again", "interaction", i.ID)
+		return
+	}
 	req := bot.Request{GuildID: i.GuildID, ChannelID: i.ChannelID, Addressed: true}
 	if i.Member != nil && i.Member.User != nil {
 		req.UserID = i.Member.User.ID
@@ -305,14 +353,14 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 		data := i.ApplicationCommandData()
 		name, sub, values := flatten(data)
 		req.Text = bot.SlashText(name, sub, values)
-		a.answerInteraction(i, func() bot.Reply { return a.bot.Handle(context.Background(), req) }, discordgo.InteractionResponseChannelMessageWithSource)
+		a.answerInteraction(i, func() bot.Reply { return a.bot.Handle(context.Background(), req) }, discordgo.InteractionResponseChannelMessageWithSource, &progress)
 	case discordgo.InteractionMessageComponent:
 		id := i.MessageComponentData().CustomID
 		kind := discordgo.InteractionResponseUpdateMessage
 		if !strings.HasPrefix(id, "pg:") {
 			kind = discordgo.InteractionResponseChannelMessageWithSource
 		}
-		a.answerInteraction(i, func() bot.Reply { return a.bot.Press(context.Background(), req, id) }, kind)
+		a.answerInteraction(i, func() bot.Reply { return a.bot.Press(context.Background(), req, id) }, kind, &progress)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		_, _, values := flatten(i.ApplicationCommandData())
 		typed := ""
@@ -330,56 +378,133 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 			Type: discordgo.InteractionApplicationCommandAutocompleteResult,
 			Data: &discordgo.InteractionResponseData{Choices: choices},
 		})
+		progress = answered
 		if err != nil {
 			a.cfg.Log.Warn("answering autocomplete", "error", err)
 		}
 	}
 }
 
+// answerProgress is how far an interaction's answer has got, which says
+// how to apologise after a panic.
+type answerProgress int
+
+const (
+	unanswered     answerProgress = iota
+	deferredReply                 // a deferred message, to be edited
+	deferredUpdate                // a deferred update of the message pressed
+	answered
+)
+
 // answerInteraction runs a handler and answers within Discord's three
 // seconds: directly when the handler is quick, otherwise with a deferred
-// response that is edited once the answer is ready.
-func (a *Adapter) answerInteraction(i *discordgo.InteractionCreate, run func() bot.Reply, kind discordgo.InteractionResponseType) {
+// response that is edited once the answer is ready. It notes in progress
+// how far the answer got.
+func (a *Adapter) answerInteraction(i *discordgo.InteractionCreate, run func() bot.Reply, kind discordgo.InteractionResponseType, progress *answerProgress) {
 	ctx := context.Background()
-	done := make(chan bot.Reply, 1)
-	go func() { done <- run() }()
-	var reply bot.Reply
+	type result struct {
+		reply    bot.Reply
+		panicked bool
+	}
+	done := make(chan result, 1)
+	go func() {
+		// The handler runs in a goroutine of its own, so that a slow
+		// one can be deferred; its panic is logged here and answered
+		// below, like a reply.
+		defer a.recovered("running a command", func() { done <- result{panicked: true} })
+		done <- result{reply: run()}
+	}()
+	var res result
 	select {
-	case reply = <-done:
-		if reply.Silent {
+	case res = <-done:
+		if res.panicked {
+			a.apologiseInteraction(i, progress)
 			return
 		}
-		embed, comps := Embed(reply)
+		if res.reply.Silent {
+			*progress = answered
+			return
+		}
+		embed, comps := Embed(res.reply)
 		data := &discordgo.InteractionResponseData{Embeds: []*discordgo.MessageEmbed{embed}, Components: comps, AllowedMentions: noMentions()}
-		if reply.Ephemeral && kind != discordgo.InteractionResponseUpdateMessage {
+		if res.reply.Ephemeral && kind != discordgo.InteractionResponseUpdateMessage {
 			data.Flags = discordgo.MessageFlagsEphemeral
 		}
-		if err := a.respond(ctx, i.Interaction, &discordgo.InteractionResponse{Type: kind, Data: data}); err != nil {
+		err := a.respond(ctx, i.Interaction, &discordgo.InteractionResponse{Type: kind, Data: data})
+		*progress = answered
+		if err != nil {
 			a.cfg.Log.Error("answering an interaction", "error", err)
 		}
 		return
 	case <-time.After(a.cfg.AnswerWithin):
 	}
-	deferKind := discordgo.InteractionResponseDeferredChannelMessageWithSource
+	deferKind, deferred := discordgo.InteractionResponseDeferredChannelMessageWithSource, deferredReply
 	if kind == discordgo.InteractionResponseUpdateMessage {
-		deferKind = discordgo.InteractionResponseDeferredMessageUpdate
+		deferKind, deferred = discordgo.InteractionResponseDeferredMessageUpdate, deferredUpdate
 	}
 	if err := a.respond(ctx, i.Interaction, &discordgo.InteractionResponse{Type: deferKind}); err != nil {
 		a.cfg.Log.Error("deferring an interaction", "error", err)
+		*progress = answered // nothing more can be sent
 		return
 	}
-	reply = <-done
+	*progress = deferred
+	res = <-done
+	if res.panicked {
+		a.apologiseInteraction(i, progress)
+		return
+	}
+	reply := res.reply
 	if reply.Silent {
 		reply = bot.Reply{Body: "Done."}
 	}
 	embed, comps := Embed(reply)
 	embeds := []*discordgo.MessageEmbed{embed}
 	edit := &discordgo.WebhookEdit{Embeds: &embeds, Components: &comps, AllowedMentions: noMentions()}
-	if err := a.retrying(ctx, "completing a deferred interaction", func() error {
+	err := a.retrying(ctx, "completing a deferred interaction", func() error {
 		_, err := a.s.InteractionResponseEdit(i.Interaction, edit, discordgo.WithContext(ctx))
 		return err
-	}); err != nil {
+	})
+	*progress = answered
+	if err != nil {
 		a.cfg.Log.Error("completing a deferred interaction", "error", err)
+	}
+}
+
+// apologiseInteraction answers an interaction whose handling panicked, as
+// far as it had not been answered: an autocomplete with no choices (it
+// cannot show a sentence), a deferred reply by editing it, a deferred page
+// turn with a follow-up only the member sees (an edit would wipe the page
+// they pressed), anything else with an ephemeral reply. A page turn
+// answered at once becomes such a reply too, for the same reason.
+func (a *Adapter) apologiseInteraction(i *discordgo.InteractionCreate, progress *answerProgress) {
+	if *progress == answered {
+		return
+	}
+	ctx := context.Background()
+	embed, _ := Embed(bot.Reply{Body: sorry, Color: bot.Bad})
+	embeds := []*discordgo.MessageEmbed{embed}
+	var err error
+	switch {
+	case i.Type == discordgo.InteractionApplicationCommandAutocomplete:
+		err = a.respond(ctx, i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+			Data: &discordgo.InteractionResponseData{}})
+	case *progress == deferredReply:
+		comps := []discordgo.MessageComponent{}
+		edit := &discordgo.WebhookEdit{Embeds: &embeds, Components: &comps, AllowedMentions: noMentions()}
+		err = a.retrying(ctx, "apologising for an interaction", func() error {
+			_, err := a.s.InteractionResponseEdit(i.Interaction, edit, discordgo.WithContext(ctx))
+			return err
+		})
+	case *progress == deferredUpdate:
+		_, err = a.s.FollowupMessageCreate(i.Interaction, true, &discordgo.WebhookParams{Embeds: embeds, Flags: discordgo.MessageFlagsEphemeral,
+			AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
+	default:
+		err = a.respond(ctx, i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+			Data: &discordgo.InteractionResponseData{Embeds: embeds, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()}})
+	}
+	*progress = answered
+	if err != nil {
+		a.cfg.Log.Error("apologising for an interaction", "error", err)
 	}
 }
 

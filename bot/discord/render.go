@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"net"
 	"net/url"
 	"regexp"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/bwmarrin/discordgo"
+	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 
 	"github.com/disputebot/disputebot/bot"
 	"github.com/disputebot/disputebot/internal/summarise"
@@ -110,23 +113,124 @@ func safeURL(u string) string {
 }
 
 // link writes a masked link whose text is escaped; with no usable address
-// it is the escaped text alone. A link text that is itself an address is
-// replaced, so a source cannot show one address and link another.
+// it is the escaped text alone. A masked link shows its text and hides its
+// address, so a text naming another site ("paypal.com/login" over a link
+// to evil.example) would show one address and open another: such a text is
+// written unlinked, followed by the link under its own host's name. A text
+// that is an address of the link's own host is replaced by that host, so a
+// source cannot show a path it does not link either.
 func link(text, u string) string {
 	su := safeURL(u)
 	t := Escape(text)
 	if su == "" {
 		return t
 	}
-	if looksLikeURL(text) {
-		t = Escape(hostOf(su))
+	host := hostOf(su)
+	switch names := namedHosts(text); {
+	case namesOtherHost(names, host):
+		return t + " · [" + Escape(host) + "](" + su + ")"
+	case names.scheme:
+		t = Escape(host)
 	}
 	return "[" + t + "](" + su + ")"
 }
 
-func looksLikeURL(s string) bool {
-	s = strings.ToLower(strings.TrimSpace(s))
-	return strings.Contains(s, "://") || strings.HasPrefix(s, "www.")
+// hostNames is what a text names: the hosts of the domain-like words in
+// it, and whether it holds a scheme ("https://") as well.
+type hostNames struct {
+	hosts  []string // folded, lower case, without a leading "www."
+	scheme bool
+}
+
+// confusables are characters that read as a dot, slash or colon but that
+// NFKC leaves alone, or maps to something that is not one: "paypal。com"
+// and "https∶∕∕paypal.com" read as addresses, so they are folded before
+// looking for one. The middle dots are among them: "paypal·com" reads as
+// an address too, and a title that merely joins two words with one loses
+// nothing but its link text, which moves after it.
+var confusables = strings.NewReplacer(
+	"\u3002", ".", "\uFF0E", ".", "\uFF61", ".", "\u2024", ".", "\uFE52", ".", "\u0701", ".", "\u0702", ".",
+	"\uA4F8", ".", "\uA60E", ".", "\u00B7", ".", "\u2219", ".", "\u22C5", ".", "\u30FB", ".", "\uFF65", ".",
+	"\u2215", "/", "\u2044", "/", "\uFF0F", "/", "\u29F8", "/", "\u2571", "/", "\u1735", "/",
+	"\uFF1A", ":", "\u2236", ":", "\u0589", ":", "\u02D0", ":", "\uA789", ":", "\u05C3", ":", "\u0703", ":", "\u0704", ":", "\u16EC", ":",
+)
+
+// domainish matches a domain-like word: labels of letters, digits and
+// hyphens joined by dots, the last a TLD-like label of 2 to 24 letters.
+// Letters are any script's, so "pаypal.com" with a Cyrillic "а" is found
+// too. It may be preceded by a scheme.
+var domainish = regexp.MustCompile(`(?:[\p{L}\p{N}](?:[\p{L}\p{N}\p{M}-]*[\p{L}\p{N}\p{M}])?\.)+[\p{L}][\p{L}\p{M}]{1,23}`)
+
+// schemeHost matches a scheme and the authority after it, which may be an
+// address no domainish word finds ("http://192.0.2.1/").
+var schemeHost = regexp.MustCompile(`[a-z][a-z0-9+.-]*://([^/?#\s]*)`)
+
+// namedHosts finds the hosts text names as a reader would see it: without
+// invisible characters, NFKC-normalised (so fullwidth "ｗｗｗ" is "www"),
+// with look-alike dots, slashes and colons folded.
+func namedHosts(text string) hostNames {
+	// No embed part or message shows more than maxEmbedDescription
+	// characters of a text, and a text is shown from its start: the
+	// characters after those (and a margin, for a name cut there) can name
+	// nothing a reader sees. Bounding them keeps a 100 KB title cheap.
+	if r := []rune(text); len(r) > maxEmbedDescription+256 {
+		text = string(r[:maxEmbedDescription+256])
+	}
+	s := strings.Map(func(r rune) rune {
+		if invisible(r) {
+			return -1
+		}
+		return r
+	}, text)
+	s = strings.ToLower(confusables.Replace(norm.NFKC.String(s)))
+	var n hostNames
+	for _, m := range schemeHost.FindAllStringSubmatch(s, -1) {
+		n.scheme = true
+		h := m[1]
+		if i := strings.LastIndexByte(h, '@'); i >= 0 {
+			h = h[i+1:]
+		}
+		if p, err := url.Parse("//" + h); err == nil && p.Hostname() != "" {
+			h = p.Hostname()
+		}
+		n.hosts = append(n.hosts, canonicalHost(h))
+	}
+	for _, d := range domainish.FindAllString(s, -1) {
+		n.hosts = append(n.hosts, canonicalHost(d))
+	}
+	return n
+}
+
+// canonicalHost is a host as namesOtherHost compares it: lower case, in
+// its ASCII (punycode) form when it has one, without a trailing dot or a
+// leading "www." (which conventionally names the same site as the domain
+// after it, unless that is a bare TLD).
+func canonicalHost(h string) string {
+	h = strings.TrimSuffix(strings.ToLower(h), ".")
+	if a, err := idna.Lookup.ToASCII(h); err == nil {
+		h = a
+	}
+	if rest, ok := strings.CutPrefix(h, "www."); ok && strings.Contains(rest, ".") {
+		h = rest
+	}
+	return h
+}
+
+// namesOtherHost reports whether names holds a host other than linkHost
+// or one of its parent domains: "reuters.com" over a link to
+// www.reuters.com names the link's own site; "amazon.com" does not.
+func namesOtherHost(names hostNames, linkHost string) bool {
+	own := linkHost
+	if h, _, err := net.SplitHostPort(linkHost); err == nil {
+		own = h
+	}
+	own = canonicalHost(norm.NFKC.String(own))
+	for _, h := range names.hosts {
+		if h != own && !(strings.Contains(h, ".") && strings.HasSuffix(own, "."+h)) {
+			return true
+		}
+	}
+	return false
 }
 
 func hostOf(u string) string {
@@ -155,12 +259,30 @@ func cut(s string, n int) string {
 // until the whole fits in 6000 characters.
 func Embed(r bot.Reply) (*discordgo.MessageEmbed, []discordgo.MessageComponent) {
 	e := &discordgo.MessageEmbed{Color: colors[r.Color]}
+	var lead string
 	if r.Title != "" {
 		e.Title = cut(Escape(summarise.Truncate(r.Title, maxEmbedTitle)), maxEmbedTitle)
 		e.URL = safeURL(r.URL)
+		// An embed's title with a URL is a masked link too, and the title
+		// is the most prominent line: it must not show one site and open
+		// another. A title naming another host stays as the source wrote
+		// it, unlinked, and the link opens the description under its own
+		// host's name, as link writes it in fields. Rewriting the title
+		// instead would hide what the source called its story.
+		if host := hostOf(e.URL); e.URL != "" && namesOtherHost(namedHosts(r.Title), host) {
+			lead = "[" + Escape(host) + "](" + e.URL + ")"
+			e.URL = ""
+		}
+	}
+	var desc []string
+	if lead != "" {
+		desc = append(desc, lead)
 	}
 	if r.Body != "" {
-		e.Description = cut(escapeKeepingChannels(r.Body), maxEmbedDescription)
+		desc = append(desc, escapeKeepingChannels(r.Body))
+	}
+	if len(desc) > 0 {
+		e.Description = cut(strings.Join(desc, "\n"), maxEmbedDescription)
 	}
 	for i, it := range r.Items {
 		if i == maxFields {

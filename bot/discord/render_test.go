@@ -9,6 +9,8 @@ import (
 	"testing"
 	"unicode/utf8"
 
+	"golang.org/x/text/unicode/norm"
+
 	"github.com/disputebot/disputebot/bot"
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/notify"
@@ -53,11 +55,153 @@ func TestLinkShowsOnlyWhatTheSourceGave(t *testing.T) {
 	if got := link("Read this", "javascript:alert(1)"); strings.Contains(got, "](") {
 		t.Errorf("non-http link rendered: %q", got)
 	}
-	if got := link("https://bank.example/login", "https://evil.example/"); strings.Contains(got, "bank.example") {
-		t.Errorf("a link text showing another address: %q", got)
-	}
 	if got := link("x", "https://example.com/a_(b)"); !strings.Contains(got, "%28b%29") {
 		t.Errorf("parenthesis not encoded: %q", got)
+	}
+}
+
+// TestLinkNeverShowsAnotherHost renders titles and outlets that name a
+// site, disguised or not, over links to another: the text must stay
+// readable but outside the masked link, which shows its own host. Names of
+// the link's own site, or of a parent domain of it, stay linked.
+func TestLinkNeverShowsAnotherHost(t *testing.T) {
+	const evil = "https://evil.example/x"
+	const reuters = "https://www.reuters.com/legal/x"
+	tests := []struct {
+		name, text, url string
+		want            string   // the rendered markdown
+		foreign         []string // what no masked link's visible text may name
+	}{
+		{"bare domain with a path", "paypal.com/login", evil,
+			"paypal.com/login · [evil.example](" + evil + ")", []string{"paypal"}},
+		{"fullwidth www", "ｗｗｗ.paypal.com", evil,
+			"ｗｗｗ.paypal.com · [evil.example](" + evil + ")", []string{"paypal"}},
+		{"fullwidth colon", "https：//paypal.com", evil,
+			"https：//paypal.com · [evil.example](" + evil + ")", []string{"paypal"}},
+		{"domain inside a sentence", "Visit paypal.com now", evil,
+			"Visit paypal.com now · [evil.example](" + evil + ")", []string{"paypal"}},
+		{"headline naming a company's domain", "Amazon.com sues the FTC", reuters,
+			"Amazon.com sues the FTC · [www.reuters.com](" + reuters + ")", []string{"amazon"}},
+		{"ideographic full stop", "paypal\u3002com", evil,
+			"paypal\u3002com · [evil.example](" + evil + ")", []string{"paypal"}},
+		{"fullwidth full stop", "paypal\uFF0Ecom", evil,
+			"paypal\uFF0Ecom · [evil.example](" + evil + ")", []string{"paypal"}},
+		{"halfwidth ideographic full stop", "paypal\uFF61com", evil,
+			"paypal\uFF61com · [evil.example](" + evil + ")", []string{"paypal"}},
+		{"one dot leader", "paypal\u2024com", evil,
+			"paypal\u2024com · [evil.example](" + evil + ")", []string{"paypal"}},
+		{"division slash and ratio colon", "https\u2236\u2215\u2215192.0.2.1\u2215login", evil,
+			"https\u2236\u2215\u2215192.0.2.1\u2215login · [evil.example](" + evil + ")", []string{"192.0.2.1"}},
+		{"fullwidth solidus after the domain", "paypal.com\uFF0Flogin", evil,
+			"paypal.com\uFF0Flogin · [evil.example](" + evil + ")", []string{"paypal"}},
+		{"zero width space inside", "paypal\u200b.com", evil,
+			"paypal.com · [evil.example](" + evil + ")", []string{"paypal"}},
+		{"cyrillic letter", "p\u0430ypal.com", evil,
+			"p\u0430ypal.com · [evil.example](" + evil + ")", []string{"ypal"}},
+		{"address with a scheme", "https://bank.example/login", evil,
+			"https\\://bank.example/login · [evil.example](" + evil + ")", []string{"bank"}},
+		{"IP address with a scheme", "http://192.0.2.1/login", evil,
+			"http\\://192.0.2.1/login · [evil.example](" + evil + ")", []string{"192.0.2.1"}},
+		{"userinfo naming a trusted site", "https://www.reuters.com@evil.example/", evil,
+			"https\\://www.reuters.com@\u200bevil.example/ · [evil.example](" + evil + ")", []string{"reuters"}},
+		{"trusted name as a subdomain of another", "reuters.com", "https://reuters.com.evil.example/",
+			"reuters.com · [reuters.com.evil.example](https://reuters.com.evil.example/)", nil},
+
+		{"plain headline", "Musk sues Microsoft", reuters, "[Musk sues Microsoft](" + reuters + ")", nil},
+		{"abbreviations are not domains", "U.S. sues Google, Apple et al.", reuters, "[U.S. sues Google, Apple et al.](" + reuters + ")", nil},
+		{"parent domain of the link's host", "reuters.com", reuters, "[reuters.com](" + reuters + ")", nil},
+		{"the link's own host", "www.reuters.com", "https://reuters.com/x", "[www.reuters.com](https://reuters.com/x)", nil},
+		{"own host in capitals with a trailing dot", "Reuters.COM.", reuters, "[Reuters.COM.](" + reuters + ")", nil},
+		{"own address shown as its host", reuters + "?utm=1", reuters, "[www.reuters.com](" + reuters + ")", nil},
+		{"fullwidth own host", "ｒｅｕｔｅｒｓ.com", reuters, "[ｒｅｕｔｅｒｓ.com](" + reuters + ")", nil},
+		{"no usable address", "paypal.com", "javascript:alert(1)", "paypal.com", nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := link(tt.text, tt.url)
+			if got != tt.want {
+				t.Errorf("link(%q, %q)\n got %q\nwant %q", tt.text, tt.url, got, tt.want)
+			}
+			for _, l := range maskedLinks(got) {
+				if l.url != safeURL(tt.url) {
+					t.Errorf("a masked link to %q, not %q", l.url, tt.url)
+				}
+				seen := strings.ToLower(norm.NFKC.String(l.text))
+				for _, f := range tt.foreign {
+					if strings.Contains(seen, f) {
+						t.Errorf("the masked link to %s shows %q, naming %q", l.url, l.text, f)
+					}
+				}
+			}
+		})
+	}
+}
+
+// maskedLink is a masked link found in rendered markdown.
+type maskedLink struct{ text, url string }
+
+// maskedLinks finds the masked links in markdown as Discord would: an
+// unescaped "[", the text to an unescaped "]", then "(address)". The text
+// is returned as displayed, escapes and zero-width spaces removed.
+func maskedLinks(md string) []maskedLink {
+	var out []maskedLink
+	r := []rune(md)
+	for i := 0; i < len(r); i++ {
+		if r[i] == '\\' {
+			i++
+			continue
+		}
+		if r[i] != '[' {
+			continue
+		}
+		var text []rune
+		j := i + 1
+		for ; j < len(r) && r[j] != ']'; j++ {
+			if r[j] == '\\' && j+1 < len(r) {
+				j++
+			}
+			if r[j] != '\u200b' {
+				text = append(text, r[j])
+			}
+		}
+		if j+1 >= len(r) || r[j+1] != '(' {
+			continue
+		}
+		rest := string(r[j+2:])
+		end := strings.IndexByte(rest, ')')
+		if end < 0 {
+			continue
+		}
+		out = append(out, maskedLink{string(text), rest[:end]})
+	}
+	return out
+}
+
+// TestEmbedTitleNeverShowsAnotherHost: an embed's title with a URL is a
+// masked link too. A title naming another site loses its URL, and the
+// link opens the description under its own host's name.
+func TestEmbedTitleNeverShowsAnotherHost(t *testing.T) {
+	const reuters = "https://www.reuters.com/legal/x"
+	tests := []struct {
+		name, title, url, body string
+		wantTitle, wantURL     string
+		wantDescription        string
+	}{
+		{"title naming another site", "Amazon.com sues the FTC", reuters, "The retailer says the agency overreached.",
+			"Amazon.com sues the FTC", "", "[www.reuters.com](" + reuters + ")\nThe retailer says the agency overreached."},
+		{"disguised address, no body", "ｗｗｗ.paypal.com/login", "https://evil.example/", "",
+			"ｗｗｗ.paypal.com/login", "", "[evil.example](https://evil.example/)"},
+		{"plain title", "Musk sues Microsoft", reuters, "A summary.", "Musk sues Microsoft", reuters, "A summary."},
+		{"title naming its own site", "reuters.com: Epic v. Apple", reuters, "", "reuters.com\\: Epic v. Apple", reuters, ""},
+		{"no usable address", "paypal.com", "javascript:alert(1)", "", "paypal.com", "", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e, _ := Embed(bot.Reply{Title: tt.title, URL: tt.url, Body: tt.body})
+			if e.Title != tt.wantTitle || e.URL != tt.wantURL || e.Description != tt.wantDescription {
+				t.Errorf("title %q, url %q, description %q\nwant %q, %q, %q", e.Title, e.URL, e.Description, tt.wantTitle, tt.wantURL, tt.wantDescription)
+			}
+		})
 	}
 }
 

@@ -116,10 +116,18 @@ func hasCode(err error, codes ...int) bool {
 	return errors.As(err, &re) && re.Message != nil && slices.Contains(codes, re.Message.Code)
 }
 
+// errPanicked is a send that panicked; the log has the panic and its stack.
+var errPanicked = errors.New("discord: sending panicked")
+
 // Send delivers a notice: a DM or a channel post, with a nonce. It sorts
 // failures for the deliverer: undeliverable (closed DMs, a channel gone or
 // forbidden) is given up, anything else is retried.
-func (a *Adapter) Send(ctx context.Context, n notify.Notice) error {
+func (a *Adapter) Send(ctx context.Context, n notify.Notice) (err error) {
+	// The deliverer calls this from its own goroutine, which a panic
+	// rendering one notice would end, and the process with it. The
+	// panic fails this try like any error: the deliverer retries a few
+	// times, then gives the notice up.
+	defer a.recovered("sending a notice", func() { err = errPanicked })
 	return a.post(ctx, n.Target, n.Nonce, bot.NoticeReply(n, a.cfg.Prefix))
 }
 
@@ -167,6 +175,7 @@ func classify(err error) error {
 // FeedFailure tells a feed's moderators, in the feed's channel, that it
 // keeps failing. A feed without a channel shows the failure in `feeds`.
 func (a *Adapter) FeedFailure(ctx context.Context, src *store.Source, reason string) {
+	defer a.recovered("posting a feed failure notice", nil)
 	if src.Feed == nil || src.Feed.ChannelID == "" {
 		return
 	}

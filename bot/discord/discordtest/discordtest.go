@@ -80,6 +80,10 @@ type Interaction struct {
 	Options                    []Option // the command's options (types 2 and 4)
 	CustomID                   string   // the component's custom_id (type 3)
 	MessageID                  string   // the message the component is on (type 3)
+	// ID, when set, is the interaction's id (and so its token) instead of
+	// a new one: sending an Interaction again with the id Interact
+	// returned delivers it twice, as a gateway replaying events may.
+	ID string
 }
 
 // Option is an application command option. Type 1 (subcommand) and 2

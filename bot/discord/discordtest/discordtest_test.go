@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"runtime"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -406,7 +407,12 @@ func TestDroppedConnectionResumes(t *testing.T) {
 	resumed := make(chan struct{}, 1)
 	open(t, fake,
 		func(_ *discordgo.Session, m *discordgo.MessageCreate) { seen <- m.Content },
-		func(_ *discordgo.Session, _ *discordgo.Resumed) { resumed <- struct{}{} })
+		func(_ *discordgo.Session, _ *discordgo.Resumed) {
+			select {
+			case resumed <- struct{}{}:
+			default:
+			}
+		})
 	fake.SendMessage(guildID, chanID, plainID, "before")
 	if c := <-seen; c != "before" {
 		t.Fatal(c)
@@ -432,7 +438,10 @@ func TestDroppedConnectionResumes(t *testing.T) {
 			t.Fatalf("after the resume got %q", got)
 		}
 	}
-	if got[0] != "while away" || got[1] != "after" {
+	// discordgo runs each event's handlers in a goroutine of its own, so
+	// the two may be seen in either order: what matters is that each came.
+	slices.Sort(got)
+	if !slices.Equal(got, []string{"after", "while away"}) {
 		t.Errorf("after the resume got %q", got)
 	}
 	select {
@@ -440,7 +449,10 @@ func TestDroppedConnectionResumes(t *testing.T) {
 		t.Errorf("a message came twice: %q", c)
 	case <-time.After(300 * time.Millisecond):
 	}
-	if fake.Resumes() != 1 || fake.Identifies() != 1 {
+	// On a loaded machine a late heartbeat ACK can make discordgo resume
+	// once more; what must never happen is a second IDENTIFY, which costs
+	// the token a session start.
+	if fake.Resumes() < 1 || fake.Identifies() != 1 {
 		t.Errorf("resumes %d, identifies %d", fake.Resumes(), fake.Identifies())
 	}
 }

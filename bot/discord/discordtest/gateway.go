@@ -305,11 +305,15 @@ func (s *Server) SendMessage(guildID, channelID, userID, content string) string 
 	return id
 }
 
-// Interact dispatches INTERACTION_CREATE and returns the interaction's id.
-// In a guild the member's permissions are computed from @everyone and
-// their roles (Administrator or ownership grants all).
+// Interact dispatches INTERACTION_CREATE and returns the interaction's id:
+// in.ID, or a new one when that is empty. In a guild the member's
+// permissions are computed from @everyone and their roles (Administrator
+// or ownership grants all).
 func (s *Server) Interact(in Interaction) string {
-	id := s.newID()
+	id := in.ID
+	if id == "" {
+		id = s.newID()
+	}
 	d := map[string]any{"id": id, "application_id": s.o.AppID, "type": in.Type, "token": "itoken" + id, "version": 1,
 		"channel_id": in.ChannelID, "locale": "en-US"}
 	user := map[string]any{"id": in.UserID, "username": s.username(in.UserID), "discriminator": "0"}
