@@ -25,6 +25,16 @@ var ErrNotFeed = errors.New("feed: not a feed")
 // maxItems bounds how many items one poll reads, newest first.
 const maxItems = 100
 
+// A feed writes what it likes into the fields the store keeps, so each is
+// bounded: a 1 MB GUID must not fill the database.
+const (
+	maxKeyBytes  = 512   // longer keys are stored as a hash
+	maxLinkBytes = 2048  // longer links are dropped
+	maxFeedTitle = 200   // characters
+	maxItemTitle = 300   // characters
+	maxSummary   = 2_000 // characters
+)
+
 // Parsed is a feed's title and items.
 type Parsed struct {
 	Title string
@@ -41,10 +51,16 @@ type Item struct {
 	Updated   time.Time
 }
 
-// Parse reads a feed. base resolves relative item links.
+// Parse reads a feed. base resolves relative item links. However many
+// items the body holds, only the first maxItems reach gofeed (see cut), so
+// what a parse allocates grows with those items, not with the rest.
 func Parse(body []byte, base string) (*Parsed, error) {
 	trimmed := bytes.TrimSpace(body)
 	if len(trimmed) == 0 {
+		return nil, ErrNotFeed
+	}
+	body, err := cut(body)
+	if err != nil {
 		return nil, ErrNotFeed
 	}
 	f, err := gofeed.NewParser().Parse(bytes.NewReader(body))
@@ -57,12 +73,13 @@ func Parse(body []byte, base string) (*Parsed, error) {
 		return nil, ErrNotFeed
 	}
 	baseURL, _ := url.Parse(base)
-	out := &Parsed{Title: clean(f.Title)}
+	out := &Parsed{Title: truncate(clean(f.Title), maxFeedTitle)}
 	for i, it := range f.Items {
 		if i == maxItems {
 			break
 		}
-		item := Item{Title: clean(it.Title), Summary: extract.PlainText(firstNonEmpty(it.Description, it.Content))}
+		title, summary := clean(it.Title), extract.PlainText(firstNonEmpty(it.Description, it.Content))
+		item := Item{Title: truncate(title, maxItemTitle), Summary: truncate(summary, maxSummary)}
 		if it.PublishedParsed != nil {
 			item.Published = it.PublishedParsed.UTC()
 		}
@@ -76,12 +93,38 @@ func Parse(body []byte, base string) (*Parsed, error) {
 		case item.Link != "":
 			item.Key = "link:" + item.Link
 		default:
-			h := sha256.Sum256([]byte(item.Title + "\x00" + item.Summary))
+			// The hash reads the text before it is cut, so the keys of
+			// items seen before the cut existed stay the same.
+			h := sha256.Sum256([]byte(title + "\x00" + summary))
 			item.Key = "hash:" + hex.EncodeToString(h[:12])
+		}
+		if len(item.Key) > maxKeyBytes {
+			h := sha256.Sum256([]byte(item.Key))
+			item.Key = "hash:" + hex.EncodeToString(h[:])
+		}
+		// The key above still names an item by its overlong link; only the
+		// link shown and stored is dropped.
+		if len(item.Link) > maxLinkBytes {
+			item.Link = ""
 		}
 		out.Items = append(out.Items, item)
 	}
 	return out, nil
+}
+
+// truncate cuts s to at most n characters. Bytes that are not UTF-8 become
+// U+FFFD first, so the cut falls between characters and the result is
+// valid text.
+func truncate(s string, n int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	chars := 0
+	for i := range s {
+		if chars == n {
+			return s[:i]
+		}
+		chars++
+	}
+	return s
 }
 
 func resolve(base *url.URL, link string) string {
