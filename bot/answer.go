@@ -228,20 +228,29 @@ func entryItem(e answer.Entry) Item {
 
 // Press handles a button. The query comes from the button's id, so a page
 // turn shows the same answer to whoever presses it, scoped to the guild the
-// press happens in.
+// press happens in. A press runs under the same guards as the command it
+// stands for (its cooldown, time limit and input cap), so a made-up id can
+// do no more than typing that command could.
 func (b *Bot) Press(ctx context.Context, r Request, id string) Reply {
 	switch {
 	case strings.HasPrefix(id, pagePrefix):
-		rest := strings.TrimPrefix(id, pagePrefix)
-		n, query, ok := strings.Cut(rest, ":")
+		n, query, ok := strings.Cut(strings.TrimPrefix(id, pagePrefix), ":")
 		page, err := strconv.Atoi(n)
-		if !ok || err != nil || page < 0 || query == "" {
-			return Reply{Body: "That button is out of date; ask again.", Color: Warn, Ephemeral: true}
+		if !ok || err != nil || page < 0 || page > 1000 || strings.TrimPrefix(query, "?") == "" {
+			break
 		}
 		textOnly := strings.HasPrefix(query, "?")
-		return b.answerPage(ctx, r, strings.TrimPrefix(query, "?"), page, textOnly)
+		name := "dispute"
+		if textOnly {
+			name = "search"
+		}
+		turn := &command{name: name, expensive: true, turn: true, run: func(b *Bot, ctx context.Context, r Request, query string) Reply {
+			return b.answerPage(ctx, r, query, page, textOnly)
+		}}
+		return b.serve(ctx, turn, r, strings.TrimPrefix(query, "?"))
 	case strings.HasPrefix(id, subPrefix):
-		return b.subscribe(ctx, r, strings.TrimPrefix(id, subPrefix))
+		cmd, _ := lookup("subscribe")
+		return b.serve(ctx, cmd, r, strings.TrimPrefix(id, subPrefix))
 	}
 	return Reply{Body: "That button is out of date; ask again.", Color: Warn, Ephemeral: true}
 }

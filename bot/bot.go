@@ -137,6 +137,7 @@ type command struct {
 	help      string
 	moderator bool
 	expensive bool // subject to the cooldown
+	turn      bool // a button's page turn: a cooldown of its own, a third as long
 	run       handler
 }
 
@@ -152,6 +153,13 @@ func (b *Bot) Handle(ctx context.Context, r Request) Reply {
 		}
 		return Reply{Silent: true}
 	}
+	return b.serve(ctx, cmd, r, args)
+}
+
+// serve runs a command, typed or pressed, under the same guards: the
+// input cap, the moderator check, the cooldown, the time limit, and the
+// metrics.
+func (b *Bot) serve(ctx context.Context, cmd *command, r Request, args string) Reply {
 	start := b.now()
 	reply, outcome := b.run(ctx, cmd, r, args)
 	if b.Metrics != nil {
@@ -173,7 +181,7 @@ func (b *Bot) run(ctx context.Context, cmd *command, r Request, args string) (Re
 		}
 	}
 	if cmd.expensive {
-		if wait := b.cooldown(r); wait > 0 {
+		if wait := b.cooldown(r, cmd.turn); wait > 0 {
 			return Reply{Body: "Please wait " + seconds(wait) + " before asking again.", Color: Warn, Ephemeral: true}, "cooldown"
 		}
 	}
@@ -195,20 +203,27 @@ func (b *Bot) run(ctx context.Context, cmd *command, r Request, args string) (Re
 }
 
 // cooldown returns how long the member must still wait, and otherwise
-// starts their next cooldown.
-func (b *Bot) cooldown(r Request) time.Duration {
-	if b.Cooldown <= 0 {
+// starts their next cooldown. Turning a timeline's pages has a cooldown of
+// its own, a third as long: a member reading through a timeline presses
+// quickly, yet each turn asks the index again.
+func (b *Bot) cooldown(r Request, turn bool) time.Duration {
+	cool := b.Cooldown
+	key := r.GuildID + "/" + r.UserID
+	if turn {
+		cool /= 3
+		key += "/turn"
+	}
+	if cool <= 0 {
 		return 0
 	}
-	key := r.GuildID + "/" + r.UserID
 	now := b.now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	if b.lastUsed == nil {
 		b.lastUsed = map[string]time.Time{}
 	}
-	if last, ok := b.lastUsed[key]; ok && now.Sub(last) < b.Cooldown {
-		return b.Cooldown - now.Sub(last)
+	if last, ok := b.lastUsed[key]; ok && now.Sub(last) < cool {
+		return cool - now.Sub(last)
 	}
 	b.lastUsed[key] = now
 	if len(b.lastUsed) > 10000 {

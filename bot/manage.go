@@ -59,7 +59,10 @@ func (b *Bot) sourceAdd(ctx context.Context, r Request, raw string) Reply {
 		return Reply{Body: ingest.Reason(err), Color: Warn, Ephemeral: true}
 	}
 	src := &store.Source{GuildID: r.GuildID, URL: u, Kind: store.KindArticle, AddedBy: r.UserID, AddedAt: b.now()}
-	if err := b.Store.AddSource(ctx, src); errors.Is(err, store.ErrExists) {
+	var capErr *store.CapError
+	if err := b.Store.AddSource(ctx, src); errors.As(err, &capErr) {
+		return b.atCap(capErr)
+	} else if errors.Is(err, store.ErrExists) {
 		existing, _ := b.Store.SourceByRef(ctx, r.GuildID, store.KindArticle, u)
 		n := ""
 		if existing != nil {
@@ -215,7 +218,10 @@ func (b *Bot) feedAdd(ctx context.Context, r Request, args string) Reply {
 	}
 	src := &store.Source{GuildID: r.GuildID, URL: u, Kind: store.KindFeed, AddedBy: r.UserID, AddedAt: b.now(),
 		Feed: &store.Feed{ChannelID: channel, Interval: interval, Title: parsed.Title}}
-	if err := b.Store.AddSource(ctx, src); errors.Is(err, store.ErrExists) {
+	var capErr *store.CapError
+	if err := b.Store.AddSource(ctx, src); errors.As(err, &capErr) {
+		return b.atCap(capErr)
+	} else if errors.Is(err, store.ErrExists) {
 		return Reply{Body: "This server already follows that feed. See " + b.prefix() + "feeds.", Ephemeral: true}
 	} else if err != nil {
 		return b.internalError("adding a feed", err)
@@ -321,7 +327,10 @@ func (b *Bot) aliasAdd(ctx context.Context, r Request, name, party string) Reply
 	if len(res.Parties) != 1 || len(res.Words) > 0 {
 		return Reply{Body: fmt.Sprintf("I don't know one party called %q. Use a name I know, e.g. Elon Musk or Microsoft.", party), Color: Warn, Ephemeral: true}
 	}
-	if err := b.Store.AddAlias(ctx, r.GuildID, key, name, res.Parties[0], r.UserID); err != nil {
+	var capErr *store.CapError
+	if err := b.Store.AddAlias(ctx, r.GuildID, key, name, res.Parties[0], r.UserID); errors.As(err, &capErr) {
+		return b.atCap(capErr)
+	} else if err != nil {
 		return b.internalError("adding an alias", err)
 	}
 	return Reply{Body: fmt.Sprintf("In this server, %q now means %s.", name, res.Parties[0]), Color: Good}
@@ -345,6 +354,30 @@ func (b *Bot) aliases(ctx context.Context, r Request, args string) Reply {
 		lines = append(lines, fmt.Sprintf("%s → %s", k, al[k]))
 	}
 	return Reply{Title: "This server's aliases", Body: strings.Join(lines, "\n"), Ephemeral: true}
+}
+
+// atCap is the refusal of a command that would take the server, or the
+// member, past one of its caps: the cap's number, and what to do instead.
+// Nothing was changed.
+func (b *Bot) atCap(e *store.CapError) Reply {
+	var body string
+	switch e.What {
+	case "feeds":
+		body = fmt.Sprintf("This server follows %d feeds, the most I allow a server. Stop following one with %sfeed remove first.", e.Limit, b.prefix())
+	case "sources":
+		body = fmt.Sprintf("This server has %d sources, the most I allow a server. Remove one with %ssource remove first.", e.Limit, b.prefix())
+	case "aliases":
+		body = fmt.Sprintf("This server has %d aliases, the most I allow a server. Remove one with %salias remove first.", e.Limit, b.prefix())
+	case "subscriptions":
+		if e.Member {
+			body = fmt.Sprintf("You have %d subscriptions here, the most I keep for one member. Remove one with %sunsubscribe first.", e.Limit, b.prefix())
+		} else {
+			body = fmt.Sprintf("This server's members have %d subscriptions, the most I keep for a server. Nothing was added.", e.Limit)
+		}
+	default:
+		body = fmt.Sprintf("That would go past this server's limit of %d %s.", e.Limit, e.What)
+	}
+	return Reply{Body: body, Color: Warn, Ephemeral: true}
 }
 
 // ago says how long ago t was, coarsely, as people say it.

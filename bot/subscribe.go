@@ -18,9 +18,6 @@ import (
 // the text's length and misplace the cut.
 var inChannel = regexp.MustCompile(`(?i)(?:^|\s)in\s+(<#[^>]*>?)\s*$`)
 
-// maxSubscriptions bounds one member's subscriptions in one server.
-const maxSubscriptions = 25
-
 func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
 	if r.GuildID == "" {
 		return Reply{Body: "Subscriptions belong to a server: subscribe from a channel of the server whose sources you want to follow.", Color: Warn, Ephemeral: true}
@@ -48,19 +45,15 @@ func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
 	if len(res.Parties) == 0 && len(res.Words) == 0 {
 		return b.usage("subscribe")
 	}
-	existing, err := b.Store.Subscriptions(ctx, r.GuildID, r.UserID)
-	if err != nil {
-		return b.internalError("listing subscriptions", err)
-	}
-	if len(existing) >= maxSubscriptions {
-		return Reply{Body: fmt.Sprintf("You have %d subscriptions here, the most I keep; remove one with %sunsubscribe first.", len(existing), b.prefix()), Color: Warn, Ephemeral: true}
-	}
 	// Parties in name order, so "musk microsoft" and "MSFT vs elon" are one
 	// subscription.
 	parties := append([]string(nil), res.Parties...)
 	sort.Strings(parties)
 	sub := &store.Subscription{GuildID: r.GuildID, UserID: r.UserID, ChannelID: channel, Query: describe(parties, res.Words), Parties: parties, Words: res.Words}
+	var capErr *store.CapError
 	switch err := b.Store.Subscribe(ctx, sub); {
+	case errors.As(err, &capErr):
+		return b.atCap(capErr)
 	case errors.Is(err, store.ErrExists):
 		return Reply{Body: fmt.Sprintf("You are already subscribed to %s (#%d).", sub.Query, sub.ID), Ephemeral: true}
 	case err != nil:

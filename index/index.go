@@ -165,14 +165,44 @@ func Open(dataDir string) (*Index, error) {
 	return x, nil
 }
 
-// Recreate deletes whatever is at the index path and creates an empty
-// index.
-func Recreate(dataDir string) (*Index, error) {
-	path := Path(dataDir)
+// Build creates an empty index beside the live one in dataDir, for a
+// rebuild that leaves the live index answering until it is done (and for
+// good, should it fail). Install puts it in place.
+func Build(dataDir string) (*Index, error) {
+	path := Path(dataDir) + ".new"
 	if err := os.RemoveAll(path); err != nil {
-		return nil, fmt.Errorf("index: removing the old index: %w", err)
+		return nil, fmt.Errorf("index: removing an unfinished rebuild: %w", err)
 	}
 	return create(path)
+}
+
+// Discard closes an index made by Build and removes it: its rebuild
+// failed, and the live index stays as it was.
+func (x *Index) Discard() {
+	x.b.Close()
+	os.RemoveAll(x.path)
+}
+
+// Install closes an index made by Build and puts it in the live index's
+// place in dataDir; the live index must be closed already. Open then
+// opens it. A failure leaves the live index where it was.
+func Install(dataDir string, built *Index) error {
+	if err := built.b.Close(); err != nil {
+		return fmt.Errorf("index: closing the rebuilt index: %w", err)
+	}
+	live, old := Path(dataDir), Path(dataDir)+".old"
+	if err := os.RemoveAll(old); err != nil {
+		return fmt.Errorf("index: %w", err)
+	}
+	if err := os.Rename(live, old); err != nil && !errors.Is(err, os.ErrNotExist) {
+		return fmt.Errorf("index: %w", err)
+	}
+	if err := os.Rename(built.path, live); err != nil {
+		os.Rename(old, live)
+		return fmt.Errorf("index: %w", err)
+	}
+	os.RemoveAll(old)
+	return nil
 }
 
 func create(path string) (*Index, error) {

@@ -8,11 +8,11 @@ import (
 	"io"
 	"os"
 	"strings"
+	"syscall"
 
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/ingest"
-	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/render"
 )
 
@@ -92,14 +92,24 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if guild != "" {
 		scope = guild
 	}
+	ins := make([]ingest.Input, len(inputs))
+	outs := make([]render.IngestResult, len(inputs))
+	bad := make([]error, len(inputs))
+	for i, in := range inputs {
+		outs[i] = render.IngestResult{Input: in, Parties: []string{}}
+		ins[i], bad[i] = input(in, pageURL)
+	}
 	failed := 0
-	for _, in := range inputs {
-		res, err := ingestOne(ctx, lib, in, pageURL, scope)
-		out := render.IngestResult{Input: in, Parties: []string{}}
+	var werr error
+	lib.Pipeline.IngestInputs(ctx, ins, ingest.Options{Scope: scope}, func(i int, res *ingest.Result, err error) {
+		if bad[i] != nil {
+			err = bad[i]
+		}
+		out := &outs[i]
 		if err != nil {
 			failed++
 			out.Error = ingest.Reason(err)
-			lib.Log.Debug("ingest failed", "input", in, "error", err)
+			lib.Log.Debug("ingest failed", "input", inputs[i], "error", err)
 		} else {
 			art := res.Article
 			out.URL, out.Title, out.Site, out.Summary, out.DisputeScore, out.New = art.URL, art.Title, art.Site, art.Summary, art.DisputeScore, res.Created
@@ -109,12 +119,15 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			}
 		}
 		if asJSON {
-			if err := render.JSON(stdout, out); err != nil {
-				return err
+			if err := render.JSON(stdout, *out); err != nil && werr == nil {
+				werr = err
 			}
-			continue
+			return
 		}
-		render.Ingest(stdout, out)
+		render.Ingest(stdout, *out)
+	})
+	if werr != nil {
+		return werr
 	}
 	if failed > 0 {
 		return &failedError{n: failed}
@@ -122,13 +135,15 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	return nil
 }
 
-func ingestOne(ctx context.Context, lib *library.Library, in, pageURL, scope string) (*ingest.Result, error) {
-	o := ingest.Options{Scope: scope}
+// input is what one command-line argument asks to ingest: an address, or
+// a saved page and the address it came from. A missing file is reported
+// as such rather than fetched.
+func input(in, pageURL string) (ingest.Input, error) {
 	if strings.HasPrefix(in, "http://") || strings.HasPrefix(in, "https://") {
-		return lib.Pipeline.IngestURL(ctx, in, o)
+		return ingest.Input{URL: in}, nil
 	}
 	if _, err := os.Stat(in); err != nil {
-		return nil, fmt.Errorf("%w: %s", errNoSuchInput, in)
+		return ingest.Input{InHand: true}, fmt.Errorf("%w: %s", errNoSuchInput, in)
 	}
 	u := pageURL
 	if u == "" {
@@ -136,7 +151,7 @@ func ingestOne(ctx context.Context, lib *library.Library, in, pageURL, scope str
 		// address that names the file, so ingesting it twice stores it once.
 		u = "https://file.invalid/" + strings.TrimLeft(filepathToSlash(in), "/")
 	}
-	return lib.Pipeline.IngestFile(ctx, in, u, o)
+	return ingest.Input{URL: u, Path: in}, nil
 }
 
 var errNoSuchInput = errors.New("no such file, and not an http(s) address")
@@ -182,8 +197,14 @@ func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if !lib.IndexRebuilt {
 		n, err = lib.Reindex(ctx)
 	}
-	if err != nil {
-		return err
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
+		return errors.New("interrupted: the old index is kept, unchanged, and still answers")
+	case errors.Is(err, syscall.ENOSPC):
+		return errors.New("the disk is full: the old index is kept, unchanged, and still answers; free some space and run reindex again")
+	default:
+		return fmt.Errorf("the index could not be rebuilt; the old one is kept, unchanged, and still answers (%w)", err)
 	}
 	fmt.Fprintf(stdout, "index rebuilt from the store: %d articles\n", n)
 	return nil

@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"log/slog"
 	"net"
 	"net/http"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -35,6 +37,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	log := lib.Log
 	discord.RouteLogs(log)
 	m := metrics.New()
+	m.Log = log
 
 	subs, err := lib.Store.AllSubscriptions(ctx)
 	if err != nil {
@@ -52,6 +55,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Token: cfg.DiscordToken, AppID: cfg.DiscordAppID, GuildID: cfg.DiscordGuildID, APIURL: cfg.DiscordAPIURL,
 		Prefix: cfg.CommandPrefix, ModRoleIDs: cfg.ModRoleIDs, MessageContent: cfg.DiscordMessageContent, Log: log,
 		Reconnected: func() { m.Add("disputebot_gateway_reconnects_total", 1) },
+		Panicked:    func() { m.Panicked("discord") },
 	}, b)
 	if err != nil {
 		return err
@@ -60,13 +64,16 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	poller := &feed.Poller{
 		Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch, Notifier: notifier, Log: log,
 		Concurrency: cfg.FeedConcurrency, Notice: adapter.FeedFailure,
-		Polled: func() { m.Add("disputebot_feed_polls_total", 1, "result", "polled") },
-		Failed: func() { m.Add("disputebot_feed_polls_total", 1, "result", "failed") },
+		Budget: cfg.FeedPollBudget, ItemsPerPoll: cfg.FeedItemsPerPoll, GuildDailyArticles: cfg.GuildDailyArticles,
+		Polled:   func() { m.Add("disputebot_feed_polls_total", 1, "result", "polled") },
+		Failed:   func() { m.Add("disputebot_feed_polls_total", 1, "result", "failed") },
+		Panicked: func() { m.Panicked("poller") },
 	}
 	deliverer := &notify.Deliverer{
 		Store: lib.Store, Sender: adapter, Log: log, Wake: notifier.Wake(), Settle: cfg.NotifyDigestWindow,
-		Sent:   func() { m.Add("disputebot_deliveries_total", 1, "result", "sent") },
-		Failed: func() { m.Add("disputebot_deliveries_total", 1, "result", "failed") },
+		Sent:     func() { m.Add("disputebot_deliveries_total", 1, "result", "sent") },
+		Failed:   func() { m.Add("disputebot_deliveries_total", 1, "result", "failed") },
+		Panicked: func() { m.Panicked("deliverer") },
 	}
 
 	runCtx, stop := context.WithCancel(ctx)
@@ -94,8 +101,8 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	wg.Add(2)
-	go func() { defer wg.Done(); poller.Run(runCtx) }()
-	go func() { defer wg.Done(); deliverer.Run(runCtx) }()
+	go func() { defer wg.Done(); supervise(runCtx, log, "poller", m, poller.Run) }()
+	go func() { defer wg.Done(); supervise(runCtx, log, "deliverer", m, deliverer.Run) }()
 	log.Info("disputebot is serving; stop it with Ctrl-C or SIGTERM")
 	var refused error
 	select {
@@ -116,6 +123,28 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		return err
 	}
 	return refused
+}
+
+// supervise runs a loop at the root of its goroutine until ctx ends. The
+// loops recover the panics of each piece of work themselves; one in the
+// loop's own code is logged and counted here, and the loop started again
+// a second later, so the bot goes on polling and delivering.
+func supervise(ctx context.Context, log *slog.Logger, name string, m *metrics.Metrics, run func(context.Context)) {
+	for ctx.Err() == nil {
+		func() {
+			defer func() {
+				if v := recover(); v != nil {
+					log.Error("recovered from a panic", "where", name, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+					m.Panicked(name)
+				}
+			}()
+			run(ctx)
+		}()
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
 }
 
 // serveMetrics listens on addr (so a bad address fails at start-up, naming

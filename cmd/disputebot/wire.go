@@ -10,6 +10,7 @@ import (
 	"github.com/disputebot/disputebot/internal/config"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
+	"github.com/disputebot/disputebot/internal/store"
 )
 
 // newLogger is the one place logging is set up.
@@ -36,6 +37,13 @@ func open(ctx context.Context, stderr io.Writer, getenv func(string) string) (*c
 			MaxBytes:     cfg.FetchMaxBytes,
 			UserAgent:    cfg.FetchUserAgent,
 			AllowPrivate: cfg.FetchAllowPrivate,
+		},
+		Caps: store.Caps{
+			Feeds:               cfg.GuildMaxFeeds,
+			Sources:             cfg.GuildMaxSources,
+			Aliases:             cfg.GuildMaxAliases,
+			GuildSubscriptions:  cfg.GuildMaxSubscriptions,
+			MemberSubscriptions: cfg.MemberMaxSubscriptions,
 		},
 	})
 	if errors.Is(err, library.ErrInUse) {

@@ -21,6 +21,7 @@ const foldWindow = 3 * 24 * time.Hour
 // of their words) into one entry with several sources. When there are more
 // than max entries the newest max are kept.
 func timeline(arts []*article.Article, max int) []Entry {
+	arts = onePerAddress(arts)
 	sort.SliceStable(arts, func(i, j int) bool {
 		di, dj := arts[i].Date(), arts[j].Date()
 		if !di.Equal(dj) {
@@ -64,7 +65,7 @@ func timeline(arts []*article.Article, max int) []Entry {
 		into.all = append(into.all, a)
 		// A curated corpus entry speaks for the story: its headline and
 		// summary were written for the timeline.
-		if a.DateSource == "corpus" && into.rep.DateSource != "corpus" {
+		if a.Curated && !into.rep.Curated {
 			into.rep = a
 		}
 	}
@@ -83,6 +84,26 @@ func timeline(arts []*article.Article, max int) []Entry {
 		entries[i] = e
 	}
 	return entries
+}
+
+// onePerAddress keeps one article per address: a guild that both added a
+// page as a source and follows a feed claiming another date for it sees
+// the page and its own version of it. The page wins, as what the outlet
+// itself says.
+func onePerAddress(arts []*article.Article) []*article.Article {
+	at := make(map[string]int, len(arts))
+	out := arts[:0:0]
+	for _, a := range arts {
+		i, dup := at[a.URL]
+		switch {
+		case !dup:
+			at[a.URL] = len(out)
+			out = append(out, a)
+		case out[i].Owner != "" && a.Owner == "":
+			out[i] = a
+		}
+	}
+	return out
 }
 
 func outlet(a *article.Article) string {

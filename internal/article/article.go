@@ -18,6 +18,17 @@ type Article struct {
 	ID  int64
 	URL string // canonical: tracking parameters and fragment removed
 
+	// Owner is "" for what a page itself says, which every scope reading
+	// its address shares. A guild id marks that guild's own version of the
+	// page: what one of its feeds claimed about it (a title, a summary, a
+	// date) where the page says otherwise or could not be read. Claims are
+	// untrusted and stay with the guild that follows the feed.
+	Owner string
+	// Curated marks a built-in corpus event: its headline, date and
+	// summary were written for the timeline, and only a corpus load
+	// changes them.
+	Curated bool
+
 	Title  string
 	Site   string // outlet, e.g. "Reuters"
 	Byline string
@@ -40,6 +51,21 @@ type Article struct {
 
 	// Scopes lists the guilds that may see the article, or GlobalScope.
 	Scopes []string
+}
+
+// Publication dates outside [EarliestDate, now+FutureSlack] are not
+// publication dates: a feed's 2099 or a page's 1970 is a mistake or a
+// lie, and either would put the article at an end of every timeline.
+var EarliestDate = time.Date(1990, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// FutureSlack forgives a date a little ahead of the clock: time zones,
+// and an outlet's clock.
+const FutureSlack = 24 * time.Hour
+
+// PlausibleDate reports whether t can be when a piece was published,
+// given the time now.
+func PlausibleDate(t, now time.Time) bool {
+	return !t.IsZero() && !t.Before(EarliestDate) && !t.After(now.Add(FutureSlack))
 }
 
 // Date is the date the timeline shows: the published date when known,

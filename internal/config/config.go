@@ -45,6 +45,17 @@ type Config struct {
 	NotifyDigestWindow time.Duration
 	CommandTimeout     time.Duration
 	CommandCooldown    time.Duration
+
+	// What one server may use: a public bot is only as safe as its least
+	// trusted server.
+	FeedPollBudget         time.Duration
+	FeedItemsPerPoll       int
+	GuildDailyArticles     int
+	GuildMaxFeeds          int
+	GuildMaxSources        int
+	GuildMaxAliases        int
+	GuildMaxSubscriptions  int
+	MemberMaxSubscriptions int
 }
 
 // option is one row of the table: a variable, its default and how to store
@@ -176,6 +187,38 @@ var options = []option{
 	}},
 	{"COMMAND_COOLDOWN", "3s", "per-member pause between two expensive commands (0 turns it off)", func(c *Config, v string) (err error) {
 		c.CommandCooldown, err = parseDuration(v, 0, time.Hour)
+		return err
+	}},
+	{"FEED_POLL_BUDGET", "60s", "longest one poll of a feed may take, its item pages included; items it has no time for wait for the next poll", func(c *Config, v string) (err error) {
+		c.FeedPollBudget, err = parseDuration(v, time.Second, time.Hour)
+		return err
+	}},
+	{"FEED_ITEMS_PER_POLL", "25", "most new items one poll of a feed reads; the rest wait for the next", func(c *Config, v string) (err error) {
+		c.FeedItemsPerPoll, err = parseCount(v, 1, 100)
+		return err
+	}},
+	{"GUILD_DAILY_ARTICLES", "1000", "most articles one server's feeds may bring in 24 hours (0: no cap)", func(c *Config, v string) (err error) {
+		c.GuildDailyArticles, err = parseCount(v, 0, 1_000_000)
+		return err
+	}},
+	{"GUILD_MAX_FEEDS", "50", "most feeds one server may follow (0: no cap)", func(c *Config, v string) (err error) {
+		c.GuildMaxFeeds, err = parseCount(v, 0, 1_000_000)
+		return err
+	}},
+	{"GUILD_MAX_SOURCES", "500", "most article sources one server may add (0: no cap)", func(c *Config, v string) (err error) {
+		c.GuildMaxSources, err = parseCount(v, 0, 1_000_000)
+		return err
+	}},
+	{"GUILD_MAX_ALIASES", "100", "most aliases one server may define (0: no cap)", func(c *Config, v string) (err error) {
+		c.GuildMaxAliases, err = parseCount(v, 0, 1_000_000)
+		return err
+	}},
+	{"GUILD_MAX_SUBSCRIPTIONS", "2000", "most subscriptions one server's members may hold together (0: no cap)", func(c *Config, v string) (err error) {
+		c.GuildMaxSubscriptions, err = parseCount(v, 0, 1_000_000)
+		return err
+	}},
+	{"MEMBER_MAX_SUBSCRIPTIONS", "25", "most subscriptions one member may hold in one server (0: no cap)", func(c *Config, v string) (err error) {
+		c.MemberMaxSubscriptions, err = parseCount(v, 0, 1_000_000)
 		return err
 	}},
 }
@@ -376,6 +419,14 @@ func parseDuration(v string, min, max time.Duration) (time.Duration, error) {
 		return 0, fmt.Errorf("must be between %s and %s", min, max)
 	}
 	return d, nil
+}
+
+func parseCount(v string, min, max int) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil || n < min || n > max {
+		return 0, fmt.Errorf("must be a whole number from %d to %d", min, max)
+	}
+	return n, nil
 }
 
 func setSnowflake(dst *string, v string) error {

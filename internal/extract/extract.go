@@ -19,6 +19,8 @@ import (
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
+
+	"github.com/disputebot/disputebot/internal/article"
 )
 
 // ErrNoArticle means the page holds no readable text.
@@ -149,27 +151,23 @@ func Extract(body []byte, contentType, pageURL string) (*Page, error) {
 	return p, nil
 }
 
-// findDate asks go-htmldate for the original publication date in fast mode
-// (metadata, JSON-LD, <time>, URL) and then, failing that, in extensive
-// mode, which reads the visible text.
+// findDate asks go-htmldate for the original publication date in its fast
+// mode: page metadata, JSON-LD, <abbr> and <time>, elements marked as
+// dates, the title, the address. Its extensive mode, which takes the likeliest
+// date mentioned anywhere in the visible text, is not used: a page about
+// a 2019 ruling would be dated 2019, and whoever writes the page chooses
+// what its text says.
 func findDate(doc *html.Node, pageURL string) time.Time {
 	opts := htmldate.Options{UseOriginalDate: true, URL: pageURL, SkipExtensiveSearch: true, ExtractTime: true}
 	res, err := htmldate.FromDocument(doc, opts)
-	if err != nil || res.IsZero() {
-		opts.SkipExtensiveSearch = false
-		res, err = htmldate.FromDocument(doc, opts)
-	}
 	if err != nil || res.IsZero() || !plausible(res.DateTime) {
 		return time.Time{}
 	}
 	return res.DateTime.UTC()
 }
 
-// plausible rejects dates no news article has: before the web, or more
-// than a day in the future (a time-zone slip is forgiven).
-func plausible(t time.Time) bool {
-	return t.Year() >= 1995 && t.Before(time.Now().Add(36*time.Hour))
-}
+// plausible rejects dates no news article has (article.PlausibleDate).
+func plausible(t time.Time) bool { return article.PlausibleDate(t, time.Now()) }
 
 // shorten cuts s at a word boundary to at most n characters.
 func shorten(s string, n int) string {

@@ -53,3 +53,33 @@ func sameTitle(a, b string) bool {
 	}
 	return norm(a) == norm(b)
 }
+
+// TestDateOnlyInBodyTextIsNoDate: a page whose only date is one its text
+// mentions ("the court ruled on 3 March 2019") states no publication date;
+// taking that one would let whoever writes a page date it at will.
+func TestDateOnlyInBodyTextIsNoDate(t *testing.T) {
+	body := `<html><head><title>Microsoft and Musk argue again</title></head><body>
+	<p>The long quarrel between Elon Musk and Microsoft took another turn this week, lawyers said.</p>
+	<p>Microsoft admitted on 3 March 2019 that it took Twitter data, Musk said in a long statement to reporters.</p>
+	<p>Neither side would say more about what happens next in the case.</p></body></html>`
+	p, err := Extract([]byte(body), "text/html", "https://news.example.org/story")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !p.Published.IsZero() {
+		t.Errorf("dated %v (%s) from a date in the text", p.Published, p.DateSource)
+	}
+}
+
+func TestImplausibleMetadataDates(t *testing.T) {
+	for _, date := range []string{"2099-01-01T00:00:00Z", "1985-06-01T00:00:00Z", "1970-01-01T00:00:00Z"} {
+		body := `<html><head><title>Musk and Microsoft argue</title><meta property="article:published_time" content="` + date + `"></head><body><p>Elon Musk and Microsoft argued about data again, both sides said on Monday.</p></body></html>`
+		p, err := Extract([]byte(body), "text/html", "https://news.example.org/story")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !p.Published.IsZero() {
+			t.Errorf("%s: dated %v", date, p.Published)
+		}
+	}
+}

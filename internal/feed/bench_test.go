@@ -72,7 +72,7 @@ func BenchmarkPoll1000Feeds(b *testing.B) {
 			time.Sleep(5 * time.Millisecond)
 		}
 		for {
-			due, _ := lib.Store.DueFeeds(ctx, now, 1)
+			due, _ := lib.Store.DueFeeds(ctx, now, 1, 1)
 			if len(due) == 0 {
 				break
 			}

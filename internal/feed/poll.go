@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
+	"sort"
 	"sync"
 	"time"
 
+	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/notify"
@@ -26,7 +29,18 @@ const FailuresBeforeNotice = 3
 // tried a few times a day, never silently given up.
 const maxBackoff = 6 * time.Hour
 
-// Poller polls every guild's feeds.
+// Defaults of the Poller's bounds.
+const (
+	defaultBudget       = time.Minute
+	defaultItemsPerPoll = 25
+	defaultRetain       = 1000
+)
+
+// Poller polls every guild's feeds. Its work is bounded per poll (a time
+// budget, a number of new items) and shared fairly between guilds: a
+// guild holds at most a quarter of the polls running at once (one, at the
+// default four), and the next poll to start is that of the guild served
+// least recently. So a guild whose feeds hang can delay only itself.
 type Poller struct {
 	Store       *store.Store
 	Pipeline    *ingest.Pipeline
@@ -35,13 +49,32 @@ type Poller struct {
 	Log         *slog.Logger
 	Now         func() time.Time
 	Concurrency int
+	// Budget is the longest one poll may take, the item pages it reads
+	// included; items it has no time for wait for the next poll.
+	Budget time.Duration
+	// ItemsPerPoll caps the new items one poll reads; the rest wait.
+	ItemsPerPoll int
+	// GuildDailyArticles caps the articles a guild's feeds may bring in
+	// 24 hours (0: no cap); items past it wait until the day has room.
+	GuildDailyArticles int
+	// Retain is how many of a feed's items are remembered as seen.
+	Retain int
 	// Notice tells a feed's moderators that it keeps failing (in the
 	// feed's channel); nil tells no one.
 	Notice func(ctx context.Context, src *store.Source, reason string)
-	// Polled and Failed count polls, for metrics; nil is fine.
-	Polled, Failed func()
+	// Polled, Failed and Panicked count polls, for metrics; nil is fine.
+	Polled, Failed, Panicked func()
 
 	inFlight sync.Map // source id -> struct{}: a feed is never polled twice at once
+	mu       sync.Mutex
+	guilds   map[string]*guildTurn
+}
+
+// guildTurn is how the scheduler remembers a guild: how many of its polls
+// run, and when the last one started.
+type guildTurn struct {
+	running int
+	last    time.Time
 }
 
 func (p *Poller) now() time.Time {
@@ -73,58 +106,156 @@ func Reason(err error) string {
 	return fetch.Reason(err)
 }
 
-// Run polls due feeds until ctx ends, at most Concurrency at a time.
+// Run polls due feeds until ctx ends, at most Concurrency at a time and
+// fairly between guilds.
 func (p *Poller) Run(ctx context.Context) {
 	conc := max(p.Concurrency, 1)
-	sem := make(chan struct{}, conc)
+	perGuild := max(1, conc/4)
+	done := make(chan struct{}, conc)
+	running := 0
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	for {
-		due, err := p.Store.DueFeeds(ctx, p.now(), conc*4)
-		if err != nil && ctx.Err() == nil {
-			p.Log.Error("listing due feeds", "error", err)
-		}
-		for _, src := range due {
-			if _, busy := p.inFlight.LoadOrStore(src.ID, struct{}{}); busy {
-				continue
+		launched := 0
+		if running < conc {
+			due, err := p.Store.DueFeeds(ctx, p.now(), perGuild+1, conc*8)
+			if err != nil && ctx.Err() == nil {
+				p.Log.Error("listing due feeds", "error", err)
 			}
-			select {
-			case sem <- struct{}{}:
-			case <-ctx.Done():
-				p.inFlight.Delete(src.ID)
-				return
+			for _, src := range p.fair(due) {
+				if running == conc {
+					break
+				}
+				if !p.take(src, perGuild) {
+					continue
+				}
+				running++
+				launched++
+				wg.Add(1)
+				go func(src *store.Source) {
+					defer wg.Done()
+					defer func() { p.release(src); done <- struct{}{} }()
+					defer p.recovered("polling a feed", src)
+					p.Poll(ctx, src)
+				}(src)
 			}
-			wg.Add(1)
-			go func(src *store.Source) {
-				defer wg.Done()
-				defer func() { <-sem; p.inFlight.Delete(src.ID) }()
-				p.Poll(ctx, src)
-			}(src)
 		}
 		wait := time.Second
-		if len(due) == 0 {
+		if launched == 0 && running < conc {
 			if next, err := p.Store.NextFeedPoll(ctx); err == nil && !next.IsZero() {
 				wait = min(max(next.Sub(p.now()), 50*time.Millisecond), 30*time.Second)
 			}
-		} else {
-			wait = 50 * time.Millisecond
 		}
 		select {
 		case <-ctx.Done():
 			return
+		case <-done:
+			running--
+			// Let a burst of finishing polls land before listing again.
+			for drained := false; !drained; {
+				select {
+				case <-done:
+					running--
+				default:
+					drained = true
+				}
+			}
 		case <-time.After(wait):
 		}
 	}
 }
 
-// Poll reads one feed now: conditional GET, parse, ingest new items,
-// announce those that arrived after the feed was added, and schedule the
-// next poll (with backoff after a failure). It records the outcome in the
-// store, where `feeds` shows it.
+// fair orders due feeds so that the guild served least recently comes
+// first, and within a guild the most overdue feed.
+func (p *Poller) fair(due []*store.Source) []*store.Source {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	last := func(g string) time.Time {
+		if t := p.guilds[g]; t != nil {
+			return t.last
+		}
+		return time.Time{}
+	}
+	sort.SliceStable(due, func(i, j int) bool {
+		li, lj := last(due[i].GuildID), last(due[j].GuildID)
+		if !li.Equal(lj) {
+			return li.Before(lj)
+		}
+		return due[i].Feed.NextPoll.Before(due[j].Feed.NextPoll)
+	})
+	return due
+}
+
+// take claims a poll of src, unless it is running already or its guild
+// has perGuild polls running.
+func (p *Poller) take(src *store.Source, perGuild int) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.guilds == nil {
+		p.guilds = map[string]*guildTurn{}
+	}
+	t := p.guilds[src.GuildID]
+	if t == nil {
+		t = &guildTurn{}
+		p.guilds[src.GuildID] = t
+	}
+	if t.running >= perGuild {
+		return false
+	}
+	if _, busy := p.inFlight.LoadOrStore(src.ID, struct{}{}); busy {
+		return false
+	}
+	t.running++
+	t.last = time.Now()
+	return true
+}
+
+func (p *Poller) release(src *store.Source) {
+	p.inFlight.Delete(src.ID)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t := p.guilds[src.GuildID]; t != nil {
+		t.running--
+		if t.running == 0 && time.Since(t.last) > time.Hour {
+			delete(p.guilds, src.GuildID) // the map forgets guilds that left
+		}
+	}
+}
+
+// recovered is deferred at the root of every poll: a panic in one feed's
+// poll (a parser's bug, a page no one foresaw) is logged and counted, and
+// the feed is tried again after its interval, instead of ending the bot.
+func (p *Poller) recovered(what string, src *store.Source) {
+	v := recover()
+	if v == nil {
+		return
+	}
+	p.Log.Error("panic "+what, "feed", src.ID, "guild", src.GuildID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	if p.Panicked != nil {
+		p.Panicked()
+	}
+	f := *src.Feed
+	f.NextPoll = p.now().Add(jitter(max(f.Interval, time.Minute)))
+	if err := p.Store.FeedPolled(context.Background(), src.ID, &f); err != nil {
+		p.Log.Error("rescheduling a feed after a panic", "feed", src.ID, "error", err)
+	}
+}
+
+// Poll reads one feed now: conditional GET, parse, read the new items'
+// pages within the poll's budget, then in one unit of work store their
+// articles, queue the notices of those that arrived after the feed was
+// added, mark them seen and schedule the next poll (with backoff after a
+// failure). A crash anywhere leaves all of it or none; the poll is redone.
 func (p *Poller) Poll(ctx context.Context, src *store.Source) {
-	f := src.Feed
+	f := *src.Feed
 	now := p.now()
-	resp, err := p.Fetch.Get(ctx, src.URL, fetch.Conditional{ETag: f.ETag, LastModified: f.LastModified}, accept)
+	budget := p.Budget
+	if budget <= 0 {
+		budget = defaultBudget
+	}
+	pctx, cancel := context.WithTimeout(ctx, budget)
+	defer cancel()
+	resp, err := p.Fetch.Get(pctx, src.URL, fetch.Conditional{ETag: f.ETag, LastModified: f.LastModified}, accept)
 	var parsed *Parsed
 	if err == nil && !resp.NotModified {
 		parsed, err = Parse(resp.Body, resp.URL)
@@ -139,79 +270,171 @@ func (p *Poller) Poll(ctx context.Context, src *store.Source) {
 		p.failed(ctx, src, now, err)
 		return
 	}
-	newItems := 0
+	var read []readItem
+	complete := true
 	if parsed != nil {
 		if parsed.Title != "" {
 			f.Title = parsed.Title
 		}
-		newItems = p.items(ctx, src, parsed)
-		f.ETag, f.LastModified = resp.ETag, resp.LastModified
+		read, complete = p.readItems(ctx, pctx, src, parsed)
+		if ctx.Err() != nil {
+			return
+		}
+		if complete {
+			f.ETag, f.LastModified = resp.ETag, resp.LastModified
+		} else {
+			// Items wait for the next poll, which must not be told "not
+			// modified" and miss them.
+			f.ETag, f.LastModified = "", ""
+		}
 	}
 	f.Failures, f.FailureNoticed, f.LastOK = 0, false, now
 	f.NextPoll = now.Add(jitter(f.Interval))
-	if err := p.Store.FeedPolled(ctx, src.ID, f); err != nil {
-		p.Log.Error("recording a feed poll", "feed", src.ID, "error", err)
+	if err := p.save(ctx, src, &f, read); err != nil {
+		if errors.Is(err, store.ErrNotFound) {
+			p.Log.Info("feed removed while it was polled; its items were dropped", "feed", src.ID)
+			return
+		}
+		if ctx.Err() == nil {
+			p.Log.Error("storing a feed poll", "feed", src.ID, "error", err)
+		}
+		return
 	}
-	_ = p.Store.SourceFetched(ctx, src.ID, now, "", newItems)
+	p.Pipeline.SyncLogged(ctx)
+	if p.Notifier != nil {
+		p.Notifier.Signal()
+	}
 }
 
-// items ingests the items the feed has not carried before. An item is
-// marked seen only after its article and notices are stored, so a crash
-// reads it again instead of losing it; the queue's unique keys keep the
-// second reading from notifying twice.
-func (p *Poller) items(ctx context.Context, src *store.Source, parsed *Parsed) int {
+// readItem is one new item of a poll, read: its article (nil when it has
+// none to store) and whether it is news to the guild.
+type readItem struct {
+	item     Item
+	article  *article.Article
+	announce bool
+}
+
+// readItems reads the pages of the feed's new items, newest first as the
+// feed lists them, while the poll's budget, its item cap and the guild's
+// daily cap allow; complete is false when some were left for later.
+func (p *Poller) readItems(ctx, pctx context.Context, src *store.Source, parsed *Parsed) (read []readItem, complete bool) {
+	keys := make([]string, len(parsed.Items))
+	byKey := make(map[string]Item, len(parsed.Items))
+	for i, it := range parsed.Items {
+		keys[i] = it.Key
+		byKey[it.Key] = it
+	}
+	unseen, err := p.Store.Unseen(ctx, src.ID, keys)
+	if err != nil {
+		p.Log.Error("reading a feed's seen items", "feed", src.ID, "error", err)
+		return nil, false
+	}
+	limit := p.ItemsPerPoll
+	if limit <= 0 {
+		limit = defaultItemsPerPoll
+	}
+	if p.GuildDailyArticles > 0 {
+		n, err := p.Store.GuildArticlesSince(ctx, src.GuildID, p.now().Add(-24*time.Hour))
+		if err != nil {
+			p.Log.Error("counting a guild's articles", "guild", src.GuildID, "error", err)
+			return nil, false
+		}
+		limit = min(limit, max(0, p.GuildDailyArticles-n))
+	}
 	first := src.Feed.LastOK.IsZero() && src.Items == 0
-	n := 0
-	for _, it := range parsed.Items {
-		if ctx.Err() != nil {
-			return n
+	for _, key := range unseen {
+		if len(read) == limit || pctx.Err() != nil {
+			return read, false
 		}
-		seen, err := p.Store.FeedItemSeen(ctx, src.ID, it.Key)
-		if err != nil || seen {
-			continue
-		}
-		var articleID int64
+		it := byKey[key]
+		r := readItem{item: it}
 		if it.Link != "" {
-			res, err := p.Pipeline.IngestURL(ctx, it.Link, ingest.Options{
+			a, err := p.Pipeline.Prepare(pctx, it.Link, ingest.Options{
 				Scope:    src.GuildID,
 				SourceID: src.ID,
-				Known:    &ingest.Known{Title: it.Title, Summary: it.Summary, Published: it.Published, Updated: it.Updated},
+				Claim:    &ingest.Claim{Title: it.Title, Summary: it.Summary, Published: it.Published, Updated: it.Updated},
 			})
-			if err != nil {
-				if ctx.Err() != nil {
-					return n
-				}
+			switch {
+			case ctx.Err() != nil:
+				return read, false
+			case pctx.Err() != nil:
+				// Out of time: this item waits for the next poll.
+				return read, false
+			case err != nil:
 				p.Log.Info("feed item skipped", "feed", src.ID, "link", it.Link, "error", err)
-			} else {
-				articleID = res.Article.ID
-				if announce(it, src, first) {
-					if _, err := p.Notifier.Announce(ctx, res.Article, src.GuildID, src); err != nil {
-						p.Log.Error("queuing notices", "feed", src.ID, "error", err)
-						continue // not marked: retried on the next poll
+			default:
+				r.article = a
+				r.announce = p.isNews(it, src, first)
+			}
+		}
+		read = append(read, r)
+	}
+	return read, true
+}
+
+// save stores a poll's outcome in one unit of work: the items' articles,
+// their notices, the items marked seen (the oldest forgotten), and the
+// feed's new state. It returns store.ErrNotFound when the feed was
+// removed meanwhile.
+func (p *Poller) save(ctx context.Context, src *store.Source, f *store.Feed, read []readItem) error {
+	now := p.now()
+	retain := p.Retain
+	if retain <= 0 {
+		retain = defaultRetain
+	}
+	return p.Store.Write(ctx, func(tx *store.Tx) error {
+		if ok, err := tx.SourceExists(src.ID); err != nil {
+			return err
+		} else if !ok {
+			return store.ErrNotFound
+		}
+		for _, r := range read {
+			var id int64
+			if r.article != nil {
+				res, err := ingest.SaveIn(tx, []ingest.Item{{Article: r.article, Scope: src.GuildID, SourceID: src.ID}})
+				if err != nil {
+					return err
+				}
+				id = res[0].Article.ID
+				if r.announce && p.Notifier != nil {
+					if _, err := tx.Enqueue(p.Notifier.Deliveries(res[0].Article, src.GuildID, src), now); err != nil {
+						return err
 					}
 				}
 			}
+			if err := tx.MarkFeedItem(src.ID, r.item.Key, id, now); err != nil {
+				return err
+			}
 		}
-		if err := p.Store.MarkFeedItem(ctx, src.ID, it.Key, articleID, p.now()); err != nil {
-			p.Log.Error("marking a feed item", "feed", src.ID, "error", err)
-			continue
+		if err := tx.PruneFeedItems(src.ID, retain); err != nil {
+			return err
 		}
-		n++
-	}
-	return n
+		if err := tx.FeedPolled(src.ID, f); err != nil {
+			return err
+		}
+		return tx.SourceFetched(src.ID, now, "", len(read))
+	})
 }
 
-// announce decides whether a new item is news to the guild: items dated
-// before the feed was added are history (indexed, not announced), and on a
-// feed's first poll an undated item is history too, so adding a feed never
-// floods a channel.
-func announce(it Item, src *store.Source, firstPoll bool) bool {
+// isNews decides whether a new item is news to the guild. An item dated
+// before the feed was added is history: indexed, not announced. A date
+// that is no plausible publication date (a 2099 pubDate) counts as none.
+// On a feed's first poll every item was in the feed when it was added,
+// so only one dated between the adding and now is news: an undated one,
+// or one dated ahead of the clock, is history too, and adding a feed
+// never floods a channel. On later polls an undated item arrived since
+// the last one, and is news.
+func (p *Poller) isNews(it Item, src *store.Source, firstPoll bool) bool {
+	now := p.now()
 	date := it.Published
-	if date.IsZero() {
+	if !article.PlausibleDate(date, now) {
 		date = it.Updated
 	}
-	if date.IsZero() {
+	if !article.PlausibleDate(date, now) {
 		return !firstPoll
+	}
+	if firstPoll && date.After(now.Add(time.Minute)) {
+		return false
 	}
 	return IsNews(date, src.AddedAt)
 }

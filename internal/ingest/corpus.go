@@ -29,7 +29,7 @@ func (p *Pipeline) LoadCorpus(ctx context.Context, c *data.Corpus) (loaded bool,
 	for _, a := range arts {
 		keep[a.URL] = true
 	}
-	if _, err := p.Store.SaveArticles(ctx, arts, article.GlobalScope); err != nil {
+	if err := p.Store.SaveCorpus(ctx, arts); err != nil {
 		return false, fmt.Errorf("ingest: loading the corpus: %w", err)
 	}
 	if _, err := p.Store.RetireCorpus(ctx, keep); err != nil {
@@ -74,6 +74,7 @@ func CorpusArticles(c *data.Corpus, an interface {
 				Published:    day,
 				FirstSeen:    now,
 				DateSource:   "corpus",
+				Curated:      true,
 				Text:         e.Summary,
 				Summary:      e.Summary,
 				Parties:      appendNew(append([]string(nil), d.Parties...), an.PartiesIn(e.Headline, e.Summary)...),

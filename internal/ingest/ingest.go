@@ -8,10 +8,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 	"unicode/utf8"
 
@@ -45,6 +48,13 @@ func (e *NotHTMLError) Error() string { return "ingest: not a web page: " + e.Me
 // Unwrap lets errors.Is(err, ErrNotHTML) match.
 func (e *NotHTMLError) Unwrap() error { return ErrNotHTML }
 
+// ErrNotAFile refuses an input that is not a regular file (a FIFO, a
+// device, a folder): opening one could block for ever.
+var ErrNotAFile = errors.New("ingest: not a regular file")
+
+// maxClaim bounds what a feed item's description may put in the store.
+const maxClaim = 2000
+
 // Pipeline reads articles into the store and the index.
 type Pipeline struct {
 	Store    *store.Store
@@ -58,18 +68,19 @@ type Pipeline struct {
 	syncMu sync.Mutex // one index writer at a time, in seq order
 }
 
-// Options says where an ingested article goes and what is known of it
-// beforehand (from a feed item, say).
+// Options says where an ingested article goes and what a source claimed
+// about it.
 type Options struct {
 	Scope    string // guild id or article.GlobalScope
 	SourceID int64
-	// Known comes from a feed item: its date outranks the page's, and its
-	// title and summary stand in when the page cannot be read.
-	Known *Known
+	// Claim is what a feed item said about the page it links to. It is
+	// that feed's guild's alone: it never changes the page other scopes
+	// read (see article.Article.Owner).
+	Claim *Claim
 }
 
-// Known is what a feed item said about the article it links to.
-type Known struct {
+// Claim is what a feed item said about the article it links to.
+type Claim struct {
 	Title     string
 	Summary   string
 	Published time.Time
@@ -83,6 +94,13 @@ type Result struct {
 	NewInScope bool // new to the scope it was ingested for
 }
 
+// Item is one article read and analysed, ready to store for a scope.
+type Item struct {
+	Article  *article.Article
+	Scope    string
+	SourceID int64
+}
+
 func (p *Pipeline) now() time.Time {
 	if p.Now != nil {
 		return p.Now().UTC()
@@ -90,76 +108,351 @@ func (p *Pipeline) now() time.Time {
 	return time.Now().UTC()
 }
 
-// IngestURL fetches, reads and stores the article at rawURL. When a feed
-// item is Known and the page cannot be fetched or read, the item itself is
-// stored, so a paywalled or broken page still reaches subscribers.
+// IngestURL reads and stores the article at rawURL.
 func (p *Pipeline) IngestURL(ctx context.Context, rawURL string, o Options) (*Result, error) {
+	a, err := p.Prepare(ctx, rawURL, o)
+	if err != nil {
+		return nil, err
+	}
+	return p.saveOne(ctx, a, o)
+}
+
+// IngestHTML reads an HTML page already in hand (a local file, a fetched
+// body) as if it had been fetched from pageURL, and stores it.
+func (p *Pipeline) IngestHTML(ctx context.Context, body []byte, contentType, pageURL string, o Options) (*Result, error) {
+	a, err := p.PrepareHTML(ctx, body, contentType, pageURL, o)
+	if err != nil {
+		return nil, err
+	}
+	return p.saveOne(ctx, a, o)
+}
+
+// IngestFile reads a saved HTML page and stores it; pageURL is its
+// original address.
+func (p *Pipeline) IngestFile(ctx context.Context, path, pageURL string, o Options) (*Result, error) {
+	body, err := p.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	return p.IngestHTML(ctx, body, "", pageURL, o)
+}
+
+// ReadFile reads a saved page, refusing what is not a regular file (a
+// FIFO would block the open for ever) and what is over the size cap.
+func (p *Pipeline) ReadFile(path string) ([]byte, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	if !st.Mode().IsRegular() {
+		return nil, ErrNotAFile
+	}
+	if p.MaxBytes > 0 && st.Size() > p.MaxBytes {
+		return nil, ErrFileTooBig
+	}
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	defer f.Close()
+	limit := p.MaxBytes
+	if limit <= 0 {
+		limit = st.Size()
+	}
+	// Read up to the cap whatever the file has grown to since Stat.
+	body, err := io.ReadAll(io.LimitReader(f, limit+1))
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	if p.MaxBytes > 0 && int64(len(body)) > p.MaxBytes {
+		return nil, ErrFileTooBig
+	}
+	return body, nil
+}
+
+func (p *Pipeline) saveOne(ctx context.Context, a *article.Article, o Options) (*Result, error) {
+	res, err := p.Save(ctx, []Item{{Article: a, Scope: o.Scope, SourceID: o.SourceID}})
+	if err != nil {
+		return nil, err
+	}
+	return res[0], nil
+}
+
+// Save stores items in one transaction and brings the index up to date
+// in one batch, which costs far less than one of each per article.
+func (p *Pipeline) Save(ctx context.Context, items []Item) ([]*Result, error) {
+	var out []*Result
+	err := p.Store.Write(ctx, func(tx *store.Tx) error {
+		var err error
+		out, err = SaveIn(tx, items)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	p.SyncLogged(ctx)
+	return out, nil
+}
+
+// SaveIn stores items inside a caller's unit of work; the caller syncs
+// the index after it commits.
+func SaveIn(tx *store.Tx, items []Item) ([]*Result, error) {
+	out := make([]*Result, len(items))
+	for i, it := range items {
+		saved, err := tx.SaveArticle(it.Article, scopeOf(it.Scope), it.SourceID)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = &Result{Article: it.Article, Created: saved.Created, NewInScope: saved.NewInScope}
+	}
+	return out, nil
+}
+
+// SyncLogged brings the index up to date, logging a failure: the articles
+// are safe in the store, and the next start-up indexes them.
+func (p *Pipeline) SyncLogged(ctx context.Context) {
+	if err := p.Sync(ctx); err != nil {
+		p.Log.Error("indexing after ingest", "error", err)
+	}
+}
+
+// Prepare reads the article at rawURL and returns what to store for
+// o.Scope, without storing it. A page read before is not fetched again:
+// what it said then is what every scope reads (see store.SaveArticle).
+// With a feed's claim, the result may be the guild's own version of the
+// page (see view).
+func (p *Pipeline) Prepare(ctx context.Context, rawURL string, o Options) (*article.Article, error) {
 	canon, err := article.CanonicalURL(rawURL)
 	if err != nil {
 		return nil, fetch.ErrBadURL
 	}
+	// An address the fetcher would refuse is refused even when its page
+	// is stored already: the answer must not depend on who read it first.
+	if err := p.Fetch.CheckURL(canon); err != nil {
+		return nil, err
+	}
+	page, err := p.stored(ctx, canon)
+	if page == nil && err == nil {
+		page, err = p.fetchPage(ctx, canon)
+	}
+	if err != nil && ctx.Err() != nil {
+		return nil, err
+	}
+	return p.view(canon, page, err, o)
+}
+
+// PrepareHTML is Prepare for a page in hand.
+func (p *Pipeline) PrepareHTML(ctx context.Context, body []byte, contentType, pageURL string, o Options) (*article.Article, error) {
+	canon, err := article.CanonicalURL(pageURL)
+	if err != nil {
+		return nil, fetch.ErrBadURL
+	}
+	page, err := p.stored(ctx, canon)
+	if page == nil && err == nil {
+		page, err = p.readPage(body, contentType, canon)
+	}
+	return p.view(canon, page, err, o)
+}
+
+// stored returns the page already stored at canon, or nil.
+func (p *Pipeline) stored(ctx context.Context, canon string) (*article.Article, error) {
+	a, err := p.Store.ArticleByURL(ctx, canon)
+	if errors.Is(err, store.ErrNotFound) {
+		return nil, nil
+	}
+	return a, err
+}
+
+func (p *Pipeline) fetchPage(ctx context.Context, canon string) (*article.Article, error) {
 	resp, err := p.Fetch.Get(ctx, canon, fetch.Conditional{}, "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5")
 	if err != nil {
-		if o.Known != nil && o.Known.Title != "" && !errors.Is(err, fetch.ErrPrivateAddress) {
-			p.Log.Info("page unreadable; storing the feed item", "url", canon, "error", err)
-			return p.store(ctx, canon, &extract.Page{}, o)
-		}
 		return nil, err
 	}
 	// A redirect may end on the article's real address; store it there so
 	// the same story reached through two links is one article.
 	final := canon
-	if c, err := article.CanonicalURL(resp.URL); err == nil {
+	if c, err := article.CanonicalURL(resp.URL); err == nil && c != canon {
 		final = c
+		if a, err := p.stored(ctx, final); a != nil || err != nil {
+			return a, err
+		}
 	}
-	return p.IngestHTML(ctx, resp.Body, resp.ContentType, final, o)
+	return p.readPage(resp.Body, resp.ContentType, final)
 }
 
-// IngestHTML reads an HTML page already in hand (a local file, a fetched
-// body) as if it had been fetched from pageURL.
-func (p *Pipeline) IngestHTML(ctx context.Context, body []byte, contentType, pageURL string, o Options) (*Result, error) {
-	canon, err := article.CanonicalURL(pageURL)
-	if err != nil {
-		return nil, fetch.ErrBadURL
-	}
+// readPage extracts and analyses a page: what it says itself, with its
+// own dates only.
+func (p *Pipeline) readPage(body []byte, contentType, canon string) (*article.Article, error) {
 	page, err := extract.Extract(body, contentType, canon)
 	switch {
 	case errors.Is(err, extract.ErrNotHTML):
-		if o.Known != nil && o.Known.Title != "" {
-			return p.store(ctx, canon, &extract.Page{}, o)
-		}
 		return nil, &NotHTMLError{MediaType: mediaType(contentType)}
 	case errors.Is(err, extract.ErrNoArticle):
-		if o.Known != nil && o.Known.Title != "" {
-			return p.store(ctx, canon, &extract.Page{}, o)
-		}
 		return nil, ErrNoArticle
 	case err != nil:
 		return nil, err
 	}
-	return p.store(ctx, canon, page, o)
+	a := &article.Article{
+		URL:        canon,
+		Title:      clip(page.Title, maxTitle),
+		Site:       clip(page.Site, 100),
+		Byline:     clip(page.Byline, 200),
+		Published:  page.Published,
+		Updated:    page.Updated,
+		DateSource: page.DateSource,
+		Text:       clip(page.Text, maxText),
+		FirstSeen:  p.now(),
+	}
+	if strings.TrimSpace(a.Title) == "" {
+		return nil, ErrNoArticle
+	}
+	an := p.Analyser.Analyse(a.Title, a.Text, page.Excerpt)
+	a.Parties, a.DisputeScore, a.Summary = an.Parties, an.DisputeScore, an.Summary
+	return a, nil
 }
 
-// IngestFile reads a saved HTML page; pageURL is its original address, or
-// a file: address stands in.
-func (p *Pipeline) IngestFile(ctx context.Context, path, pageURL string, o Options) (*Result, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
+// view decides what o.Scope is told about the article at canon, given the
+// page (nil when it could not be read, pageErr saying why) and what a
+// source claimed. Without a claim, or for a curated corpus event, or when
+// the claim says nothing the page does not, it is the page itself, shared.
+// Otherwise it is the guild's own version: the page with the feed's date,
+// or, when the page could not be read, the feed item itself, so a
+// paywalled page still reaches the guild that follows the feed.
+func (p *Pipeline) view(canon string, page *article.Article, pageErr error, o Options) (*article.Article, error) {
+	c := o.Claim
+	guild := scopeOf(o.Scope)
+	if c == nil || guild == article.GlobalScope || page != nil && page.Curated {
+		return page, pageErr
 	}
-	defer f.Close()
-	st, err := f.Stat()
-	if err != nil {
-		return nil, fmt.Errorf("ingest: %w", err)
+	now := p.now()
+	date := c.Published
+	if !article.PlausibleDate(date, now) {
+		date = time.Time{}
 	}
-	if p.MaxBytes > 0 && st.Size() > p.MaxBytes {
-		return nil, ErrFileTooBig
+	if page != nil && (date.IsZero() || sameDay(date, page.Published)) {
+		return page, nil
 	}
-	body := make([]byte, st.Size())
-	if _, err := f.ReadAt(body, 0); err != nil && st.Size() > 0 {
-		return nil, fmt.Errorf("ingest: %w", err)
+	if page == nil && (strings.TrimSpace(c.Title) == "" || errors.Is(pageErr, fetch.ErrPrivateAddress)) {
+		return nil, pageErr
 	}
-	return p.IngestHTML(ctx, body, "", pageURL, o)
+	v := &article.Article{URL: canon, Owner: guild, FirstSeen: now}
+	if page != nil {
+		v.Title, v.Site, v.Byline, v.Text, v.Summary = page.Title, page.Site, page.Byline, page.Text, page.Summary
+		v.Parties, v.DisputeScore = page.Parties, page.DisputeScore
+		v.Published, v.Updated, v.DateSource = page.Published, page.Updated, page.DateSource
+	} else {
+		if pageErr != nil {
+			p.Log.Info("page unreadable; keeping the feed item for its guild", "url", canon, "guild", guild, "error", pageErr)
+		}
+		v.Title, v.Text = clip(c.Title, maxTitle), clip(c.Summary, maxClaim)
+		if u, err := url.Parse(canon); err == nil {
+			v.Site = strings.TrimPrefix(u.Hostname(), "www.")
+		}
+		if article.PlausibleDate(c.Updated, now) {
+			v.Updated = c.Updated.UTC()
+		}
+		an := p.Analyser.Analyse(v.Title, v.Text, v.Text)
+		v.Parties, v.DisputeScore, v.Summary = an.Parties, an.DisputeScore, an.Summary
+	}
+	if !date.IsZero() {
+		v.Published, v.DateSource = date.UTC(), "feed"
+	}
+	return v, nil
+}
+
+func sameDay(a, b time.Time) bool {
+	return !b.IsZero() && a.UTC().Format(article.DateLayout) == b.UTC().Format(article.DateLayout)
+}
+
+func scopeOf(scope string) string {
+	if scope == "" {
+		return article.GlobalScope
+	}
+	return scope
+}
+
+// Page is a page in hand, for batch ingest.
+type Page struct {
+	Body        []byte
+	ContentType string
+	URL         string
+}
+
+// IngestBatch reads many pages already in hand and stores them in one
+// transaction and one index batch. A page that cannot be read has its
+// error in the result and does not stop the others.
+func (p *Pipeline) IngestBatch(ctx context.Context, pages []Page, o Options) ([]*Result, []error) {
+	ins := make([]Input, len(pages))
+	for i, pg := range pages {
+		ins[i] = Input{URL: pg.URL, Body: pg.Body, ContentType: pg.ContentType, InHand: true}
+	}
+	results := make([]*Result, len(pages))
+	errs := make([]error, len(pages))
+	p.IngestInputs(ctx, ins, o, func(i int, r *Result, err error) { results[i], errs[i] = r, err })
+	return results, errs
+}
+
+// Input is one thing to ingest: an address to fetch, a saved page (Path)
+// read as if fetched from URL, or a page in hand (Body, when InHand).
+type Input struct {
+	URL         string
+	Path        string
+	Body        []byte
+	ContentType string
+	InHand      bool
+}
+
+// batchSize is how many inputs IngestInputs stores in one transaction and
+// one index batch: enough to spread the index's per-batch cost (a Bleve
+// segment per article was most of the cost of one at a time), few enough
+// that a batch's pages sit in memory comfortably.
+const batchSize = 100
+
+// IngestInputs reads and stores inputs in batches, calling each with every
+// input's outcome, in order, once its batch is stored. A failed input
+// does not stop the others.
+func (p *Pipeline) IngestInputs(ctx context.Context, ins []Input, o Options, each func(i int, r *Result, err error)) {
+	for start := 0; start < len(ins); start += batchSize {
+		end := min(start+batchSize, len(ins))
+		errs := make([]error, end-start)
+		var items []Item
+		var at []int
+		for i := start; i < end; i++ {
+			a, err := p.prepareInput(ctx, ins[i], o)
+			if err != nil {
+				errs[i-start] = err
+				continue
+			}
+			items = append(items, Item{Article: a, Scope: o.Scope, SourceID: o.SourceID})
+			at = append(at, i)
+		}
+		saved, err := p.Save(ctx, items)
+		results := make([]*Result, end-start)
+		for k, i := range at {
+			if err != nil {
+				errs[i-start] = err
+				continue
+			}
+			results[i-start] = saved[k]
+		}
+		for i := start; i < end; i++ {
+			each(i, results[i-start], errs[i-start])
+		}
+	}
+}
+
+func (p *Pipeline) prepareInput(ctx context.Context, in Input, o Options) (*article.Article, error) {
+	switch {
+	case in.InHand:
+		return p.PrepareHTML(ctx, in.Body, in.ContentType, in.URL, o)
+	case in.Path != "":
+		body, err := p.ReadFile(in.Path)
+		if err != nil {
+			return nil, err
+		}
+		return p.PrepareHTML(ctx, body, "", in.URL, o)
+	}
+	return p.Prepare(ctx, in.URL, o)
 }
 
 func mediaType(ct string) string {
@@ -178,130 +471,6 @@ func mediaType(ct string) string {
 		return "an unknown type"
 	}
 	return clip(ct, 60)
-}
-
-// store analyses an extracted page and saves it, then brings the index up
-// to date.
-func (p *Pipeline) store(ctx context.Context, url string, page *extract.Page, o Options) (*Result, error) {
-	a, err := p.prepare(url, page, o)
-	if err != nil {
-		return nil, err
-	}
-	saved, err := p.Store.SaveArticle(ctx, a, scopeOf(o), o.SourceID)
-	if err != nil {
-		return nil, err
-	}
-	if err := p.Sync(ctx); err != nil {
-		// The article is safe in the store; the next start-up indexes it.
-		p.Log.Error("indexing after ingest", "url", url, "error", err)
-	}
-	return &Result{Article: a, Created: saved.Created, NewInScope: saved.NewInScope}, nil
-}
-
-func scopeOf(o Options) string {
-	if o.Scope == "" {
-		return article.GlobalScope
-	}
-	return o.Scope
-}
-
-// prepare turns an extracted page into an article: limits applied, feed
-// knowledge merged, parties, dispute score and summary found.
-func (p *Pipeline) prepare(url string, page *extract.Page, o Options) (*article.Article, error) {
-	a := &article.Article{
-		URL:        url,
-		Title:      clip(page.Title, maxTitle),
-		Site:       clip(page.Site, 100),
-		Byline:     clip(page.Byline, 200),
-		Published:  page.Published,
-		Updated:    page.Updated,
-		DateSource: page.DateSource,
-		Text:       clip(page.Text, maxText),
-		FirstSeen:  p.now(),
-	}
-	if k := o.Known; k != nil {
-		// A feed states its items' dates on purpose; pages often carry
-		// several, so the feed's wins.
-		if !k.Published.IsZero() {
-			a.Published, a.DateSource = k.Published.UTC(), "feed"
-		}
-		if !k.Updated.IsZero() && a.Updated.IsZero() {
-			a.Updated = k.Updated.UTC()
-		}
-		if a.Title == "" {
-			a.Title = clip(k.Title, maxTitle)
-		}
-		if a.Text == "" {
-			a.Text = clip(k.Summary, maxText)
-		}
-	}
-	if strings.TrimSpace(a.Title) == "" {
-		return nil, ErrNoArticle
-	}
-	fallback := ""
-	if o.Known != nil {
-		fallback = o.Known.Summary
-	}
-	if fallback == "" {
-		fallback = page.Excerpt
-	}
-	an := p.Analyser.Analyse(a.Title, a.Text, fallback)
-	a.Parties, a.DisputeScore, a.Summary = an.Parties, an.DisputeScore, an.Summary
-	return a, nil
-}
-
-// Page is a page in hand, for batch ingest.
-type Page struct {
-	Body        []byte
-	ContentType string
-	URL         string
-}
-
-// IngestBatch reads many pages already in hand and stores them in one
-// transaction and one index batch, which is several times faster than one
-// at a time. A page that cannot be read has its error in the result and
-// does not stop the others.
-func (p *Pipeline) IngestBatch(ctx context.Context, pages []Page, o Options) ([]*Result, []error) {
-	results := make([]*Result, len(pages))
-	errs := make([]error, len(pages))
-	var arts []*article.Article
-	var at []int
-	for i, pg := range pages {
-		canon, err := article.CanonicalURL(pg.URL)
-		if err != nil {
-			errs[i] = fetch.ErrBadURL
-			continue
-		}
-		page, err := extract.Extract(pg.Body, pg.ContentType, canon)
-		if err != nil {
-			errs[i] = ErrNoArticle
-			if errors.Is(err, extract.ErrNotHTML) {
-				errs[i] = &NotHTMLError{MediaType: mediaType(pg.ContentType)}
-			}
-			continue
-		}
-		a, err := p.prepare(canon, page, o)
-		if err != nil {
-			errs[i] = err
-			continue
-		}
-		arts = append(arts, a)
-		at = append(at, i)
-	}
-	saved, err := p.Store.SaveArticles(ctx, arts, scopeOf(o))
-	if err != nil {
-		for _, i := range at {
-			errs[i] = err
-		}
-		return results, errs
-	}
-	for k, i := range at {
-		results[i] = &Result{Article: arts[k], Created: saved[k].Created, NewInScope: saved[k].NewInScope}
-	}
-	if err := p.Sync(ctx); err != nil {
-		p.Log.Error("indexing after a batch ingest", "error", err)
-	}
-	return results, errs
 }
 
 // clip cuts s to at most n characters, on a character boundary.
@@ -323,6 +492,8 @@ func Reason(err error) string {
 		return "I found no article text on that page."
 	case errors.Is(err, ErrFileTooBig):
 		return "That file is too large for me to read."
+	case errors.Is(err, ErrNotAFile):
+		return "That is not a regular file, so I did not open it."
 	case errors.Is(err, store.ErrFull):
 		return "I could not store that: my disk is full. Nothing was changed; please tell the bot's operator."
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):

@@ -95,18 +95,37 @@ func OpenIndex(ctx context.Context, dataDir string, st *store.Store, log *slog.L
 	return x, false, nil
 }
 
-// Rebuild replaces the index in dataDir with one built afresh from the
-// store.
+// Rebuild builds a new index from the store beside the one in dataDir
+// and, once it is complete, puts it in that one's place. The caller has
+// closed the old index (or found it broken). A rebuild that fails (a full
+// disk, an interrupt) leaves the old index folder as it was.
 func Rebuild(ctx context.Context, dataDir string, st *store.Store, log *slog.Logger) (*index.Index, error) {
-	x, err := index.Recreate(dataDir)
+	built, err := Build(ctx, dataDir, st)
+	if err != nil {
+		return nil, err
+	}
+	n, _ := built.Count()
+	if err := index.Install(dataDir, built); err != nil {
+		return nil, err
+	}
+	x, err := index.Open(dataDir)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("search index rebuilt", "articles", n)
+	return x, nil
+}
+
+// Build makes a complete index from the store beside the live one (see
+// index.Build), removing it again if it fails.
+func Build(ctx context.Context, dataDir string, st *store.Store) (*index.Index, error) {
+	x, err := index.Build(dataDir)
 	if err != nil {
 		return nil, err
 	}
 	if err := syncIndex(ctx, st, x); err != nil {
-		x.Close()
+		x.Discard()
 		return nil, fmt.Errorf("ingest: rebuilding the index: %w", err)
 	}
-	n, _ := x.Count()
-	log.Info("search index rebuilt", "articles", n)
 	return x, nil
 }

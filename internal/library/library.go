@@ -34,6 +34,8 @@ type Options struct {
 	// StorePragmas are extra SQLite pragmas (tests limit the size with
 	// max_page_count to play a full disk).
 	StorePragmas []string
+	// Caps bound what one guild may keep (see store.Caps).
+	Caps store.Caps
 }
 
 // Library is an open data folder.
@@ -75,6 +77,7 @@ func Open(ctx context.Context, o Options) (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.SetCaps(o.Caps)
 	idx, rebuilt, err := ingest.OpenIndex(ctx, o.DataDir, st, log)
 	if err != nil {
 		st.Close()
@@ -100,19 +103,36 @@ func Open(ctx context.Context, o Options) (*Library, error) {
 	return l, nil
 }
 
-// Reindex rebuilds the index from the store.
+// Reindex rebuilds the index from the store. The new index is built
+// beside the old one, which keeps answering; only a complete rebuild
+// replaces it, so a failure (a full disk, an interrupt) changes nothing.
 func (l *Library) Reindex(ctx context.Context) (uint64, error) {
 	l.Pipeline.Lock()
 	defer l.Pipeline.Unlock()
-	if err := l.Index.Close(); err != nil {
-		l.Log.Warn("closing the old index", "error", err)
-	}
-	idx, err := ingest.Rebuild(ctx, l.DataDir, l.Store, l.Log)
+	built, err := ingest.Build(ctx, l.DataDir, l.Store)
 	if err != nil {
 		return 0, err
 	}
+	n, _ := built.Count()
+	if err := l.Index.Close(); err != nil {
+		l.Log.Warn("closing the old index", "error", err)
+	}
+	installErr := index.Install(l.DataDir, built)
+	if installErr != nil {
+		built.Discard()
+	}
+	// The new index when it is in place, else the old one again.
+	idx, err := index.Open(l.DataDir)
+	if err != nil {
+		l.Index = nil
+		return 0, errors.Join(installErr, err)
+	}
 	l.Index, l.Pipeline.Index, l.Engine.Index = idx, idx, idx
-	return idx.Count()
+	if installErr != nil {
+		return 0, installErr
+	}
+	l.Log.Info("search index rebuilt", "articles", n)
+	return n, nil
 }
 
 // Close closes the index and the store.

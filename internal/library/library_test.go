@@ -321,3 +321,35 @@ func TestHostilePages(t *testing.T) {
 	}
 	assertConsistent(t, lib)
 }
+
+// TestFailedReindexKeepsTheOldIndex interrupts a rebuild (as SIGINT or a
+// full disk would): the old index keeps answering, closing does not panic,
+// and the next open finds nothing half-written.
+func TestFailedReindexKeepsTheOldIndex(t *testing.T) {
+	dir := t.TempDir()
+	lib := openLib(t, dir)
+	want := answerJSON(t, lib, "musk microsoft")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := lib.Reindex(ctx); err == nil {
+		t.Fatal("an interrupted rebuild reported success")
+	}
+	if got := answerJSON(t, lib, "musk microsoft"); got != want {
+		t.Error("the answer changed after a failed rebuild")
+	}
+	if err := lib.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "index.bleve.new")); !os.IsNotExist(err) {
+		t.Errorf("the unfinished rebuild was left behind: %v", err)
+	}
+	lib = openLib(t, dir)
+	defer lib.Close()
+	if lib.IndexRebuilt {
+		t.Error("the next open had to rebuild the index")
+	}
+	if got := answerJSON(t, lib, "musk microsoft"); got != want {
+		t.Error("the answer changed after reopening")
+	}
+	assertConsistent(t, lib)
+}

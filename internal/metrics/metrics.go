@@ -7,7 +7,9 @@ package metrics
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"net/http"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"sync"
@@ -19,6 +21,9 @@ var buckets = []float64{0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10}
 
 // Metrics holds every counter.
 type Metrics struct {
+	// Log receives panics recovered in the handlers; nil logs nothing.
+	Log *slog.Logger
+
 	mu       sync.Mutex
 	counters map[string]float64 // full series name with labels -> value
 	help     map[string]string  // metric name -> help
@@ -42,9 +47,13 @@ func New() *Metrics {
 			"disputebot_feed_polls_total":         "Feed polls, by result.",
 			"disputebot_deliveries_total":         "Notice messages, by result.",
 			"disputebot_gateway_reconnects_total": "Gateway connections made after the first.",
+			"disputebot_panics_total":             "Panics recovered, by where they happened; the process went on.",
 		},
 	}
 }
+
+// Panicked counts a panic recovered at a goroutine root.
+func (m *Metrics) Panicked(where string) { m.Add("disputebot_panics_total", 1, "where", where) }
 
 // Add adds v to a counter series, e.g. Add("disputebot_feed_polls_total", 1, "result", "ok").
 func (m *Metrics) Add(name string, v float64, labels ...string) {
@@ -168,5 +177,26 @@ func (m *Metrics) Handler(checks ...Check) http.Handler {
 		}
 		w.Write([]byte(b.String()))
 	})
-	return mux
+	return m.recovering(mux)
+}
+
+// recovering answers 500 to a request whose handler panicked, and counts
+// it, rather than leave net/http to drop the connection with a log line
+// of its own.
+func (m *Metrics) recovering(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if v := recover(); v != nil {
+				if v == http.ErrAbortHandler {
+					panic(v)
+				}
+				m.Panicked("http")
+				if m.Log != nil {
+					m.Log.Error("recovered from a panic", "where", "http", "path", r.URL.Path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+				}
+				http.Error(w, "internal error", http.StatusInternalServerError)
+			}
+		}()
+		h.ServeHTTP(w, r)
+	})
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math/rand/v2"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"time"
@@ -48,11 +49,30 @@ func (n *Notifier) Wake() <-chan struct{} {
 }
 
 // Announce queues notices for an article that has just reached scope (a
-// guild, or the global scope, which every guild sees): one per matching
-// subscription's target and, when feed has a channel and the article is a
-// dispute, one for that channel. Queuing the same article or story for a
-// target twice does nothing, so Announce may be repeated after a crash.
+// guild, or the global scope, which every guild sees): see Deliveries.
+// Queuing the same article or story for a target twice does nothing, so
+// Announce may be repeated after a crash.
 func (n *Notifier) Announce(ctx context.Context, a *article.Article, scope string, feed *store.Source) (int, error) {
+	ds := n.Deliveries(a, scope, feed)
+	if len(ds) == 0 {
+		return 0, nil
+	}
+	k, err := n.Store.Enqueue(ctx, ds, n.now())
+	if err != nil {
+		return 0, err
+	}
+	if k > 0 {
+		n.Signal()
+	}
+	return k, nil
+}
+
+// Deliveries are the notices an article that has just reached scope
+// calls for: one per matching subscription's target in that scope and,
+// when feed has a channel and the article is a dispute, one for that
+// channel. A guild's article (its own version of a page, or a page its
+// source brought) only ever notifies that guild.
+func (n *Notifier) Deliveries(a *article.Article, scope string, feed *store.Source) []store.Delivery {
 	inGuild := func(g string) bool { return scope == article.GlobalScope || g == scope }
 	story := store.StoryKey(a)
 	var ds []store.Delivery
@@ -62,21 +82,17 @@ func (n *Notifier) Announce(ctx context.Context, a *article.Article, scope strin
 	if feed != nil && feed.Feed != nil && feed.Feed.ChannelID != "" && IsDispute(a) {
 		ds = append(ds, store.Delivery{GuildID: feed.GuildID, Target: store.ChannelTarget(feed.Feed.ChannelID), ArticleID: a.ID, Story: story, Reason: "feed:" + strconv.FormatInt(feed.ID, 10)})
 	}
-	if len(ds) == 0 {
-		return 0, nil
+	return ds
+}
+
+// Signal wakes the deliverer: notices were queued (by Announce, or by a
+// caller's own unit of work).
+func (n *Notifier) Signal() {
+	n.Wake()
+	select {
+	case n.wake <- struct{}{}:
+	default:
 	}
-	k, err := n.Store.Enqueue(ctx, ds, n.now())
-	if err != nil {
-		return 0, err
-	}
-	if k > 0 {
-		n.Wake()
-		select {
-		case n.wake <- struct{}{}:
-		default:
-		}
-	}
-	return k, nil
 }
 
 // Notice is one message to send.
@@ -118,6 +134,8 @@ type Deliverer struct {
 	MaxAttempts int
 	// Sent and Failed count messages, for metrics; nil is fine.
 	Sent, Failed func()
+	// Panicked counts panics recovered while delivering; nil is fine.
+	Panicked func()
 }
 
 func (d *Deliverer) now() time.Time {
@@ -164,9 +182,39 @@ func (d *Deliverer) Flush(ctx context.Context) error {
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		d.deliver(ctx, b)
+		d.deliverSafely(ctx, b)
 	}
 	return nil
+}
+
+// deliverSafely is deliver under a recover: a panic while sending one
+// message (a sender's bug, an article no one foresaw) is logged and
+// counted, and that message is tried again later like any failure, up to
+// its attempts, rather than ending the process or being resent at once.
+func (d *Deliverer) deliverSafely(ctx context.Context, b *store.Batch) {
+	defer func() {
+		v := recover()
+		if v == nil {
+			return
+		}
+		d.Log.Error("recovered from a panic", "where", "deliverer", "batch", b.ID, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		if d.Panicked != nil {
+			d.Panicked()
+		}
+		if b.Attempts+1 >= d.maxAttempts() {
+			_ = d.Store.BatchFailed(ctx, b.ID, "sending it failed on our side")
+			return
+		}
+		_ = d.Store.BatchRetry(ctx, b.ID, d.now().Add(backoff(b.Attempts)), "sending it failed on our side")
+	}()
+	d.deliver(ctx, b)
+}
+
+func (d *Deliverer) maxAttempts() int {
+	if d.MaxAttempts == 0 {
+		return 8
+	}
+	return d.MaxAttempts
 }
 
 func (d *Deliverer) deliver(ctx context.Context, b *store.Batch) {
@@ -176,10 +224,7 @@ func (d *Deliverer) deliver(ctx context.Context, b *store.Batch) {
 	}
 	err := d.Sender.Send(ctx, Notice{Target: b.Target, Nonce: "dbn" + strconv.FormatInt(b.ID, 10), Articles: b.Articles})
 	var ra *RetryAfter
-	max := d.MaxAttempts
-	if max == 0 {
-		max = 8
-	}
+	max := d.maxAttempts()
 	switch {
 	case err == nil:
 		if err := d.Store.BatchSent(ctx, b.ID, d.now()); err != nil {

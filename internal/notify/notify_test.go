@@ -199,3 +199,40 @@ func itoa(n int64) string {
 	}
 	return itoa(n/10) + string(rune('0'+n%10))
 }
+
+// panicky is a Sender with a bug.
+type panicky struct{}
+
+func (panicky) Send(context.Context, notify.Notice) error { panic("a sender's bug") }
+
+// TestDelivererSurvivesAPanic: a sender that panics neither ends the
+// deliverer nor makes it resend at once: the message waits like any
+// failure, and the panic is counted.
+func TestDelivererSurvivesAPanic(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, &store.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}})
+	a := e.article(t, "https://example.com/p", "Musk again", "Elon Musk")
+	if _, err := e.not.Announce(ctx, a, "A", nil); err != nil {
+		t.Fatal(err)
+	}
+	panics := 0
+	e.deliv.Sender, e.deliv.Panicked = panicky{}, func() { panics++ }
+	e.now = e.now.Add(time.Minute)
+	if err := e.deliv.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if panics != 1 {
+		t.Fatalf("%d panics counted, want 1", panics)
+	}
+	if err := e.deliv.Flush(ctx); err != nil || panics != 1 {
+		t.Errorf("the message was resent at once: %d panics, %v", panics, err)
+	}
+	e.deliv.Sender = e.rec
+	e.now = e.now.Add(time.Hour)
+	if err := e.deliv.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if len(e.rec.sent) != 1 {
+		t.Errorf("%d messages sent after the panic, want 1", len(e.rec.sent))
+	}
+}

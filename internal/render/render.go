@@ -270,7 +270,7 @@ func Ingest(w io.Writer, r IngestResult) {
 	}
 	state := "stored"
 	if !r.New {
-		state = "refreshed"
+		state = "already stored"
 	}
 	date := r.Published
 	if date == "" {

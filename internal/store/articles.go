@@ -16,32 +16,39 @@ import (
 // Saved tells what SaveArticle did.
 type Saved struct {
 	ID         int64
-	Created    bool // the URL was new to the store
+	Created    bool // the address was new to the store (for this owner)
 	NewInScope bool // the article was new to the scope it was saved for
 }
 
-// SaveArticle stores a under its canonical URL, or refreshes the article
-// already stored there, and makes it visible to scope (a guild id or
-// article.GlobalScope). sourceID, when not zero, records which source
-// brought it to that scope. The first-seen time of a stored article never
-// changes.
+// SaveArticle stores a and makes it visible to scope (a guild id or
+// article.GlobalScope); sourceID, when not zero, records which source
+// brought it there. What is stored depends on a.Owner:
+//
+//   - "" (the page itself): stored once under its address. If the address
+//     is stored already, nothing of it changes, not even by a better read,
+//     and a curated corpus event least of all: the scope is attached, and
+//     a is replaced by what is stored, so the caller announces and reports
+//     what every reader sees. Only SaveCorpus writes curated articles.
+//   - a guild id (that guild's own version, with its feed's claims):
+//     stored or rewritten, and only ever visible to that guild.
+//
+// The first-seen time of a stored article never changes.
 func (s *Store) SaveArticle(ctx context.Context, a *article.Article, scope string, sourceID int64) (Saved, error) {
 	var res Saved
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *Tx) error {
 		var err error
-		res, err = saveArticle(ctx, tx, a, scope, sourceID)
+		res, err = tx.SaveArticle(a, scope, sourceID)
 		return err
 	})
 	return res, err
 }
 
-// SaveArticles stores many articles in one transaction, for the corpus
-// load and batch ingest.
+// SaveArticles stores many articles for one scope in one transaction.
 func (s *Store) SaveArticles(ctx context.Context, as []*article.Article, scope string) ([]Saved, error) {
 	out := make([]Saved, len(as))
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.Write(ctx, func(tx *Tx) error {
 		for i, a := range as {
-			r, err := saveArticle(ctx, tx, a, scope, 0)
+			r, err := tx.SaveArticle(a, scope, 0)
 			if err != nil {
 				return err
 			}
@@ -52,6 +59,25 @@ func (s *Store) SaveArticles(ctx context.Context, as []*article.Article, scope s
 	return out, err
 }
 
+// SaveArticle is Store.SaveArticle inside a unit of work.
+func (t *Tx) SaveArticle(a *article.Article, scope string, sourceID int64) (Saved, error) {
+	return saveArticle(t.ctx, t.tx, a, scope, sourceID)
+}
+
+// SaveCorpus writes the built-in corpus's events: curated, global, and
+// rewritten from the corpus itself whatever was stored under their
+// addresses before.
+func (s *Store) SaveCorpus(ctx context.Context, as []*article.Article) error {
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		for _, a := range as {
+			if err := saveCurated(ctx, tx, a); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
 func nextSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
 	var seq int64
 	err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM articles").Scan(&seq)
@@ -59,65 +85,148 @@ func nextSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
 }
 
 func saveArticle(ctx context.Context, tx *sql.Tx, a *article.Article, scope string, sourceID int64) (Saved, error) {
-	if a.URL == "" || a.Title == "" {
+	switch {
+	case a.URL == "" || a.Title == "":
 		return Saved{}, errors.New("store: an article needs a URL and a title")
+	case a.Owner != "" && a.Owner != scope:
+		return Saved{}, errors.New("store: a guild's own version of a page is for that guild only")
 	}
 	if a.FirstSeen.IsZero() {
 		a.FirstSeen = time.Now().UTC()
 	}
+	var res Saved
+	err := tx.QueryRowContext(ctx, "SELECT id FROM articles WHERE url = ? AND owner = ?", a.URL, a.Owner).Scan(&res.ID)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if res.ID, err = insertArticle(ctx, tx, a, false); err != nil {
+			return Saved{}, err
+		}
+		res.Created = true
+	case err != nil:
+		return Saved{}, fmt.Errorf("store: %w", err)
+	case a.Owner != "":
+		// A guild's own version follows its feed's latest claims; the
+		// first-seen time and any dispute links are kept.
+		if err := updateArticle(ctx, tx, res.ID, a, false); err != nil {
+			return Saved{}, err
+		}
+	}
+	if res.NewInScope, err = addScope(ctx, tx, res.ID, scope, sourceID); err != nil {
+		return Saved{}, err
+	}
+	if !res.Created && a.Owner == "" {
+		// The page was read before: what it said then stands.
+		if res.NewInScope {
+			if err := bump(ctx, tx, res.ID); err != nil {
+				return Saved{}, err
+			}
+		}
+		stored, err := scanArticle(tx.QueryRowContext(ctx, "SELECT "+articleColumns+" FROM articles a WHERE a.id = ?", res.ID), true)
+		if err != nil {
+			return Saved{}, fmt.Errorf("store: %w", err)
+		}
+		*a = *stored
+	}
+	a.ID = res.ID
+	return res, nil
+}
+
+func saveCurated(ctx context.Context, tx *sql.Tx, a *article.Article) error {
+	if a.URL == "" || a.Title == "" {
+		return errors.New("store: an article needs a URL and a title")
+	}
+	a.Owner, a.Curated = "", true
+	if a.FirstSeen.IsZero() {
+		a.FirstSeen = time.Now().UTC()
+	}
+	var id int64
+	err := tx.QueryRowContext(ctx, "SELECT id FROM articles WHERE url = ? AND owner = ''", a.URL).Scan(&id)
+	switch {
+	case errors.Is(err, sql.ErrNoRows):
+		if id, err = insertArticle(ctx, tx, a, true); err != nil {
+			return err
+		}
+	case err != nil:
+		return fmt.Errorf("store: %w", err)
+	default:
+		if err := updateArticle(ctx, tx, id, a, true); err != nil {
+			return err
+		}
+	}
+	a.ID = id
+	_, err = addScope(ctx, tx, id, article.GlobalScope, 0)
+	return err
+}
+
+func insertArticle(ctx context.Context, tx *sql.Tx, a *article.Article, curated bool) (int64, error) {
 	parties, _ := json.Marshal(nonNil(a.Parties))
 	disputes, _ := json.Marshal(nonNil(a.Disputes))
 	seq, err := nextSeq(ctx, tx)
 	if err != nil {
-		return Saved{}, fmt.Errorf("store: %w", err)
+		return 0, fmt.Errorf("store: %w", err)
 	}
-	var res Saved
-	err = tx.QueryRowContext(ctx, "SELECT id FROM articles WHERE url = ?", a.URL).Scan(&res.ID)
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		r, err := tx.ExecContext(ctx, `INSERT INTO articles
-			(url, title, site, byline, published, updated, first_seen, date_source, text, summary, parties, disputes, dispute_score, fingerprint, seq)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			a.URL, a.Title, a.Site, a.Byline, timeText(a.Published), timeText(a.Updated), timeText(a.FirstSeen),
-			a.DateSource, a.Text, a.Summary, string(parties), string(disputes), a.DisputeScore, fingerprint(a), seq)
-		if err != nil {
-			return Saved{}, fmt.Errorf("store: insert article: %w", err)
-		}
-		res.ID, _ = r.LastInsertId()
-		res.Created = true
-	case err != nil:
-		return Saved{}, fmt.Errorf("store: %w", err)
-	default:
-		// A second read of the same address refreshes what was read; the
-		// first-seen time and any dispute links are kept.
-		_, err := tx.ExecContext(ctx, `UPDATE articles SET
-			title = ?, site = ?, byline = ?, published = COALESCE(?, published), updated = COALESCE(?, updated),
-			date_source = CASE WHEN ? IS NULL THEN date_source ELSE ? END,
-			text = ?, summary = ?, parties = ?,
-			disputes = CASE WHEN ? = '[]' THEN disputes ELSE ? END,
-			dispute_score = ?, fingerprint = ?, seq = ?
-			WHERE id = ?`,
-			a.Title, a.Site, a.Byline, timeText(a.Published), timeText(a.Updated),
-			timeText(a.Published), a.DateSource,
-			a.Text, a.Summary, string(parties), string(disputes), string(disputes),
-			a.DisputeScore, fingerprint(a), seq, res.ID)
-		if err != nil {
-			return Saved{}, fmt.Errorf("store: update article: %w", err)
-		}
+	r, err := tx.ExecContext(ctx, `INSERT INTO articles
+		(url, owner, curated, title, site, byline, published, updated, first_seen, date_source, text, summary, parties, disputes, dispute_score, fingerprint, seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		a.URL, a.Owner, curated, a.Title, a.Site, a.Byline, timeText(a.Published), timeText(a.Updated), timeText(a.FirstSeen),
+		a.DateSource, a.Text, a.Summary, string(parties), string(disputes), a.DisputeScore, fingerprint(a), seq)
+	if err != nil {
+		return 0, fmt.Errorf("store: insert article: %w", err)
 	}
+	return r.LastInsertId()
+}
+
+// updateArticle rewrites an article's content. Its dispute links are kept
+// unless a names some, and only curated writes set them.
+func updateArticle(ctx context.Context, tx *sql.Tx, id int64, a *article.Article, curated bool) error {
+	parties, _ := json.Marshal(nonNil(a.Parties))
+	disputes, _ := json.Marshal(nonNil(a.Disputes))
+	seq, err := nextSeq(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	_, err = tx.ExecContext(ctx, `UPDATE articles SET
+		curated = ?, title = ?, site = ?, byline = ?, published = ?, updated = ?, date_source = ?,
+		text = ?, summary = ?, parties = ?,
+		disputes = CASE WHEN ? = '[]' THEN disputes ELSE ? END,
+		dispute_score = ?, fingerprint = ?, seq = ?
+		WHERE id = ?`,
+		curated, a.Title, a.Site, a.Byline, timeText(a.Published), timeText(a.Updated), a.DateSource,
+		a.Text, a.Summary, string(parties), string(disputes), string(disputes),
+		a.DisputeScore, fingerprint(a), seq, id)
+	if err != nil {
+		return fmt.Errorf("store: update article: %w", err)
+	}
+	return nil
+}
+
+// addScope makes an article visible to scope; it reports whether it was
+// new there.
+func addScope(ctx context.Context, tx *sql.Tx, id int64, scope string, sourceID int64) (bool, error) {
 	var src any
 	if sourceID != 0 {
 		src = sourceID
 	}
 	r, err := tx.ExecContext(ctx, `INSERT INTO article_scopes(article_id, guild_id, source_id, added_at) VALUES (?, ?, ?, ?)
-		ON CONFLICT(article_id, guild_id) DO NOTHING`, res.ID, scope, src, timeText(time.Now()))
+		ON CONFLICT(article_id, guild_id) DO NOTHING`, id, scope, src, timeText(time.Now()))
 	if err != nil {
-		return Saved{}, fmt.Errorf("store: scope: %w", err)
+		return false, fmt.Errorf("store: scope: %w", err)
 	}
 	n, _ := r.RowsAffected()
-	res.NewInScope = n == 1
-	a.ID = res.ID
-	return res, nil
+	return n == 1, nil
+}
+
+// bump gives an article a new seq, so the index takes it again (its
+// scopes changed).
+func bump(ctx context.Context, tx *sql.Tx, id int64) error {
+	seq, err := nextSeq(ctx, tx)
+	if err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	if _, err := tx.ExecContext(ctx, "UPDATE articles SET seq = ? WHERE id = ?", seq, id); err != nil {
+		return fmt.Errorf("store: %w", err)
+	}
+	return nil
 }
 
 func nonNil(s []string) []string {
@@ -141,7 +250,7 @@ func fingerprint(a *article.Article) string {
 	return day + "|" + strings.Join(words, " ")
 }
 
-const articleColumns = `a.id, a.url, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
+const articleColumns = `a.id, a.url, a.owner, a.curated, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
 	a.text, a.summary, a.parties, a.disputes, a.dispute_score,
 	COALESCE((SELECT group_concat(guild_id, char(31)) FROM article_scopes s WHERE s.article_id = a.id), '')`
 
@@ -150,7 +259,7 @@ const articleColumns = `a.id, a.url, a.title, a.site, a.byline, a.published, a.u
 const articlesByID = "SELECT " + briefColumns + " FROM articles a WHERE a.id IN (SELECT value FROM json_each(?))"
 
 // briefColumns are articleColumns without the text and the scopes.
-const briefColumns = `a.id, a.url, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
+const briefColumns = `a.id, a.url, a.owner, a.curated, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
 	'', a.summary, a.parties, a.disputes, a.dispute_score, ''`
 
 type scanner interface{ Scan(...any) error }
@@ -161,7 +270,7 @@ func scanArticle(r scanner, withText bool) (*article.Article, error) {
 		published, updated, first  sql.NullString
 		text, parties, disp, scope string
 	)
-	err := r.Scan(&a.ID, &a.URL, &a.Title, &a.Site, &a.Byline, &published, &updated, &first, &a.DateSource,
+	err := r.Scan(&a.ID, &a.URL, &a.Owner, &a.Curated, &a.Title, &a.Site, &a.Byline, &published, &updated, &first, &a.DateSource,
 		&text, &a.Summary, &parties, &disp, &a.DisputeScore, &scope)
 	if err != nil {
 		return nil, err
@@ -218,9 +327,20 @@ func (s *Store) Articles(ctx context.Context, ids []int64) ([]*article.Article, 
 	return out, nil
 }
 
-// ArticleByURL returns the article stored under a canonical URL.
+// ArticleByURL returns the page stored under a canonical URL, as every
+// scope reading it shares it.
 func (s *Store) ArticleByURL(ctx context.Context, u string) (*article.Article, error) {
-	a, err := scanArticle(s.db.QueryRowContext(ctx, "SELECT "+articleColumns+" FROM articles a WHERE a.url = ?", u), true)
+	return s.articleWhere(ctx, "a.url = ? AND a.owner = ''", u)
+}
+
+// ArticleFor returns the article at a canonical URL as guild sees it: its
+// own version when its feeds made one, else the page.
+func (s *Store) ArticleFor(ctx context.Context, guild, u string) (*article.Article, error) {
+	return s.articleWhere(ctx, "a.url = ? AND a.owner IN ('', ?) ORDER BY a.owner DESC LIMIT 1", u, guild)
+}
+
+func (s *Store) articleWhere(ctx context.Context, where string, args ...any) (*article.Article, error) {
+	a, err := scanArticle(s.db.QueryRowContext(ctx, "SELECT "+articleColumns+" FROM articles a WHERE "+where, args...), true)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -287,29 +407,13 @@ func (s *Store) CountArticles(ctx context.Context) (int, error) {
 	return n, err
 }
 
-// SameStory returns the id of another article telling the same story
-// (same fingerprint) visible to scope, or 0.
-func (s *Store) SameStory(ctx context.Context, a *article.Article, scope string) (int64, error) {
-	fp := fingerprint(a)
-	if strings.HasSuffix(fp, "|") {
-		return 0, nil
-	}
-	var id int64
-	err := s.db.QueryRowContext(ctx, `SELECT a.id FROM articles a JOIN article_scopes s ON s.article_id = a.id
-		WHERE a.fingerprint = ? AND a.url <> ? AND s.guild_id IN (?, ?) LIMIT 1`, fp, a.URL, scope, article.GlobalScope).Scan(&id)
-	if errors.Is(err, sql.ErrNoRows) {
-		return 0, nil
-	}
-	return id, err
-}
-
 // RetireCorpus hides the built-in articles whose URL is not in keep: a
 // corrected link in a newer corpus must not leave the old one visible.
 func (s *Store) RetireCorpus(ctx context.Context, keep map[string]bool) (int, error) {
 	n := 0
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		rows, err := tx.QueryContext(ctx, `SELECT a.id, a.url FROM articles a JOIN article_scopes sc ON sc.article_id = a.id
-			WHERE a.date_source = 'corpus' AND sc.guild_id = ?`, article.GlobalScope)
+			WHERE a.curated = 1 AND sc.guild_id = ?`, article.GlobalScope)
 		if err != nil {
 			return err
 		}

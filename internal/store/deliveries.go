@@ -20,24 +20,32 @@ type Delivery struct {
 }
 
 // Enqueue adds deliveries to the queue, skipping any whose target has
-// already been (or is being) told of the same article or story. It returns
-// how many were new.
+// already been (or is being) told of the same article or story in the
+// same guild. It returns how many were new.
 func (s *Store) Enqueue(ctx context.Context, ds []Delivery, now time.Time) (int, error) {
 	n := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		for _, d := range ds {
-			r, err := tx.ExecContext(ctx, `INSERT INTO deliveries(guild_id, target, article_id, story, reason, next_attempt, created_at)
-				VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-				d.GuildID, d.Target, d.ArticleID, d.Story, d.Reason, timeText(now), timeText(now))
-			if err != nil {
-				return fmt.Errorf("store: enqueue: %w", err)
-			}
-			k, _ := r.RowsAffected()
-			n += int(k)
-		}
-		return nil
+	err := s.Write(ctx, func(tx *Tx) error {
+		var err error
+		n, err = tx.Enqueue(ds, now)
+		return err
 	})
 	return n, err
+}
+
+// Enqueue is Store.Enqueue inside a unit of work.
+func (t *Tx) Enqueue(ds []Delivery, now time.Time) (int, error) {
+	n := 0
+	for _, d := range ds {
+		r, err := t.tx.ExecContext(t.ctx, `INSERT INTO deliveries(guild_id, target, article_id, story, reason, next_attempt, created_at)
+			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+			d.GuildID, d.Target, d.ArticleID, d.Story, d.Reason, timeText(now), timeText(now))
+		if err != nil {
+			return n, fmt.Errorf("store: enqueue: %w", err)
+		}
+		k, _ := r.RowsAffected()
+		n += int(k)
+	}
+	return n, nil
 }
 
 // StoryKey is the story a delivery is deduplicated on.
@@ -209,12 +217,4 @@ func (s *Store) DeliveryCounts(ctx context.Context) (map[string]int, error) {
 		out[st] = n
 	}
 	return out, rows.Err()
-}
-
-// NextDelivery is when the earliest waiting delivery falls due (zero when
-// none waits).
-func (s *Store) NextDelivery(ctx context.Context) (time.Time, error) {
-	var t sql.NullString
-	err := s.db.QueryRowContext(ctx, "SELECT MIN(next_attempt) FROM deliveries WHERE state IN ('pending', 'sending')").Scan(&t)
-	return parseTime(t), err
 }

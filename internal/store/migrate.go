@@ -3,15 +3,16 @@ package store
 import (
 	"context"
 	"database/sql"
+	"errors"
 	"fmt"
 )
 
 // migrations are applied in order, each once, in its own transaction; the
 // database's user_version records how many have run. Never edit one that
 // has shipped: add another.
-var migrations = []string{
+var migrations = []migration{
 	// 1: articles, the guilds that may see them, sources.
-	`CREATE TABLE meta (
+	{sql: `CREATE TABLE meta (
 		key   TEXT PRIMARY KEY,
 		value TEXT NOT NULL
 	);
@@ -56,10 +57,10 @@ var migrations = []string{
 		added_at   TEXT NOT NULL,
 		PRIMARY KEY (article_id, guild_id)
 	);
-	CREATE INDEX article_scopes_source ON article_scopes(source_id);`,
+	CREATE INDEX article_scopes_source ON article_scopes(source_id);`},
 
 	// 2: feeds, guild aliases, subscriptions and the delivery queue.
-	`CREATE TABLE feeds (
+	{sql: `CREATE TABLE feeds (
 		source_id       INTEGER PRIMARY KEY REFERENCES sources(id) ON DELETE CASCADE,
 		channel_id      TEXT NOT NULL DEFAULT '',
 		interval_s      INTEGER NOT NULL,
@@ -128,7 +129,97 @@ var migrations = []string{
 		UNIQUE (target, article_id)
 	);
 	CREATE INDEX deliveries_due ON deliveries(state, next_attempt);
-	CREATE INDEX deliveries_batch ON deliveries(batch_id);`,
+	CREATE INDEX deliveries_batch ON deliveries(batch_id);`},
+
+	// 3: what a page says apart from what a source claims about it, and
+	// every guild's notices its own.
+	//
+	// A guild's moderator is untrusted. One articles row per address,
+	// rewritten by whoever read it last, let a feed of guild A retitle,
+	// redate and resummarise what guild B and the command line were told.
+	// Now:
+	//   - owner '' is the page itself, shared by every scope that reads its
+	//     address, and written once: a later read (by anyone) attaches the
+	//     reader's scope and changes nothing, so no guild can make the page
+	//     say something else to another.
+	//   - owner <guild id> is that guild's own version of a page: its page
+	//     text with what its feed claimed (a date; a title and summary when
+	//     the page could not be read). Only that guild's scope ever points
+	//     at it; the guild's own feeds may rewrite it.
+	//   - curated rows are the built-in corpus's events: only a corpus load
+	//     writes them, and ingesting their address anywhere only attaches.
+	// Deliveries were unique per target (a member's DMs) across guilds, so
+	// a notice queued in guild A could stop guild B's: now per guild.
+	{foreignKeysOff: true, sql: `CREATE TABLE articles_v3 (
+		id            INTEGER PRIMARY KEY,
+		url           TEXT NOT NULL,
+		owner         TEXT NOT NULL DEFAULT '',
+		curated       INTEGER NOT NULL DEFAULT 0,
+		title         TEXT NOT NULL,
+		site          TEXT NOT NULL DEFAULT '',
+		byline        TEXT NOT NULL DEFAULT '',
+		published     TEXT,
+		updated       TEXT,
+		first_seen    TEXT NOT NULL,
+		date_source   TEXT NOT NULL DEFAULT '',
+		text          TEXT NOT NULL DEFAULT '',
+		summary       TEXT NOT NULL DEFAULT '',
+		parties       TEXT NOT NULL DEFAULT '[]',
+		disputes      TEXT NOT NULL DEFAULT '[]',
+		dispute_score REAL NOT NULL DEFAULT 0,
+		fingerprint   TEXT NOT NULL DEFAULT '',
+		seq           INTEGER NOT NULL,
+		UNIQUE (url, owner)
+	);
+	INSERT INTO articles_v3 (id, url, owner, curated, title, site, byline, published, updated, first_seen, date_source,
+		text, summary, parties, disputes, dispute_score, fingerprint, seq)
+		SELECT id, url, '', date_source = 'corpus', title, site, byline, published, updated, first_seen, date_source,
+		text, summary, parties, disputes, dispute_score, fingerprint, seq FROM articles;
+	DROP TABLE articles;
+	ALTER TABLE articles_v3 RENAME TO articles;
+	CREATE INDEX articles_seq ON articles(seq);
+	CREATE INDEX articles_fingerprint ON articles(fingerprint);
+	-- Dates no publication has, read from feeds and page text before they
+	-- were checked, are forgotten; the rows get new seqs, so the index
+	-- takes them again.
+	UPDATE articles SET published = NULL, date_source = '', seq = seq + (SELECT MAX(seq) FROM articles)
+		WHERE curated = 0 AND (published > strftime('%Y-%m-%dT%H:%M:%S', 'now', '+1 day') OR published < '1990');
+	-- The corpus is written again from the binary at the next open: a
+	-- guild's re-read may have changed its events.
+	DELETE FROM meta WHERE key = 'corpus_hash';
+	CREATE INDEX article_scopes_guild ON article_scopes(guild_id, added_at);
+	CREATE TABLE deliveries_v3 (
+		id           INTEGER PRIMARY KEY,
+		guild_id     TEXT NOT NULL,
+		target       TEXT NOT NULL,
+		article_id   INTEGER NOT NULL REFERENCES articles(id) ON DELETE CASCADE,
+		story        TEXT NOT NULL,
+		reason       TEXT NOT NULL,
+		state        TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sending', 'sent', 'failed')),
+		batch_id     INTEGER REFERENCES batches(id),
+		attempts     INTEGER NOT NULL DEFAULT 0,
+		next_attempt TEXT NOT NULL,
+		last_error   TEXT NOT NULL DEFAULT '',
+		created_at   TEXT NOT NULL,
+		sent_at      TEXT,
+		UNIQUE (guild_id, target, story),
+		UNIQUE (guild_id, target, article_id)
+	);
+	INSERT INTO deliveries_v3 SELECT * FROM deliveries;
+	DROP TABLE deliveries;
+	ALTER TABLE deliveries_v3 RENAME TO deliveries;
+	CREATE INDEX deliveries_due ON deliveries(state, next_attempt);
+	CREATE INDEX deliveries_batch ON deliveries(batch_id);
+	CREATE INDEX feed_items_seen ON feed_items(source_id, seen_at);`},
+}
+
+// migration is one step of the schema. foreignKeysOff runs it with
+// foreign keys off, as SQLite requires for rebuilding a table others
+// refer to (dropping the old one would otherwise cascade); the keys are
+// checked before it commits.
+type migration struct {
+	sql            string
+	foreignKeysOff bool
 }
 
 func (s *Store) migrate(ctx context.Context) error {
@@ -140,17 +231,52 @@ func (s *Store) migrate(ctx context.Context) error {
 		return fmt.Errorf("store: the database has schema version %d, newer than this build knows (%d): upgrade disputebot", version, len(migrations))
 	}
 	for i := version; i < len(migrations); i++ {
-		err := s.tx(ctx, func(tx *sql.Tx) error {
-			if _, err := tx.ExecContext(ctx, migrations[i]); err != nil {
-				return fmt.Errorf("store: migration %d: %w", i+1, err)
-			}
-			// PRAGMA takes no bound parameters.
-			_, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1))
-			return err
-		})
-		if err != nil {
+		if err := s.runMigration(ctx, i); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+func (s *Store) runMigration(ctx context.Context, i int) error {
+	m := migrations[i]
+	conn, err := s.db.Conn(ctx)
+	if err != nil {
+		return fmt.Errorf("store: migration %d: %w", i+1, err)
+	}
+	defer conn.Close()
+	if m.foreignKeysOff {
+		// A pragma that cannot change inside a transaction: set on the
+		// connection, and set back whatever happens.
+		if _, err := conn.ExecContext(ctx, "PRAGMA foreign_keys = OFF"); err != nil {
+			return fmt.Errorf("store: migration %d: %w", i+1, err)
+		}
+		defer conn.ExecContext(context.WithoutCancel(ctx), "PRAGMA foreign_keys = ON")
+	}
+	tx, err := conn.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("store: migration %d: %w", i+1, err)
+	}
+	defer tx.Rollback()
+	if _, err := tx.ExecContext(ctx, m.sql); err != nil {
+		return fmt.Errorf("store: migration %d: %w", i+1, err)
+	}
+	if m.foreignKeysOff {
+		var table string
+		err := tx.QueryRowContext(ctx, "PRAGMA foreign_key_check").Scan(&table)
+		if err == nil {
+			return fmt.Errorf("store: migration %d: a reference into %s is broken", i+1, table)
+		}
+		if !errors.Is(err, sql.ErrNoRows) {
+			return fmt.Errorf("store: migration %d: %w", i+1, err)
+		}
+	}
+	// PRAGMA takes no bound parameters.
+	if _, err := tx.ExecContext(ctx, fmt.Sprintf("PRAGMA user_version = %d", i+1)); err != nil {
+		return fmt.Errorf("store: migration %d: %w", i+1, err)
+	}
+	if err := tx.Commit(); err != nil {
+		return full(fmt.Errorf("store: migration %d: %w", i+1, err))
 	}
 	return nil
 }

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strconv"
@@ -47,6 +48,42 @@ const (
 // ErrExists is returned when a guild adds a source it already has.
 var ErrExists = errors.New("store: already added")
 
+// Caps bound what one guild, or one member in a guild, may keep, so that
+// no server can fill the disk or the poller's time; zero means no cap.
+type Caps struct {
+	Feeds               int // feeds per guild
+	Sources             int // article sources per guild
+	Aliases             int // aliases per guild
+	GuildSubscriptions  int // subscriptions per guild, all members together
+	MemberSubscriptions int // subscriptions per member per guild
+}
+
+// CapError refuses a write that would take a guild or a member past a
+// cap. The count and the write are one transaction, so concurrent
+// commands cannot slip past it together.
+type CapError struct {
+	What   string // "feeds", "sources", "aliases", "subscriptions"
+	Limit  int
+	Member bool // the member's own cap rather than the guild's
+}
+
+func (e *CapError) Error() string { return fmt.Sprintf("store: at the cap of %d %s", e.Limit, e.What) }
+
+// SetCaps sets the caps AddSource, AddAlias and Subscribe enforce.
+func (s *Store) SetCaps(c Caps) { s.caps = c }
+
+// atCap reports whether the count query finds limit rows or more.
+func atCap(ctx context.Context, tx *sql.Tx, limit int, count string, args ...any) (bool, error) {
+	if limit <= 0 {
+		return false, nil
+	}
+	var n int
+	if err := tx.QueryRowContext(ctx, count, args...).Scan(&n); err != nil {
+		return false, err
+	}
+	return n >= limit, nil
+}
+
 // AddSource records a guild's new source; a feed gets polling state, first
 // poll due at once.
 func (s *Store) AddSource(ctx context.Context, src *Source) error {
@@ -54,6 +91,22 @@ func (s *Store) AddSource(ctx context.Context, src *Source) error {
 		src.AddedAt = time.Now().UTC()
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM sources WHERE guild_id = ? AND url = ?", src.GuildID, src.URL).Scan(&one); {
+		case err == nil:
+			return ErrExists
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("store: add source: %w", err)
+		}
+		limit, what := s.caps.Sources, "sources"
+		if src.Kind == KindFeed {
+			limit, what = s.caps.Feeds, "feeds"
+		}
+		if full, err := atCap(ctx, tx, limit, "SELECT COUNT(*) FROM sources WHERE guild_id = ? AND kind = ?", src.GuildID, src.Kind); err != nil {
+			return fmt.Errorf("store: add source: %w", err)
+		} else if full {
+			return &CapError{What: what, Limit: limit}
+		}
 		r, err := tx.ExecContext(ctx, `INSERT INTO sources(guild_id, url, kind, added_by, added_at) VALUES (?, ?, ?, ?, ?)
 			ON CONFLICT(guild_id, url) DO NOTHING`, src.GuildID, src.URL, src.Kind, src.AddedBy, timeText(src.AddedAt))
 		if err != nil {
@@ -218,10 +271,18 @@ func (s *Store) SourceFetched(ctx context.Context, id int64, at time.Time, errTe
 	return nil
 }
 
-// DueFeeds lists feeds whose next poll is at or before now, most overdue
-// first.
-func (s *Store) DueFeeds(ctx context.Context, now time.Time, limit int) ([]*Source, error) {
-	return s.querySources(ctx, "s.kind = 'feed' AND f.next_poll <= ? ORDER BY f.next_poll LIMIT ?", timeText(now), limit)
+// DueFeeds lists feeds whose next poll is at or before now: at most
+// perGuild of each guild's, most overdue first, taken in turns across
+// guilds (every guild's most overdue, then every guild's second), so a
+// guild with a thousand overdue feeds fills no more of the list than one
+// with a single feed.
+func (s *Store) DueFeeds(ctx context.Context, now time.Time, perGuild, limit int) ([]*Source, error) {
+	return s.querySources(ctx, `s.id IN (SELECT id FROM (
+			SELECT s2.id, ROW_NUMBER() OVER (PARTITION BY s2.guild_id ORDER BY f2.next_poll, s2.id) AS turn, f2.next_poll AS due
+			FROM sources s2 JOIN feeds f2 ON f2.source_id = s2.id
+			WHERE s2.kind = 'feed' AND f2.next_poll <= ?)
+		WHERE turn <= ? ORDER BY turn, due LIMIT ?)
+		ORDER BY f.next_poll, s.id`, timeText(now), perGuild, limit)
 }
 
 // NextFeedPoll is the earliest next poll of any feed (zero when none).
@@ -234,12 +295,37 @@ func (s *Store) NextFeedPoll(ctx context.Context) (time.Time, error) {
 // FeedPolled records a poll: its validators, when to poll next, and the
 // failure streak (reset by a success).
 func (s *Store) FeedPolled(ctx context.Context, id int64, f *Feed) error {
-	_, err := s.db.ExecContext(ctx, `UPDATE feeds SET title = ?, etag = ?, last_modified = ?, last_ok = ?, next_poll = ?, failures = ?, failure_noticed = ?
+	return s.Write(ctx, func(tx *Tx) error { return tx.FeedPolled(id, f) })
+}
+
+// FeedPolled is Store.FeedPolled inside a unit of work.
+func (t *Tx) FeedPolled(id int64, f *Feed) error {
+	_, err := t.tx.ExecContext(t.ctx, `UPDATE feeds SET title = ?, etag = ?, last_modified = ?, last_ok = ?, next_poll = ?, failures = ?, failure_noticed = ?
 		WHERE source_id = ?`, f.Title, f.ETag, f.LastModified, timeText(f.LastOK), timeText(f.NextPoll), f.Failures, boolInt(f.FailureNoticed), id)
 	if err != nil {
 		return fmt.Errorf("store: feed polled: %w", err)
 	}
 	return nil
+}
+
+// SourceFetched is Store.SourceFetched inside a unit of work.
+func (t *Tx) SourceFetched(id int64, at time.Time, errText string, newItems int) error {
+	_, err := t.tx.ExecContext(t.ctx, "UPDATE sources SET last_fetched = ?, last_error = ?, items = items + ? WHERE id = ?", timeText(at), errText, newItems, id)
+	if err != nil {
+		return fmt.Errorf("store: source fetched: %w", err)
+	}
+	return nil
+}
+
+// SourceExists reports whether a source is still there: a moderator may
+// remove a feed while it is being polled.
+func (t *Tx) SourceExists(id int64) (bool, error) {
+	var one int
+	err := t.tx.QueryRowContext(t.ctx, "SELECT 1 FROM sources WHERE id = ?", id).Scan(&one)
+	if errors.Is(err, sql.ErrNoRows) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 func boolInt(b bool) int {
@@ -249,28 +335,92 @@ func boolInt(b bool) int {
 	return 0
 }
 
-// FeedItemSeen reports whether a feed has carried an item before.
-func (s *Store) FeedItemSeen(ctx context.Context, sourceID int64, key string) (bool, error) {
-	var one int
-	err := s.db.QueryRowContext(ctx, "SELECT 1 FROM feed_items WHERE source_id = ? AND key = ?", sourceID, key).Scan(&one)
-	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+// Unseen returns the keys among keys that the feed has not carried
+// before, in the order given.
+func (s *Store) Unseen(ctx context.Context, sourceID int64, keys []string) ([]string, error) {
+	if len(keys) == 0 {
+		return nil, nil
 	}
-	return err == nil, err
+	list, _ := json.Marshal(keys)
+	rows, err := s.db.QueryContext(ctx, "SELECT key FROM feed_items WHERE source_id = ? AND key IN (SELECT value FROM json_each(?))", sourceID, string(list))
+	if err != nil {
+		return nil, fmt.Errorf("store: feed items: %w", err)
+	}
+	defer rows.Close()
+	seen := map[string]bool{}
+	for rows.Next() {
+		var k string
+		if err := rows.Scan(&k); err != nil {
+			return nil, fmt.Errorf("store: feed items: %w", err)
+		}
+		seen[k] = true
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: feed items: %w", err)
+	}
+	var out []string
+	for _, k := range keys {
+		if !seen[k] {
+			seen[k] = true // a feed listing an item twice reads it once
+			out = append(out, k)
+		}
+	}
+	return out, nil
 }
 
-// MarkFeedItem records that a feed carried an item; recorded last, after
-// the item's article and notices are stored, so a crash re-reads the item
-// rather than losing it.
-func (s *Store) MarkFeedItem(ctx context.Context, sourceID int64, key string, articleID int64, at time.Time) error {
+// FeedItemSeen reports whether a feed has carried an item before.
+func (s *Store) FeedItemSeen(ctx context.Context, sourceID int64, key string) (bool, error) {
+	unseen, err := s.Unseen(ctx, sourceID, []string{key})
+	return err == nil && len(unseen) == 0, err
+}
+
+// MarkFeedItem records that a feed carried an item; recorded after the
+// item's article and notices are stored, in the same unit of work.
+func (t *Tx) MarkFeedItem(sourceID int64, key string, articleID int64, at time.Time) error {
 	var aid any
 	if articleID != 0 {
 		aid = articleID
 	}
-	_, err := s.db.ExecContext(ctx, `INSERT INTO feed_items(source_id, key, article_id, seen_at) VALUES (?, ?, ?, ?)
+	_, err := t.tx.ExecContext(t.ctx, `INSERT INTO feed_items(source_id, key, article_id, seen_at) VALUES (?, ?, ?, ?)
 		ON CONFLICT(source_id, key) DO NOTHING`, sourceID, key, aid, timeText(at))
 	if err != nil {
 		return fmt.Errorf("store: feed item: %w", err)
 	}
 	return nil
+}
+
+// MarkFeedItem records that a feed carried an item.
+func (s *Store) MarkFeedItem(ctx context.Context, sourceID int64, key string, articleID int64, at time.Time) error {
+	return s.Write(ctx, func(tx *Tx) error { return tx.MarkFeedItem(sourceID, key, articleID, at) })
+}
+
+// PruneFeedItems forgets all but the keep most recently seen items of a
+// feed. A feed lists its latest items only (the poller reads at most a
+// hundred), so an item older than many of them is gone from it; were it
+// to come back, its notices would still not repeat (the queue's keys).
+func (t *Tx) PruneFeedItems(sourceID int64, keep int) error {
+	_, err := t.tx.ExecContext(t.ctx, `DELETE FROM feed_items WHERE source_id = ? AND rowid NOT IN
+		(SELECT rowid FROM feed_items WHERE source_id = ? ORDER BY seen_at DESC, rowid DESC LIMIT ?)`, sourceID, sourceID, keep)
+	if err != nil {
+		return fmt.Errorf("store: prune feed items: %w", err)
+	}
+	return nil
+}
+
+// GuildArticlesSince counts the articles that reached a guild through its
+// own sources since a time: what its daily cap counts.
+func (s *Store) GuildArticlesSince(ctx context.Context, guild string, since time.Time) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM article_scopes WHERE guild_id = ? AND added_at >= ?", guild, timeText(since)).Scan(&n)
+	if err != nil {
+		return 0, fmt.Errorf("store: guild articles: %w", err)
+	}
+	return n, nil
+}
+
+// CountFeedItems is how many of a feed's items are remembered as seen.
+func (s *Store) CountFeedItems(ctx context.Context, sourceID int64) (int, error) {
+	var n int
+	err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM feed_items WHERE source_id = ?", sourceID).Scan(&n)
+	return n, err
 }

@@ -43,6 +43,7 @@ type Store struct {
 	db           *sql.DB
 	path         string
 	articlesByID *sql.Stmt
+	caps         Caps
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -50,6 +51,9 @@ type Store struct {
 // "disk") apply to every connection.
 func Open(ctx context.Context, path string, pragmas ...string) (*Store, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o750); err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	if err := private(path); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	q := url.Values{}
@@ -75,6 +79,26 @@ func Open(ctx context.Context, path string, pragmas ...string) (*Store, error) {
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	return s, nil
+}
+
+// private creates the database file readable by its owner only, or makes
+// an existing one so: it holds every guild's sources, members'
+// subscriptions and who was told what. SQLite gives the -wal and -shm
+// files it creates the database file's mode.
+func private(path string) error {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDONLY, 0o600)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	st, err := f.Stat()
+	if err != nil {
+		return err
+	}
+	if st.Mode().Perm()&0o077 != 0 {
+		return f.Chmod(st.Mode().Perm() &^ 0o077)
+	}
+	return nil
 }
 
 // Close closes the database.
@@ -110,6 +134,20 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 		return full(fmt.Errorf("store: commit: %w", err))
 	}
 	return nil
+}
+
+// Tx is one unit of work: what is written through it is committed
+// together or not at all. A feed poll stores its articles, queues their
+// notices and marks its items seen in one Tx, so a crash at any moment
+// leaves either all of it or none, and the poll is simply redone.
+type Tx struct {
+	ctx context.Context
+	tx  *sql.Tx
+}
+
+// Write runs fn in one write transaction, committed when fn returns nil.
+func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
+	return s.tx(ctx, func(tx *sql.Tx) error { return fn(&Tx{ctx: ctx, tx: tx}) })
 }
 
 // Meta reads a value of the key-value table ("" when unset).

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -20,7 +21,11 @@ func openTemp(t *testing.T) *Store {
 	return s
 }
 
-func TestSaveArticleTwiceKeepsFirstSeenAndAddsScopes(t *testing.T) {
+// TestAPageIsWrittenOnce: a second read of an address, for the same scope
+// or another, attaches the scope and changes nothing of what the page
+// said; a guild's own version of the page follows its feed's claims and is
+// that guild's alone.
+func TestAPageIsWrittenOnce(t *testing.T) {
 	s := openTemp(t)
 	ctx := context.Background()
 	first := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
@@ -34,7 +39,11 @@ func TestSaveArticleTwiceKeepsFirstSeenAndAddsScopes(t *testing.T) {
 	if err != nil || r2.Created || r2.NewInScope || r2.ID != r1.ID {
 		t.Fatalf("same scope again: %+v %v", r2, err)
 	}
-	r3, err := s.SaveArticle(ctx, b, "222", 0)
+	if b.Title != "First title" {
+		t.Errorf("the caller was not given what is stored: %q", b.Title)
+	}
+	c := &article.Article{URL: "https://example.com/a", Title: "Another title"}
+	r3, err := s.SaveArticle(ctx, c, "222", 0)
 	if err != nil || r3.Created || !r3.NewInScope {
 		t.Fatalf("other scope: %+v %v", r3, err)
 	}
@@ -42,8 +51,50 @@ func TestSaveArticleTwiceKeepsFirstSeenAndAddsScopes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Title != "Updated title" || !got.FirstSeen.Equal(first) || strings.Join(got.Scopes, ",") != "111,222" {
+	if got.Title != "First title" || !got.FirstSeen.Equal(first) || strings.Join(got.Scopes, ",") != "111,222" {
 		t.Errorf("stored = title %q first seen %v scopes %v", got.Title, got.FirstSeen, got.Scopes)
+	}
+
+	own := &article.Article{URL: "https://example.com/a", Owner: "222", Title: "What 222's feed says"}
+	if r, err := s.SaveArticle(ctx, own, "222", 0); err != nil || !r.Created || r.ID == r1.ID {
+		t.Fatalf("a guild's own version: %+v %v", r, err)
+	}
+	own2 := &article.Article{URL: "https://example.com/a", Owner: "222", Title: "What 222's feed says now"}
+	if r, err := s.SaveArticle(ctx, own2, "222", 0); err != nil || r.Created {
+		t.Fatalf("the version again: %+v %v", r, err)
+	}
+	if v, err := s.ArticleFor(ctx, "222", "https://example.com/a"); err != nil || v.Title != "What 222's feed says now" || strings.Join(v.Scopes, ",") != "222" {
+		t.Errorf("222 reads %+v, %v", v, err)
+	}
+	if v, err := s.ArticleFor(ctx, "111", "https://example.com/a"); err != nil || v.Title != "First title" {
+		t.Errorf("111 reads %+v, %v", v, err)
+	}
+	if _, err := s.SaveArticle(ctx, &article.Article{URL: "https://example.com/a", Owner: "222", Title: "x"}, "111", 0); err == nil {
+		t.Error("a guild's version was made visible to another guild")
+	}
+}
+
+// TestCorpusIsWrittenByTheCorpusOnly: a curated event is rewritten by a
+// corpus load, and by nothing else.
+func TestCorpusIsWrittenByTheCorpusOnly(t *testing.T) {
+	s := openTemp(t)
+	ctx := context.Background()
+	u := "https://example.com/event"
+	if _, err := s.SaveArticle(ctx, &article.Article{URL: u, Title: "Read before the corpus had it"}, "111", 0); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.SaveCorpus(ctx, []*article.Article{{URL: u, Title: "Curated headline", Disputes: []string{"d"}}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SaveArticle(ctx, &article.Article{URL: u, Title: "A guild's page", Curated: true}, "222", 0); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.ArticleByURL(ctx, u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if slices.Sort(got.Scopes); got.Title != "Curated headline" || !got.Curated || strings.Join(got.Scopes, ",") != "111,222,global" {
+		t.Errorf("stored = %q curated %t scopes %v", got.Title, got.Curated, got.Scopes)
 	}
 }
 
@@ -53,7 +104,7 @@ func TestChangedWalksInOrder(t *testing.T) {
 	for _, u := range []string{"a", "b", "c"} {
 		s.SaveArticle(ctx, &article.Article{URL: "https://example.com/" + u, Title: u}, article.GlobalScope, 0)
 	}
-	s.SaveArticle(ctx, &article.Article{URL: "https://example.com/a", Title: "a again"}, article.GlobalScope, 0)
+	s.SaveArticle(ctx, &article.Article{URL: "https://example.com/a", Title: "a again"}, "111", 0)
 	var titles []string
 	last, err := s.Changed(ctx, 0, 2, func(page []*article.Article, seq int64) error {
 		for _, a := range page {
@@ -64,7 +115,9 @@ func TestChangedWalksInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(titles, ",") != "b,c,a again" || last != 4 {
+	// Reaching another scope changes the article's scopes, so it is
+	// indexed again: after the others, and as it was first read.
+	if strings.Join(titles, ",") != "b,c,a" || last != 4 {
 		t.Errorf("changed = %v up to %d", titles, last)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -11,15 +12,30 @@ import (
 )
 
 // AddAlias gives a party another name in one guild. key is the alias's
-// matching form (gazetteer.Key), so "Chief Twit" and "chief  twit" are one.
+// matching form (gazetteer.Key), so "Chief Twit" and "chief  twit" are one;
+// adding a key the guild has already renames what it means, and does not
+// count against the cap.
 func (s *Store) AddAlias(ctx context.Context, guild, key, alias, party, by string) error {
-	_, err := s.db.ExecContext(ctx, `INSERT INTO aliases(guild_id, alias_key, alias, party, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?)
-		ON CONFLICT(guild_id, alias_key) DO UPDATE SET alias = excluded.alias, party = excluded.party, added_by = excluded.added_by`,
-		guild, key, alias, party, by, timeText(time.Now()))
-	if err != nil {
-		return fmt.Errorf("store: add alias: %w", err)
-	}
-	return nil
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		var one int
+		err := tx.QueryRowContext(ctx, "SELECT 1 FROM aliases WHERE guild_id = ? AND alias_key = ?", guild, key).Scan(&one)
+		if errors.Is(err, sql.ErrNoRows) {
+			if full, err := atCap(ctx, tx, s.caps.Aliases, "SELECT COUNT(*) FROM aliases WHERE guild_id = ?", guild); err != nil {
+				return fmt.Errorf("store: add alias: %w", err)
+			} else if full {
+				return &CapError{What: "aliases", Limit: s.caps.Aliases}
+			}
+		} else if err != nil {
+			return fmt.Errorf("store: add alias: %w", err)
+		}
+		_, err = tx.ExecContext(ctx, `INSERT INTO aliases(guild_id, alias_key, alias, party, added_by, added_at) VALUES (?, ?, ?, ?, ?, ?)
+			ON CONFLICT(guild_id, alias_key) DO UPDATE SET alias = excluded.alias, party = excluded.party, added_by = excluded.added_by`,
+			guild, key, alias, party, by, timeText(time.Now()))
+		if err != nil {
+			return fmt.Errorf("store: add alias: %w", err)
+		}
+		return nil
+	})
 }
 
 // RemoveAlias removes a guild's alias.
@@ -78,26 +94,41 @@ func DMTarget(user string) string         { return "dm:" + user }
 func ChannelTarget(channel string) string { return "ch:" + channel }
 
 // Subscribe records a subscription; an identical one is not added twice
-// (ErrExists, with sub.ID set to the existing one).
+// (ErrExists, with sub.ID set to the existing one), and one past the
+// member's or the guild's cap is refused (a *CapError).
 func (s *Store) Subscribe(ctx context.Context, sub *Subscription) error {
 	if sub.CreatedAt.IsZero() {
 		sub.CreatedAt = time.Now().UTC()
 	}
 	parties, _ := json.Marshal(nonNil(sub.Parties))
 	words, _ := json.Marshal(nonNil(sub.Words))
-	r, err := s.db.ExecContext(ctx, `INSERT INTO subscriptions(guild_id, user_id, channel_id, query, parties, words, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT(guild_id, user_id, channel_id, query) DO NOTHING`,
-		sub.GuildID, sub.UserID, sub.ChannelID, sub.Query, string(parties), string(words), timeText(sub.CreatedAt))
-	if err != nil {
-		return fmt.Errorf("store: subscribe: %w", err)
-	}
-	if n, _ := r.RowsAffected(); n == 0 {
-		s.db.QueryRowContext(ctx, "SELECT id FROM subscriptions WHERE guild_id = ? AND user_id = ? AND channel_id = ? AND query = ?",
+	return s.tx(ctx, func(tx *sql.Tx) error {
+		err := tx.QueryRowContext(ctx, "SELECT id FROM subscriptions WHERE guild_id = ? AND user_id = ? AND channel_id = ? AND query = ?",
 			sub.GuildID, sub.UserID, sub.ChannelID, sub.Query).Scan(&sub.ID)
-		return ErrExists
-	}
-	sub.ID, _ = r.LastInsertId()
-	return nil
+		switch {
+		case err == nil:
+			return ErrExists
+		case !errors.Is(err, sql.ErrNoRows):
+			return fmt.Errorf("store: subscribe: %w", err)
+		}
+		if full, err := atCap(ctx, tx, s.caps.MemberSubscriptions, "SELECT COUNT(*) FROM subscriptions WHERE guild_id = ? AND user_id = ?", sub.GuildID, sub.UserID); err != nil {
+			return fmt.Errorf("store: subscribe: %w", err)
+		} else if full {
+			return &CapError{What: "subscriptions", Limit: s.caps.MemberSubscriptions, Member: true}
+		}
+		if full, err := atCap(ctx, tx, s.caps.GuildSubscriptions, "SELECT COUNT(*) FROM subscriptions WHERE guild_id = ?", sub.GuildID); err != nil {
+			return fmt.Errorf("store: subscribe: %w", err)
+		} else if full {
+			return &CapError{What: "subscriptions", Limit: s.caps.GuildSubscriptions}
+		}
+		r, err := tx.ExecContext(ctx, `INSERT INTO subscriptions(guild_id, user_id, channel_id, query, parties, words, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+			sub.GuildID, sub.UserID, sub.ChannelID, sub.Query, string(parties), string(words), timeText(sub.CreatedAt))
+		if err != nil {
+			return fmt.Errorf("store: subscribe: %w", err)
+		}
+		sub.ID, _ = r.LastInsertId()
+		return nil
+	})
 }
 
 // Unsubscribe removes a member's subscription by its number or its query,

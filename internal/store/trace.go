@@ -68,7 +68,7 @@ func (s *Store) TraceURL(ctx context.Context, guild, addr string) (*Trace, error
 		return nil, err
 	}
 	t.Unread = carried(srcs, unread)
-	a, err := s.ArticleByURL(ctx, u)
+	a, err := s.ArticleFor(ctx, guild, u)
 	if errors.Is(err, ErrNotFound) {
 		return t, nil
 	}
