@@ -13,13 +13,14 @@ import (
 func (a *Adapter) registerCommands() error {
 	var cmds []*discordgo.ApplicationCommand
 	manage := int64(discordgo.PermissionManageGuild)
-	dmOK := true
+	anywhere := []discordgo.InteractionContextType{discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
+	inServers := []discordgo.InteractionContextType{discordgo.InteractionContextGuild}
 	for _, s := range bot.Specs() {
-		c := &discordgo.ApplicationCommand{Name: s.Name, Description: s.Description, Options: options(s.Options), DMPermission: &dmOK}
+		c := &discordgo.ApplicationCommand{Name: s.Name, Description: s.Description, Options: options(s.Options), Contexts: &anywhere}
 		if s.Moderator {
+			// Moderator commands manage a server: offered in servers only.
 			c.DefaultMemberPermissions = &manage
-			no := false
-			c.DMPermission = &no
+			c.Contexts = &inServers
 		}
 		for _, sub := range s.Subcommands {
 			c.Options = append(c.Options, &discordgo.ApplicationCommandOption{

@@ -56,6 +56,15 @@ type Adapter struct {
 	wg        sync.WaitGroup // handlers in flight, awaited on Close
 	closing   atomic.Bool
 
+	// mu orders every wg.Add and bg.Add before Close's Waits: a WaitGroup
+	// may not gain work while it is being waited on.
+	mu     sync.Mutex
+	closed bool
+	// bg is the reconnect loop, stopped by stop and awaited on Close.
+	bg           sync.WaitGroup
+	stop         chan struct{}
+	reconnecting atomic.Bool
+
 	// A connection is readied by READY or RESUMED; one that closes before
 	// that, with a refusing close code, fails the adapter (see refusal.go).
 	readied     atomic.Bool
@@ -97,9 +106,13 @@ func New(cfg Config, b *bot.Bot) (*Adapter, error) {
 	if cfg.MessageContent {
 		s.Identify.Intents |= discordgo.IntentMessageContent
 	}
-	s.ShouldReconnectOnError = true
+	// The adapter reconnects by itself (see reconnect): discordgo's own
+	// loop reads this flag unsynchronised, so it could not be switched
+	// off at Close without a data race, and it outlived a closed session.
+	s.ShouldReconnectOnError = false
 	s.StateEnabled = true
-	a := &Adapter{cfg: cfg, bot: b, s: s, failed: make(chan error, 1), interactions: newSeenIDs(interactionMemory, maxInteractions)}
+	a := &Adapter{cfg: cfg, bot: b, s: s, failed: make(chan error, 1), stop: make(chan struct{}),
+		interactions: newSeenIDs(interactionMemory, maxInteractions)}
 	a.connectedAt.Store(time.Now().UnixNano()) // refusals before this were another adapter's
 	hookLogs()
 	s.Dialer = a.dialer()
@@ -160,9 +173,13 @@ func (a *Adapter) Open() error {
 	return nil
 }
 
-// Close disconnects, after the commands in flight have answered.
+// Close disconnects, after the commands in flight have answered, and
+// returns once no goroutine of the adapter is left.
 func (a *Adapter) Close() error {
 	a.closing.Store(true)
+	a.mu.Lock()
+	a.closed = true
+	a.mu.Unlock()
 	done := make(chan struct{})
 	go func() { a.wg.Wait(); close(done) }()
 	select {
@@ -170,14 +187,59 @@ func (a *Adapter) Close() error {
 	case <-time.After(10 * time.Second):
 		a.cfg.Log.Warn("closing with commands still running")
 	}
-	// discordgo's heartbeat, caught between beats while the session
-	// closes, finds its connection gone and reconnects: a session nobody
-	// closes. Writing this before Close takes the session's lock orders it
-	// before that read; the dialer refuses too, should any path get past.
-	a.s.ShouldReconnectOnError = false
+	close(a.stop)
 	err := a.s.Close()
+	a.bg.Wait()
 	a.s.Client.CloseIdleConnections()
 	return err
+}
+
+// track counts a goroutine of work that Close must wait for; it reports
+// false, and counts nothing, once Close has begun.
+func (a *Adapter) track(wg *sync.WaitGroup) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.closed {
+		return false
+	}
+	wg.Add(1)
+	return true
+}
+
+// reconnect opens the gateway again after a lost connection: at once,
+// then after 1 s, 2 s, 4 s and so on up to ten minutes between attempts.
+// discordgo's Open resumes the session it has, so events missed meanwhile
+// are replayed. It stops when the bot closes or Discord refuses it; a
+// refusal is never retried, since identifying again and again gets a
+// bot's token reset.
+func (a *Adapter) reconnect() {
+	defer a.bg.Done()
+	defer a.reconnecting.Store(false)
+	defer a.recovered("reconnecting to the gateway", nil)
+	wait := time.Second
+	for {
+		if a.closing.Load() || a.checkRefused() {
+			return
+		}
+		err := a.s.Open()
+		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
+			return
+		}
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) && refusals[ce.Code] != "" {
+			lastRefusal.Store(&refusal{code: ce.Code, at: time.Now()})
+			continue // checkRefused tells Failed and stops
+		}
+		if !a.closing.Load() {
+			a.cfg.Log.Warn("reconnecting to the gateway failed; trying again", "in", wait, "error", err)
+		}
+		select {
+		case <-a.stop:
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 10*time.Minute)
+	}
 }
 
 // Connected reports whether the gateway connection is up, for /healthz.
@@ -199,9 +261,16 @@ func (a *Adapter) onResumed(s *discordgo.Session, _ *discordgo.Resumed) {
 func (a *Adapter) onDisconnect(s *discordgo.Session, _ *discordgo.Disconnect) {
 	defer a.recovered("handling a gateway disconnection", nil)
 	a.connected.Store(false)
-	a.checkRefused()
-	if !a.closing.Load() {
-		a.cfg.Log.Warn("gateway connection lost; reconnecting")
+	if a.checkRefused() || a.closing.Load() {
+		return
+	}
+	a.cfg.Log.Warn("gateway connection lost; reconnecting")
+	if a.reconnecting.CompareAndSwap(false, true) {
+		if !a.track(&a.bg) {
+			a.reconnecting.Store(false)
+			return
+		}
+		go a.reconnect()
 	}
 }
 
@@ -213,7 +282,9 @@ func (a *Adapter) onReady(s *discordgo.Session, r *discordgo.Ready) {
 	}
 	a.cfg.Log.Info("connected to Discord", "guilds", len(r.Guilds), "user", r.User.Username)
 	a.register.Do(func() {
-		a.wg.Add(1)
+		if !a.track(&a.wg) {
+			return
+		}
 		go func() {
 			defer a.wg.Done()
 			defer a.recovered("registering slash commands", nil)
@@ -255,10 +326,9 @@ func (a *Adapter) isModerator(perms int64, roles []string) bool {
 var mentionPrefix = regexp.MustCompile(`^<@!?(\d+)>\s*`)
 
 func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
-	if a.closing.Load() {
+	if !a.track(&a.wg) {
 		return
 	}
-	a.wg.Add(1)
 	defer a.wg.Done()
 	ctx := context.Background()
 	// asked is set once the message is a command for the bot, answered
@@ -326,10 +396,9 @@ func cannotPostHere(channel, prefix string) bot.Reply {
 }
 
 func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCreate) {
-	if a.closing.Load() {
+	if !a.track(&a.wg) {
 		return
 	}
-	a.wg.Add(1)
 	defer a.wg.Done()
 	var progress answerProgress
 	defer a.recovered("handling an interaction", func() { a.apologiseInteraction(i, &progress) })

@@ -50,9 +50,6 @@ func invisible(r rune) bool {
 	return unicode.Is(unicode.Cc, r) && r != '\n'
 }
 
-// mentionish matches what Discord would read as a mention or a broadcast.
-var mentionish = regexp.MustCompile(`@(everyone|here)|<@[!&]?\d+>|<@`)
-
 // markdownChars are the characters Discord markdown gives meaning to.
 var markdownChars = "\\*_~`|>#-[]()<:"
 

@@ -352,12 +352,13 @@ func TestServeFeedToSubscriberOnceAcrossRestart(t *testing.T) {
 	}
 	p = startBot(t, fake, vars)
 	defer p.stop()
-	dms := waitFor(t, fake, "the subscriber's DM", func(m discordtest.Message) bool { return m.DMUserID == member && strings.Contains(text(m), "/new-1") })
+	waitFor(t, fake, "the subscriber's DM", func(m discordtest.Message) bool { return m.DMUserID == member && strings.Contains(text(m), "/new-1") })
 	posts := waitFor(t, fake, "the feed channel's post", func(m discordtest.Message) bool { return m.ChannelID == newsA && strings.Contains(text(m), "/new-1") })
 	// A publisher re-issue under a new GUID, and more polls, change nothing.
 	site.add("new-1-again", "/new-1", time.Now())
 	time.Sleep(4 * time.Second)
-	if dms = dmsTo(fake, member); len(dms) != 1 {
+	dms := dmsTo(fake, member)
+	if len(dms) != 1 {
 		t.Errorf("the subscriber got %d DMs about the new item, want exactly 1", len(dms))
 	}
 	if n := len(messagesIn(fake, newsA)); n != 1 || len(posts) != 1 {

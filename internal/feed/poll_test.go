@@ -140,7 +140,7 @@ func TestFeedNeverFloodsAndAnnouncesOnce(t *testing.T) {
 
 	fs.add("new-1", "/new-1", r.now)
 	r.now = r.now.Add(20 * time.Minute)
-	src = r.poll(t)
+	r.poll(t)
 	if got := r.queued(t); got != 2 {
 		t.Fatalf("a new item queued %d notices, want 2 (the subscriber's DM and the feed's channel)", got)
 	}

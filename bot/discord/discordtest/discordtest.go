@@ -621,12 +621,6 @@ func (s *Server) record(r Response, raw json.RawMessage) Response {
 	return r
 }
 
-// channelGuild is called with s.mu held.
-func (s *Server) channelGuild(channel string) (string, bool) {
-	g, _, ok := s.channel(channel)
-	return g, ok
-}
-
 // channel finds a guild channel and its guild.
 func (s *Server) channel(id string) (string, Channel, bool) {
 	for _, g := range s.o.Guilds {
