@@ -59,3 +59,20 @@ func get(t *testing.T, url string, status int) string {
 	}
 	return string(b)
 }
+
+// TestHandlerPanicIsAnswered: a probe that panics gets a 500 and a count,
+// and the next request is served.
+func TestHandlerPanicIsAnswered(t *testing.T) {
+	m := New()
+	h := m.Handler(Check{Name: "boom", Probe: func(context.Context) error { panic("a probe's bug") }})
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+	if rec.Code != http.StatusInternalServerError {
+		t.Errorf("status %d, want 500", rec.Code)
+	}
+	rec = httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), `disputebot_panics_total{where="http"} 1`) {
+		t.Errorf("the panic was not counted:\n%s", rec.Body.String())
+	}
+}

@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"errors"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -132,5 +133,55 @@ func TestNewerSchemaRefused(t *testing.T) {
 	s.Close()
 	if _, err := Open(context.Background(), path); err == nil || !strings.Contains(err.Error(), "newer") {
 		t.Errorf("Open = %v, want a refusal naming the newer schema", err)
+	}
+}
+
+// TestCapsPerGuild: each cap refuses the write that would pass it, with a
+// *CapError naming it, and counts one guild only.
+func TestCapsPerGuild(t *testing.T) {
+	s := openTemp(t)
+	s.SetCaps(Caps{Feeds: 2, Sources: 1, GuildSubscriptions: 3, MemberSubscriptions: 2})
+	ctx := context.Background()
+	feed := func(guild, u string) error {
+		return s.AddSource(ctx, &Source{GuildID: guild, URL: u, Kind: KindFeed, Feed: &Feed{Interval: time.Hour}})
+	}
+	article := func(guild, u string) error {
+		return s.AddSource(ctx, &Source{GuildID: guild, URL: u, Kind: KindArticle})
+	}
+	sub := func(guild, user, q string) error {
+		return s.Subscribe(ctx, &Subscription{GuildID: guild, UserID: user, Query: q})
+	}
+	capped := func(err error, what string, member bool) bool {
+		var ce *CapError
+		return errors.As(err, &ce) && ce.What == what && ce.Member == member
+	}
+	for _, c := range []struct {
+		name   string
+		err    error
+		what   string
+		member bool
+	}{
+		{"first feed", feed("A", "https://a.example/1"), "", false},
+		{"second feed", feed("A", "https://a.example/2"), "", false},
+		{"third feed", feed("A", "https://a.example/3"), "feeds", false},
+		{"another guild's feed", feed("B", "https://a.example/3"), "", false},
+		{"first source", article("A", "https://a.example/s1"), "", false},
+		{"second source", article("A", "https://a.example/s2"), "sources", false},
+		{"a feed again", feed("A", "https://a.example/1"), "exists", false},
+		{"u1's first", sub("A", "u1", "one"), "", false},
+		{"u1's second", sub("A", "u1", "two"), "", false},
+		{"u1's third", sub("A", "u1", "three"), "subscriptions", true},
+		{"u2's first", sub("A", "u2", "one"), "", false},
+		{"u2's second, past the guild's", sub("A", "u2", "two"), "subscriptions", false},
+		{"u1's first again", sub("A", "u1", "one"), "exists", false},
+	} {
+		switch {
+		case c.what == "" && c.err != nil:
+			t.Errorf("%s: %v", c.name, c.err)
+		case c.what == "exists" && !errors.Is(c.err, ErrExists):
+			t.Errorf("%s: %v, want ErrExists", c.name, c.err)
+		case c.what != "" && c.what != "exists" && !capped(c.err, c.what, c.member):
+			t.Errorf("%s: %v, want the %s cap", c.name, c.err, c.what)
+		}
 	}
 }
