@@ -202,26 +202,8 @@ func TestHostileFeedDoesNotFillTheDisk(t *testing.T) {
 // TestGuildDailyCap: a guild's feeds bring at most its daily cap of
 // articles; the other items wait, unmarked.
 func TestGuildDailyCap(t *testing.T) {
-	page, err := os.ReadFile("../ingest/testdata/musk-microsoft.html")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var calls atomic.Int64
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/feed" {
-			var b strings.Builder
-			for i := 0; i < 12; i++ {
-				fmt.Fprintf(&b, "<item><guid>g%d</guid><link>http://%s/story/%d</link><title>Story %d</title></item>", i, r.Host, i, i)
-			}
-			w.Header().Set("Content-Type", "application/rss+xml")
-			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Busy</title>%s</channel></rss>`, b.String())
-			return
-		}
-		calls.Add(1)
-		w.Header().Set("Content-Type", "text/html")
-		w.Write(bytes.Replace(page, []byte("Musk threatens Microsoft"), []byte("Musk threatens Microsoft "+r.URL.Path), -1))
-	}))
-	defer srv.Close()
+	srv := storyFeed(t, 12, func() { calls.Add(1) })
 	lib := hostileLib(t, t.TempDir(), 5*time.Second, nil)
 	src := addFeed(t, lib, "A", srv.URL+"/feed", time.Minute)
 	p := newPoller(lib)
@@ -253,28 +235,12 @@ func TestFirstPollAnnouncesNoFutureItems(t *testing.T) {
 // reads item pages. The poll ends quietly: no error per remaining item.
 func TestFeedRemovedWhilePolled(t *testing.T) {
 	gate := make(chan struct{})
-	page, err := os.ReadFile("../ingest/testdata/musk-microsoft.html")
-	if err != nil {
-		t.Fatal(err)
-	}
 	var first sync.Once
 	reading := make(chan struct{})
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if r.URL.Path == "/feed" {
-			var b strings.Builder
-			for i := 0; i < 5; i++ {
-				fmt.Fprintf(&b, "<item><guid>g%d</guid><link>http://%s/story/%d</link><title>Story %d</title></item>", i, r.Host, i, i)
-			}
-			w.Header().Set("Content-Type", "application/rss+xml")
-			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Busy</title>%s</channel></rss>`, b.String())
-			return
-		}
+	srv := storyFeed(t, 5, func() {
 		first.Do(func() { close(reading) })
 		<-gate
-		w.Header().Set("Content-Type", "text/html")
-		w.Write(bytes.Replace(page, []byte("Musk threatens Microsoft"), []byte("Musk threatens Microsoft "+r.URL.Path), -1))
-	}))
-	defer srv.Close()
+	})
 	var logs syncBuffer
 	lib := hostileLib(t, t.TempDir(), 5*time.Second, slog.New(slog.NewTextHandler(&logs, nil)))
 	src := addFeed(t, lib, "A", srv.URL+"/feed", time.Minute)
@@ -293,6 +259,32 @@ func TestFeedRemovedWhilePolled(t *testing.T) {
 	if n, _ := lib.Store.CountFeedItems(context.Background(), src.ID); n != 0 {
 		t.Errorf("%d items of a removed feed remembered", n)
 	}
+}
+
+// storyFeed serves at /feed a feed of n items, each linking to a real
+// article page of its own, and calls onPage before serving each page.
+func storyFeed(t *testing.T, n int, onPage func()) *httptest.Server {
+	t.Helper()
+	page, err := os.ReadFile("../ingest/testdata/musk-microsoft.html")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/feed" {
+			var b strings.Builder
+			for i := 0; i < n; i++ {
+				fmt.Fprintf(&b, "<item><guid>g%d</guid><link>http://%s/story/%d</link><title>Story %d</title></item>", i, r.Host, i, i)
+			}
+			w.Header().Set("Content-Type", "application/rss+xml")
+			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Busy</title>%s</channel></rss>`, b.String())
+			return
+		}
+		onPage()
+		w.Header().Set("Content-Type", "text/html")
+		w.Write(bytes.Replace(page, []byte("Musk threatens Microsoft"), []byte("Musk threatens Microsoft "+r.URL.Path), -1))
+	}))
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 type syncBuffer struct {
