@@ -1,8 +1,11 @@
 package data
 
 import (
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/disputebot/disputebot/internal/article"
 )
 
 // TestCorpusIsValid is the gate every contributed dispute passes.
@@ -23,4 +26,39 @@ func TestCorpusIsValid(t *testing.T) {
 		aliases += len(p.Aliases) + len(p.Tickers)
 	}
 	t.Logf("corpus: %d disputes, %d events, %d parties, %d aliases and tickers", len(c.Disputes), events, len(c.Parties), aliases)
+}
+
+// TestValidateCatchesWhatReviewersCaught: each rule the reviewers of the
+// corpus enforced by hand now fails a copy of a real dispute broken that
+// way.
+func TestValidateCatchesWhatReviewersCaught(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		name, want string
+		breakIt    func(d *article.Dispute)
+	}{
+		{"status date of no event", "is the date of none of its events", func(d *article.Dispute) { d.StatusDate = "2001-01-01" }},
+		{"tracking parameter", "tracking parameter", func(d *article.Dispute) { d.Events[0].URL += "?utm_source=rss" }},
+		{"rss feed id", "tracking parameter", func(d *article.Dispute) { d.Events[0].URL += "?feed_id=12&x=1" }},
+		{"syndicator named as outlet", "names the site that syndicated", func(d *article.Dispute) {
+			d.Events[0].URL, d.Events[0].Outlet = "https://finance.yahoo.com/news/some-story-123.html", "Yahoo Finance"
+		}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := c.Disputes[0]
+			d.Events = append([]article.Event(nil), d.Events...)
+			tt.breakIt(&d)
+			broken := &Corpus{Parties: c.Parties, Disputes: []article.Dispute{d}}
+			var found bool
+			for _, err := range broken.Validate(time.Now()) {
+				found = found || strings.Contains(err.Error(), tt.want)
+			}
+			if !found {
+				t.Errorf("no error saying %q", tt.want)
+			}
+		})
+	}
 }

@@ -99,6 +99,11 @@ func (c *Corpus) Validate(now time.Time) []error {
 			bad(where, "status %q is not one of %s", d.Status, strings.Join(Statuses, ", "))
 		}
 		checkDate(bad, where, "status_date", d.StatusDate, today)
+		if !slices.ContainsFunc(d.Events, func(e article.Event) bool { return e.Date == d.StatusDate }) {
+			// Every answer shows where a dispute stands with the step that
+			// set it: that step must be in the timeline.
+			bad(where, "status_date %s is the date of none of its events", d.StatusDate)
+		}
 		if len(d.Events) < MinEvents {
 			bad(where, "has %d events; at least %d are needed", len(d.Events), MinEvents)
 		}
@@ -118,6 +123,12 @@ func (c *Corpus) Validate(now time.Time) []error {
 				bad(ew, "url %q must be an absolute https address", e.URL)
 				continue
 			}
+			if p := trackingParam(u); p != "" {
+				bad(ew, "url %q carries the tracking parameter %q: cite the article's own address", e.URL, p)
+			}
+			if host := strings.TrimPrefix(u.Hostname(), "www."); syndicators[registrable(host)] != "" && strings.Contains(strings.ToLower(e.Outlet), syndicators[registrable(host)]) {
+				bad(ew, "outlet %q names the site that syndicated the report; name its original publisher", e.Outlet)
+			}
 			canon, err := article.CanonicalURL(e.URL)
 			if err != nil {
 				bad(ew, "url %q: %v", e.URL, err)
@@ -134,6 +145,35 @@ func (c *Corpus) Validate(now time.Time) []error {
 		}
 	}
 	return errs
+}
+
+// trackingParams are query parameters that say how a reader arrived,
+// not which article it is.
+var trackingParams = []string{"cid", "src", "ref", "rl", "feed_id", "_unique_id", "fbclid", "gclid", "mc_cid", "mc_eid", "ocid", "cmpid", "smid", "mod", "td", "edition", "taid", "rss"}
+
+func trackingParam(u *url.URL) string {
+	for k := range u.Query() {
+		if strings.HasPrefix(k, "utm_") || slices.Contains(trackingParams, strings.ToLower(k)) {
+			return k
+		}
+	}
+	return ""
+}
+
+// syndicators are sites that republish other outlets' reports, each with
+// the word of its own name an outlet label must not use: a report found
+// there is cited under the name of the outlet that wrote it.
+var syndicators = map[string]string{"yahoo.com": "yahoo", "msn.com": "msn", "aol.com": "aol", "newsbreak.com": "newsbreak",
+	"flipboard.com": "flipboard", "ground.news": "ground", "inkl.com": "inkl", "techcodex.com": "techcodex"}
+
+// registrable is a host's last two labels ("finance.yahoo.com" is
+// "yahoo.com").
+func registrable(host string) string {
+	parts := strings.Split(host, ".")
+	if len(parts) <= 2 {
+		return host
+	}
+	return strings.Join(parts[len(parts)-2:], ".")
 }
 
 func checkText(bad func(string, string, ...any), where, field, s string, max int) {

@@ -86,12 +86,12 @@ func TestAskJSON(t *testing.T) {
 	}
 	found := false
 	for _, e := range got.Events {
-		if e.Date == "2023-04-20" && strings.Contains(e.URL, "benzinga.com") {
+		if e.Date == "2023-04-19" && strings.Contains(e.URL, "benzinga.com") {
 			found = true
 		}
 	}
 	if !found {
-		t.Error("the 2023-04-20 Benzinga event is missing")
+		t.Error("the 2023-04-19 Benzinga event is missing")
 	}
 }
 
@@ -100,7 +100,7 @@ func TestAskTextIsReadable(t *testing.T) {
 	if code != 0 {
 		t.Fatalf("exit %d", code)
 	}
-	for _, want := range []string{"Elon Musk vs Microsoft", "Summary", "Timeline", "2023-04-20", "benzinga.com"} {
+	for _, want := range []string{"Elon Musk vs Microsoft", "Summary", "Timeline", "2023-04-19", "benzinga.com"} {
 		if !strings.Contains(stdout, want) {
 			t.Errorf("text answer lacks %q", want)
 		}

@@ -268,7 +268,7 @@ func TestIngestCannotRewriteACuratedEvent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if a.Title == evilTitle || a.Published.Format(article.DateLayout) != "2023-04-20" {
+	if a.Title == evilTitle || a.Published.Format(article.DateLayout) != "2023-04-19" {
 		t.Errorf("the curated event now reads %q, dated %s", a.Title, a.Published.Format(article.DateLayout))
 	}
 }
