@@ -148,7 +148,43 @@ func Extract(body []byte, contentType, pageURL string) (*Page, error) {
 	if p.Site == "" && base != nil {
 		p.Site = strings.TrimPrefix(base.Hostname(), "www.")
 	}
+	p.Title = trimTitle(p.Title, p.Site, p.Byline)
 	return p, nil
+}
+
+// titleSeparators join a headline to the site's or the author's name in a
+// page's <title>: "How to Build a Terrarium | eHow", "… | Eleanor Ainge
+// Roy", "Samantha and The Great Big Lie - John C. Welch - Medium".
+var titleSeparators = []string{" | ", " - ", " – ", " — ", " :: ", " · "}
+
+// trimTitle drops, from the end of a title, segments that only name the
+// site or the author, keeping at least the first segment.
+func trimTitle(title, site, byline string) string {
+	names := []string{strings.ToLower(site), strings.ToLower(byline)}
+	for range 2 {
+		cut := -1
+		var sep string
+		for _, s := range titleSeparators {
+			if i := strings.LastIndex(title, s); i > cut {
+				cut, sep = i, s
+			}
+		}
+		if cut <= 0 {
+			return title
+		}
+		tail := strings.ToLower(strings.TrimSpace(title[cut+len(sep):]))
+		known := false
+		for _, n := range names {
+			if n != "" && tail != "" && (strings.Contains(n, tail) || strings.Contains(tail, n)) {
+				known = true
+			}
+		}
+		if !known {
+			return title
+		}
+		title = strings.TrimSpace(title[:cut])
+	}
+	return title
 }
 
 // findDate asks go-htmldate for the original publication date in its fast
@@ -185,6 +221,51 @@ func clean(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
+// Canonical returns the address a saved page declares for itself (its
+// <link rel="canonical">, else its og:url), when that is an absolute
+// http(s) address; else "". A page saved to disk and ingested without its
+// address is then stored, and shared, under its real one.
+func Canonical(body []byte) string {
+	z := html.NewTokenizer(bytes.NewReader(body))
+	ogURL := ""
+	for {
+		tt := z.Next()
+		switch tt {
+		case html.ErrorToken:
+			return absoluteWeb(ogURL)
+		case html.StartTagToken, html.SelfClosingTagToken:
+			name, hasAttr := z.TagName()
+			switch string(name) {
+			case "body":
+				return absoluteWeb(ogURL)
+			case "link", "meta":
+				attrs := map[string]string{}
+				for hasAttr {
+					var k, v []byte
+					k, v, hasAttr = z.TagAttr()
+					attrs[string(k)] = string(v)
+				}
+				if string(name) == "link" && strings.EqualFold(attrs["rel"], "canonical") {
+					if u := absoluteWeb(attrs["href"]); u != "" {
+						return u
+					}
+				}
+				if string(name) == "meta" && attrs["property"] == "og:url" && ogURL == "" {
+					ogURL = attrs["content"]
+				}
+			}
+		}
+	}
+}
+
+func absoluteWeb(raw string) string {
+	u, err := url.Parse(strings.TrimSpace(raw))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return ""
+	}
+	return u.String()
+}
+
 // titleTag is the fallback title: the document's <title>.
 func titleTag(body []byte) string {
 	z := html.NewTokenizer(bytes.NewReader(body))
@@ -207,19 +288,37 @@ func titleTag(body []byte) string {
 var blocks = map[string]bool{"p": true, "div": true, "li": true, "h1": true, "h2": true, "h3": true, "h4": true, "h5": true, "h6": true, "blockquote": true, "pre": true, "tr": true, "section": true, "article": true, "figcaption": true, "br": true, "dd": true, "dt": true, "table": true, "ul": true, "ol": true}
 
 // Text renders a node's text with one paragraph per line, so that sentence
-// splitting never joins a heading to the paragraph after it.
+// splitting never joins a heading to the paragraph after it. Only block
+// elements (and <br>) break lines: a line break in the page's source,
+// inside a paragraph, is a space like any other, or a sentence would be
+// cut in two wherever the page's author wrapped their HTML ("…the Arab
+// Spring. forces raided…", "The Xbox" then "One X is…"). Inside <pre>
+// the source's line breaks are kept.
 func Text(n *html.Node) string {
 	var b strings.Builder
+	pre := 0
 	var walk func(*html.Node)
 	walk = func(n *html.Node) {
 		switch n.Type {
 		case html.TextNode:
-			b.WriteString(n.Data)
+			if pre > 0 {
+				b.WriteString(n.Data)
+			} else {
+				b.WriteString(strings.Map(func(r rune) rune {
+					if r == '\n' || r == '\r' {
+						return ' '
+					}
+					return r
+				}, n.Data))
+			}
 			return
 		case html.ElementNode:
 			switch n.Data {
 			case "script", "style", "noscript", "template", "svg", "iframe", "button", "form":
 				return
+			case "pre":
+				pre++
+				defer func() { pre-- }()
 			}
 		}
 		isBlock := n.Type == html.ElementNode && blocks[n.Data]

@@ -44,15 +44,40 @@ func Split(text string) []string {
 		tokMu.Lock()
 		ss := tok.Tokenize(para)
 		tokMu.Unlock()
+		var sents []string
 		for _, s := range ss {
 			for _, t := range resplit(strings.TrimSpace(s.Text)) {
 				if t != "" {
-					out = append(out, t)
+					sents = append(sents, t)
 				}
 			}
 		}
+		out = append(out, joinQuotes(sents)...)
 	}
 	return out
+}
+
+// joinQuotes rejoins sentences split inside a quotation: a quote of two
+// sentences ("“We had no choice. We will appeal,” he said.") is one
+// sentence of the text, and lifted out half of it ends on an open quote.
+// A quote still open after three sentences is left as split: it is more
+// likely a stray mark than a long quotation.
+func joinQuotes(ss []string) []string {
+	var out []string
+	for i := 0; i < len(ss); i++ {
+		s := ss[i]
+		for j := 0; openQuote(s) && j < 3 && i+1 < len(ss); j++ {
+			i++
+			s += " " + ss[i]
+		}
+		out = append(out, s)
+	}
+	return out
+}
+
+// openQuote reports whether s opens a quotation it does not close.
+func openQuote(s string) bool {
+	return strings.Count(s, "“") > strings.Count(s, "”") || strings.Count(s, "\"")%2 == 1
 }
 
 // SplitSummary splits a summary this package wrote (whole sentences joined
@@ -160,6 +185,11 @@ func Rank(sents []string, o Options) []Scored {
 			}
 			if Dangling(s) && i > 0 {
 				sc.Score *= 0.6
+			}
+			if openQuote(s) {
+				// A quotation longer than joinQuotes rejoins: lifted out,
+				// the sentence would end inside it.
+				sc.Score = 0
 			}
 		}
 		out = append(out, sc)
