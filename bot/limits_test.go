@@ -136,3 +136,17 @@ func TestButtonPressesAreGuardedLikeCommands(t *testing.T) {
 		t.Errorf("metrics recorded %v", m.names)
 	}
 }
+
+// TestSubscribeToAChannelThatIsNot: "in #nosuch", which Discord leaves as
+// text when no channel has that name, gets the usage line, not a
+// subscription to the word "nosuch".
+func TestSubscribeToAChannelThatIsNot(t *testing.T) {
+	b, _ := newBot(t)
+	r := ask(b, guildA, modUser, true, "subscribe google in #nosuch")
+	if !strings.Contains(r.Body, "Usage:") {
+		t.Errorf("reply %q", r.Body)
+	}
+	if subs, _ := b.Store.Subscriptions(context.Background(), guildA, modUser); len(subs) != 0 {
+		t.Errorf("%d subscriptions stored", len(subs))
+	}
+}

@@ -132,7 +132,14 @@ func (b *Bot) sourceRemove(ctx context.Context, r Request, ref, kind, name strin
 	if kind == store.KindFeed {
 		what = "Stopped following"
 	}
-	return Reply{Body: fmt.Sprintf("%s #%d (%s). %s it brought no longer appear in this server's answers.", what, src.ID, src.URL, english.Plural(n, "article", "articles")), Color: Good}
+	gone := "No article left this server's answers with it."
+	switch {
+	case n == 1:
+		gone = "The article it brought no longer appears in this server's answers."
+	case n > 1:
+		gone = fmt.Sprintf("The %d articles it brought no longer appear in this server's answers.", n)
+	}
+	return Reply{Body: fmt.Sprintf("%s #%d (%s). %s", what, src.ID, src.URL, gone), Color: Good}
 }
 
 func (b *Bot) sources(ctx context.Context, r Request, args string) Reply {

@@ -18,6 +18,11 @@ import (
 // the text's length and misplace the cut.
 var inChannel = regexp.MustCompile(`(?i)(?:^|\s)in\s+(<#[^>]*>?)\s*$`)
 
+// plainChannel matches a trailing "in #name" that Discord did not turn
+// into a channel mention: a channel that does not exist, or was typed
+// where mentions are not resolved.
+var plainChannel = regexp.MustCompile(`(?i)(?:^|\s)in\s+#\S*\s*$`)
+
 func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
 	if r.GuildID == "" {
 		return Reply{Body: "Subscriptions belong to a server: subscribe from a channel of the server whose sources you want to follow.", Color: Warn, Ephemeral: true}
@@ -34,7 +39,9 @@ func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
 		}
 		channel = id
 	}
-	if query == "" {
+	if query == "" || plainChannel.MatchString(args) {
+		// "in #nosuch" is no channel (Discord leaves a name it does not
+		// know as text): a subscription to its words would never match.
 		return b.usage("subscribe")
 	}
 	g := b.Gazetteer
