@@ -89,16 +89,22 @@ func (b *Bot) renderAnswer(a *answer.Answer, page int, textOnly bool) Reply {
 	}
 	sort.Strings(body)
 	if a.WordsDropped {
-		body = append(body, fmt.Sprintf("(nothing matched %q beside these parties, so this covers them alone)", strings.Join(a.Words, " ")))
+		body = append(body, fmt.Sprintf("(nothing matched %q, so this covers the parties' dispute as a whole)", strings.Join(a.Words, " ")))
 	}
-	if len(a.Disputes) > 0 {
+	switch {
+	case len(a.Disputes) == 1:
+		// One dispute: what it is about and where it stands, before the
+		// summary of how it unfolded.
+		d := a.Disputes[0]
+		body = append(body, d.Title+"\n"+d.Background, "Where it stands: "+standing(d))
+	case len(a.Disputes) > 1:
 		var ds []string
 		for i, d := range a.Disputes {
 			if i == 4 {
 				ds = append(ds, fmt.Sprintf("…and %d more (%sdispute %s)", len(a.Disputes)-4, b.prefix(), strings.ToLower(strings.Join(a.Parties, " "))))
 				break
 			}
-			ds = append(ds, fmt.Sprintf("• %s — %s since %s", d.Title, d.Status, d.StatusDate))
+			ds = append(ds, fmt.Sprintf("• %s — %s", d.Title, d.Standing()))
 		}
 		body = append(body, strings.Join(ds, "\n"))
 	}
@@ -160,10 +166,31 @@ func (b *Bot) renderAnswer(a *answer.Answer, page int, textOnly bool) Reply {
 	return rep
 }
 
+// standing is where a dispute stands and the step that set it, with the
+// entry to read about it.
+func standing(d answer.Dispute) string {
+	s := d.Standing()
+	if d.StatusHeadline != "" {
+		s += ": " + d.StatusHeadline
+		if d.StatusEntry > 0 {
+			s += " [" + strconv.Itoa(d.StatusEntry) + "]"
+		}
+	}
+	return s
+}
+
 // keyEntries are the entries the summary cites, topped up with the newest
 // to a page, newest first.
 func keyEntries(a *answer.Answer) []answer.Entry {
 	want := map[int]bool{}
+	for _, d := range a.Disputes {
+		// Where each dispute stands, and its latest step, are always shown.
+		for _, n := range []int{d.StatusEntry, d.LatestEntry} {
+			if n > 0 && len(want) < PageSize {
+				want[n] = true
+			}
+		}
+	}
 	for _, s := range a.Summary {
 		for _, n := range s.Cites {
 			want[n] = true

@@ -393,7 +393,8 @@ func PlainText(r bot.Reply) string {
 		head = append(head, "**"+link(summarise.Truncate(r.Title, maxEmbedTitle), r.URL)+"**")
 	}
 	if r.Body != "" {
-		head = append(head, escapeKeepingChannels(r.Body))
+		// A third of the message at most, so the timeline's links fit.
+		head = append(head, escapeKeepingChannels(summarise.Truncate(r.Body, maxContent/3)))
 	}
 	footer := ""
 	if r.Footer != "" {

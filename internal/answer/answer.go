@@ -36,6 +36,8 @@ type Engine struct {
 	// Aliases returns a guild's own aliases (alias -> canonical party);
 	// nil means none.
 	Aliases func(ctx context.Context, guild string) (map[string]string, error)
+
+	stems disputeStems
 }
 
 // Request is one question.
@@ -69,19 +71,34 @@ type Answer struct {
 	// WordsDropped is set when the words matched nothing together with the
 	// parties, so the answer covers the parties alone.
 	WordsDropped bool
-	Disputes     []Dispute
-	Summary      []Sentence
-	Entries      []Entry // oldest first, numbered from 1
-	Total        int     // matching articles looked at (at least those used), before folding and the cap
-	Suggestions  []Suggestion
-	Since        time.Time // zero: all time
+	// Sides are the parties the answer is about, for its heading: those
+	// the chosen disputes name, without the products and subsidiaries
+	// that led to them; else the parties asked.
+	Sides []string
+	// NotADispute is set when no built-in dispute answers and none of the
+	// articles found reads as a dispute: the parties are only in the news
+	// together.
+	NotADispute bool
+	Disputes    []Dispute
+	Summary     []Sentence
+	Entries     []Entry // oldest first, numbered from 1
+	Total       int     // matching articles looked at (at least those used), before folding and the cap
+	Suggestions []Suggestion
+	Since       time.Time // zero: all time
 }
 
 // Dispute is a built-in dispute the answer touches.
 type Dispute struct {
 	ID, Title, Kind, Status, StatusDate, LastActive string
+	Background                                      string
 	Parties                                         []string
 	Events                                          int
+	// StatusHeadline is the headline of the event that set the status;
+	// StatusEntry and LatestEntry number the timeline entries of that
+	// event and of the latest (0 when the timeline does not hold them:
+	// a "since" left them out).
+	StatusHeadline           string
+	StatusEntry, LatestEntry int
 }
 
 // Entry is one step of the timeline: a story, with every source that told
@@ -94,6 +111,11 @@ type Entry struct {
 	Outlet  string
 	Summary string
 	Sources []Source // the first is the entry's own
+	// Disputes are the built-in disputes the entry's reports belong to.
+	Disputes []string
+	// aboutDispute is false for an entry none of whose reports reads as
+	// a dispute: it is never quoted in a summary.
+	aboutDispute bool
 }
 
 // Source is one report of a story.
@@ -133,6 +155,19 @@ type Suggestion struct {
 }
 
 // Ask answers one query.
+//
+// A question is read like a person would read it: its parties, and the
+// words left once question and filler words are dropped. When the parties
+// point at built-in disputes, the answer is those disputes, whatever the
+// words: their every event (so where each stands, and its latest step,
+// are always there), and the parties' other articles about a dispute.
+// Words then rank: they pick among the parties' disputes and the
+// sentences of the summary; they never empty a known dispute's timeline.
+// When words were asked and none of the parties' disputes holds any, the
+// answer says so honestly and offers those disputes instead (a single
+// dispute between two parties is still shown, with a note). Without a
+// built-in dispute, the index is searched: parties and words together,
+// then the parties alone.
 func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 	g := e.Gazetteer
 	if e.Aliases != nil && r.Guild != "" {
@@ -150,40 +185,11 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 	if r.TextOnly {
 		res = gazetteer.Resolution{Words: gazetteer.ContentWords(query)}
 	}
-	if len(res.Parties) == 0 && len(res.Words) == 0 {
+	words := meaningful(res.Words)
+	if len(res.Parties) == 0 && len(words) == 0 {
 		return nil, ErrEmptyQuery
 	}
-	a := &Answer{Query: strings.TrimSpace(r.Query), Parties: res.Parties, Words: res.Words, Corrections: res.Corrections, Since: r.Since}
-	scopes := []string{article.GlobalScope}
-	if r.Guild != "" {
-		scopes = append(scopes, r.Guild)
-	}
-	// A few more than the timeline shows, as reports of one story fold.
-	q := index.Query{Parties: res.Parties, Words: res.Words, Scopes: scopes, Since: r.Since, Limit: MaxEntries + MaxEntries/4, ByDate: len(res.Words) == 0}
-	// A start after tomorrow can match nothing yet, and one past 2262 is
-	// beyond the dates the index can compare; either way the answer is the
-	// empty one, given without a search.
-	var (
-		hits index.Result
-		err  error
-	)
-	searchable := !sinceInFuture(r.Since, time.Now())
-	if searchable {
-		if hits, err = e.Index.Search(ctx, q); err != nil {
-			return nil, err
-		}
-	}
-	if searchable && hits.Total == 0 && len(res.Parties) > 0 && len(res.Words) > 0 {
-		// "musk microsoft lawsuit time": the parties carry the question;
-		// words that match nothing beside them are dropped, and the
-		// answer says so.
-		q.Words, q.ByDate = nil, true
-		if hits, err = e.Index.Search(ctx, q); err != nil {
-			return nil, err
-		}
-		a.WordsDropped = hits.Total > 0
-	}
-	a.Total = int(hits.Total)
+	a := &Answer{Query: strings.TrimSpace(r.Query), Parties: res.Parties, Words: words, Corrections: res.Corrections, Since: r.Since}
 	switch {
 	case len(res.Parties) >= 2:
 		a.Mode = ModeParties
@@ -192,44 +198,274 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 	default:
 		a.Mode = ModeSearch
 	}
-	a.Disputes = e.disputesOf(res.Parties)
-	if hits.Total == 0 {
+	scopes := []string{article.GlobalScope}
+	if r.Guild != "" {
+		scopes = append(scopes, r.Guild)
+	}
+	var ch choice
+	switch {
+	case r.TextOnly:
+	case len(res.Parties) == 1 && len(words) == 0:
+		// One party, nothing more: every one of its disputes.
+		ch.disputes = e.disputesNaming(res.Parties)
+	default:
+		ch = e.pick(g, res.Parties, words)
+	}
+	a.Sides = res.Parties
+	for _, d := range ch.disputes {
+		a.Disputes = append(a.Disputes, disputeInfo(d))
+	}
+	if len(ch.disputes) > 0 {
+		var sides []string
+		for _, p := range res.Parties {
+			for _, d := range ch.disputes {
+				if slices.Contains(d.Parties, p) {
+					sides = append(sides, p)
+					break
+				}
+			}
+		}
+		a.Sides = sides
+	}
+	// A start after tomorrow can match nothing yet, and one past 2262 is
+	// beyond the dates the index can compare; either way the answer is the
+	// empty one, given without a search.
+	if sinceInFuture(r.Since, time.Now()) {
 		a.Mode = ModeNone
-		a.Suggestions = e.suggest(g, res)
 		return a, nil
+	}
+	if ch.wordless && (len(ch.disputes) > 1 || a.Mode == ModeParty) {
+		// "google search antitrust remedies" where nothing says remedies:
+		// the disputes are suggestions, not the answer.
+		a.Mode = ModeNone
+		a.Suggestions = e.suggestDisputes(a.Disputes)
+		a.Disputes = nil
+		return a, nil
+	}
+	var arts []*article.Article
+	var err error
+	if len(ch.disputes) > 0 {
+		a.WordsDropped = ch.wordless
+		arts, a.Total, err = e.disputeArticles(ctx, ch, res.Parties, scopes, r.Since)
+	} else {
+		arts, a.Total, a.WordsDropped, err = e.searchArticles(ctx, res.Parties, words, scopes, r.Since)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if len(arts) == 0 {
+		a.Mode = ModeNone
+		if len(ch.disputes) == 0 {
+			a.Suggestions = e.suggest(g, gazetteer.Resolution{Parties: res.Parties, Words: words})
+		}
+		return a, nil
+	}
+	if len(ch.disputes) == 0 {
+		a.NotADispute = !anyDispute(arts)
+	}
+	a.Entries = timeline(arts, MaxEntries)
+	markSteps(a, ch.disputes)
+	rank := append(append([]string(nil), words...), othersAsWords(ch.others)...)
+	if a.Mode == ModeParty && len(words) == 0 && len(a.Disputes) > 1 || len(ch.disputes) > 1 {
+		a.Summary = perDispute(a, rank)
+	} else {
+		a.Summary = summary(a.Entries, res.Parties, rank)
+	}
+	return a, nil
+}
+
+// disputeArticles are the events of the chosen disputes and the parties'
+// other articles about a dispute: for each, the parties it names.
+func (e *Engine) disputeArticles(ctx context.Context, ch choice, parties, scopes []string, since time.Time) ([]*article.Article, int, error) {
+	chosen := map[string]bool{}
+	var ids []int64
+	seen := map[int64]bool{}
+	add := func(hits index.Result) {
+		for _, h := range hits.Hits {
+			if !seen[h.ID] {
+				seen[h.ID] = true
+				ids = append(ids, h.ID)
+			}
+		}
+	}
+	named := map[string]bool{}
+	for _, d := range ch.disputes {
+		chosen[d.ID] = true
+		hits, err := e.Index.Search(ctx, index.Query{Dispute: d.ID, Scopes: scopes, Since: since, Limit: 4 * MaxEntries})
+		if err != nil {
+			return nil, 0, err
+		}
+		add(hits)
+		for _, p := range parties {
+			if slices.Contains(d.Parties, p) {
+				named[p] = true
+			}
+		}
+	}
+	var search []string
+	for _, p := range parties {
+		if named[p] {
+			search = append(search, p)
+		}
+	}
+	total := len(ids)
+	if len(search) > 0 {
+		hits, err := e.Index.Search(ctx, index.Query{Parties: search, Scopes: scopes, Since: since, Limit: MaxEntries + MaxEntries/4, ByDate: true})
+		if err != nil {
+			return nil, 0, err
+		}
+		add(hits)
+		total = max(total, int(hits.Total))
+	}
+	arts, err := e.Store.Articles(ctx, ids)
+	if err != nil {
+		return nil, 0, err
+	}
+	// Other built-in disputes' events that merely name the parties, and
+	// articles that are not about a dispute, stay out.
+	kept := arts[:0]
+	for _, art := range arts {
+		if art.Curated && !anyChosen(art.Disputes, chosen) {
+			continue
+		}
+		if !art.Curated && !isDispute(art) {
+			continue
+		}
+		kept = append(kept, art)
+	}
+	return kept, max(total, len(kept)), nil
+}
+
+// searchArticles answers a question no built-in dispute answers: the
+// articles naming every party and holding every word, or, when the words
+// match nothing beside the parties, the parties alone (dropped says so).
+func (e *Engine) searchArticles(ctx context.Context, parties, words, scopes []string, since time.Time) (arts []*article.Article, total int, dropped bool, err error) {
+	// A few more than the timeline shows, as reports of one story fold.
+	q := index.Query{Parties: parties, Words: words, Scopes: scopes, Since: since, Limit: MaxEntries + MaxEntries/4, ByDate: len(words) == 0}
+	hits, err := e.Index.Search(ctx, q)
+	if err != nil {
+		return nil, 0, false, err
+	}
+	if hits.Total == 0 && len(parties) > 0 && len(words) > 0 {
+		q.Words, q.ByDate = nil, true
+		if hits, err = e.Index.Search(ctx, q); err != nil {
+			return nil, 0, false, err
+		}
+		dropped = hits.Total > 0
 	}
 	ids := make([]int64, len(hits.Hits))
 	for i, h := range hits.Hits {
 		ids[i] = h.ID
 	}
-	arts, err := e.Store.Articles(ctx, ids)
-	if err != nil {
-		return nil, err
-	}
-	a.Entries = timeline(arts, MaxEntries)
-	a.Summary = summary(a.Entries, res.Parties)
-	return a, nil
+	arts, err = e.Store.Articles(ctx, ids)
+	return arts, int(hits.Total), dropped, err
 }
 
-// disputesOf lists the built-in disputes naming every party, most recently
-// active first.
-func (e *Engine) disputesOf(parties []string) []Dispute {
+// minDisputeScore is the dispute score below which an article that is no
+// built-in event is not about a dispute (a product review naming two
+// companies): it stays out of dispute answers and summaries.
+const minDisputeScore = 0.3
+
+func isDispute(a *article.Article) bool { return a.Curated || a.DisputeScore >= minDisputeScore }
+
+func anyDispute(arts []*article.Article) bool {
+	return slices.ContainsFunc(arts, isDispute)
+}
+
+func anyChosen(ids []string, chosen map[string]bool) bool {
+	for _, id := range ids {
+		if chosen[id] {
+			return true
+		}
+	}
+	return false
+}
+
+// othersAsWords turns parties no chosen dispute names into words that
+// rank: "supreme court" in "google epic supreme court".
+func othersAsWords(parties []string) []string {
+	var out []string
+	for _, p := range parties {
+		out = append(out, meaningful(gazetteer.Words(p))...)
+	}
+	return out
+}
+
+// markSteps finds, for each dispute of the answer, the entries of the
+// event that set its status and of its latest event.
+func markSteps(a *Answer, ds []article.Dispute) {
+	byURL := map[string]int{}
+	for _, e := range a.Entries {
+		for _, s := range e.Sources {
+			byURL[s.URL] = e.N
+		}
+	}
+	for i := range a.Disputes {
+		var d *article.Dispute
+		for j := range ds {
+			if ds[j].ID == a.Disputes[i].ID {
+				d = &ds[j]
+			}
+		}
+		if d == nil {
+			continue
+		}
+		for _, ev := range d.Events {
+			u, err := article.CanonicalURL(ev.URL)
+			if err != nil {
+				continue
+			}
+			if ev.Date == d.StatusDate {
+				a.Disputes[i].StatusEntry = byURL[u]
+				a.Disputes[i].StatusHeadline = ev.Headline
+			}
+			a.Disputes[i].LatestEntry = byURL[u]
+		}
+	}
+}
+
+// suggestDisputes offers disputes as questions to ask instead.
+func (e *Engine) suggestDisputes(ds []Dispute) []Suggestion {
+	var out []Suggestion
+	for _, d := range ds {
+		if len(out) == 6 {
+			break
+		}
+		out = append(out, Suggestion{Label: d.Title, Query: e.QueryFor(d)})
+	}
+	return out
+}
+
+// disputesNaming lists the built-in disputes naming every party, most
+// recently active first.
+func (e *Engine) disputesNaming(parties []string) []article.Dispute {
 	if len(parties) == 0 || e.Corpus == nil {
 		return nil
 	}
-	var out []Dispute
+	var out []article.Dispute
 	for _, d := range e.Corpus.Disputes {
 		if hasAll(d.Parties, parties) {
-			out = append(out, disputeInfo(d))
+			out = append(out, d)
 		}
 	}
-	sortDisputes(out)
+	sort.SliceStable(out, func(i, j int) bool {
+		if a, b := out[i].LastActive(), out[j].LastActive(); a != b {
+			return a > b
+		}
+		return out[i].ID < out[j].ID
+	})
 	return out
 }
 
 func disputeInfo(d article.Dispute) Dispute {
-	return Dispute{ID: d.ID, Title: d.Title, Kind: d.Kind, Status: d.Status, StatusDate: d.StatusDate,
-		LastActive: d.LastActive(), Parties: d.Parties, Events: len(d.Events)}
+	out := Dispute{ID: d.ID, Title: d.Title, Kind: d.Kind, Status: d.Status, StatusDate: d.StatusDate,
+		LastActive: d.LastActive(), Background: d.Background, Parties: d.Parties, Events: len(d.Events)}
+	for _, ev := range d.Events {
+		if ev.Date == d.StatusDate {
+			out.StatusHeadline = ev.Headline
+		}
+	}
+	return out
 }
 
 func sortDisputes(ds []Dispute) {

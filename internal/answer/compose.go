@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -8,7 +9,7 @@ import (
 
 	"github.com/disputebot/disputebot/internal/analyse"
 	"github.com/disputebot/disputebot/internal/article"
-	"github.com/disputebot/disputebot/internal/english"
+	prose "github.com/disputebot/disputebot/internal/english"
 	"github.com/disputebot/disputebot/internal/summarise"
 )
 
@@ -75,6 +76,10 @@ func timeline(arts []*article.Article, max int) []Entry {
 	entries := make([]Entry, len(groups))
 	for i, g := range groups {
 		e := Entry{N: i + 1, Date: g.rep.Date(), Title: g.rep.Title, URL: g.rep.URL, Outlet: outlet(g.rep), Summary: g.rep.Summary}
+		for _, a := range g.all {
+			e.Disputes = appendNew(e.Disputes, a.Disputes...)
+			e.aboutDispute = e.aboutDispute || isDispute(a)
+		}
 		e.Sources = append(e.Sources, Source{Outlet: e.Outlet, URL: e.URL, Title: e.Title})
 		for _, a := range g.all {
 			if a != g.rep {
@@ -121,7 +126,7 @@ var titleStop = map[string]bool{"the": true, "a": true, "an": true, "and": true,
 
 func titleWords(s string) map[string]bool {
 	m := map[string]bool{}
-	for w := range english.Words(s) {
+	for w := range prose.Words(s) {
 		w = strings.TrimSuffix(w, "s")
 		if len(w) > 1 && !titleStop[w] {
 			m[w] = true
@@ -151,51 +156,89 @@ func sameStory(a, b map[string]bool, minShared int, share float64) bool {
 // embed description with room to spare.
 const summaryChars = 1000
 
+// candidate sentences of an entry, with their scores.
+type sentence struct {
+	entry int
+	text  string
+	score float64
+	leans bool
+}
+
+// bestSentence is an entry's best sentence for a summary: weighty, about
+// the parties asked, holding the words asked, and one that stands alone:
+// a sentence that leans on the one before it ("Then…", "The court…", a
+// surname never introduced) comes only when nothing else does.
+func bestSentence(i int, e Entry, parties []string, rank map[string]bool) sentence {
+	sents := summarise.SplitSummary(e.Summary)
+	if len(sents) == 0 && e.Title != "" {
+		sents = []string{e.Title}
+	}
+	best := sentence{entry: i, score: -100}
+	for j, s := range sents {
+		if j >= 3 {
+			break
+		}
+		// Legal weight is capped so that a sentence about the parties
+		// asked for outranks a heavier one about a side plot.
+		sc := min(analyse.Weight(s), 3) + 1.0/float64(1+j) + mentions(s, parties)
+		if n := utf8.RuneCountInString(s); n > 350 || n < 20 {
+			sc -= 2
+		}
+		leans := Leans(s)
+		if leans {
+			sc -= 3
+		}
+		for st := range stems(s, nil) {
+			if rank[st] {
+				sc += 1.5
+			}
+		}
+		if sc > best.score {
+			best = sentence{entry: i, text: s, score: sc, leans: leans}
+		}
+	}
+	return best
+}
+
 // summary picks two to four sentences from the entries' summaries: how
 // it began (the first entry), how it stands (the last), and the weightiest
-// steps between (rulings, fines, verdicts), each citing its entry.
-func summary(entries []Entry, parties []string) []Sentence {
-	if len(entries) == 0 {
+// steps between (rulings, fines, verdicts), each citing its entry. Words
+// asked rank the steps between. Entries that are not about a dispute (a
+// review that names both companies) are never quoted, and the summary
+// never opens with a sentence that leans on an earlier one.
+func summary(entries []Entry, parties, words []string) []Sentence {
+	var usable []int
+	for i, e := range entries {
+		if e.aboutDispute {
+			usable = append(usable, i)
+		}
+	}
+	if len(usable) == 0 {
 		return nil
 	}
-	type cand struct {
-		entry int
-		text  string
-		score float64
+	rank := stems(strings.Join(words, " "), nil)
+	best := make(map[int]sentence, len(usable))
+	for _, i := range usable {
+		best[i] = bestSentence(i, entries[i], parties, rank)
 	}
-	best := make([]cand, len(entries)) // each entry's best sentence
-	for i, e := range entries {
-		sents := summarise.SplitSummary(e.Summary)
-		if len(sents) == 0 && e.Title != "" {
-			sents = []string{e.Title}
-		}
-		best[i] = cand{entry: i, score: -1}
-		for j, s := range sents {
-			if j >= 3 {
-				break
-			}
-			// Legal weight is capped so that a sentence about the parties
-			// asked for outranks a heavier one about a side plot.
-			sc := min(analyse.Weight(s), 3) + 1.0/float64(1+j) + mentions(s, parties)
-			if n := utf8.RuneCountInString(s); n > 350 || n < 20 {
-				sc -= 2
-			}
-			if summarise.Dangling(s) {
-				sc -= 1.5
-			}
-			if sc > best[i].score {
-				best[i] = cand{entry: i, text: s, score: sc}
-			}
+	first, last := usable[0], usable[len(usable)-1]
+	// The opening must stand alone: the first entry whose sentence does.
+	for _, i := range usable {
+		if !best[i].leans && best[i].text != "" {
+			first = i
+			break
 		}
 	}
-	picked := map[int]bool{0: true, len(entries) - 1: true}
+	picked := map[int]bool{first: true, last: true}
 	want := 4
-	if len(entries) == 1 {
+	if len(usable) == 1 {
 		want = 1
 	}
-	middle := make([]cand, 0, len(entries))
-	for i := 1; i < len(entries)-1; i++ {
-		middle = append(middle, best[i])
+	var middle []sentence
+	for _, i := range usable {
+		if i != first && i != last {
+			middle = append(middle, best[i])
+		}
 	}
 	sort.SliceStable(middle, func(i, j int) bool { return middle[i].score > middle[j].score })
 	for _, c := range middle {
@@ -214,7 +257,7 @@ func summary(entries []Entry, parties []string) []Sentence {
 	seen := map[string]bool{}
 	for _, i := range order {
 		c := best[i]
-		if c.text == "" || seen[c.text] {
+		if c.text == "" || seen[c.text] || len(out) == 0 && c.leans && i != order[len(order)-1] {
 			continue
 		}
 		n := utf8.RuneCountInString(c.text) + 5
@@ -226,15 +269,104 @@ func summary(entries []Entry, parties []string) []Sentence {
 		out = append(out, Sentence{Text: c.text, Cites: []int{entries[i].N}})
 	}
 	// A single story's summary may hold a second sentence of its own.
-	if len(entries) == 1 && len(out) == 1 {
-		for _, s := range summarise.SplitSummary(entries[0].Summary) {
+	if len(usable) == 1 && len(out) == 1 {
+		for _, s := range summarise.SplitSummary(entries[usable[0]].Summary) {
 			if s != out[0].Text && utf8.RuneCountInString(s) >= 20 {
-				out = append(out, Sentence{Text: s, Cites: []int{entries[0].N}})
+				out = append(out, Sentence{Text: s, Cites: []int{entries[usable[0]].N}})
 				break
 			}
 		}
 	}
 	return out
+}
+
+// perDispute is the summary of an answer covering several disputes (one
+// party's, or several of two parties'): one sentence for each, from its
+// latest entry, so no dispute is left out and none told twice.
+func perDispute(a *Answer, words []string) []Sentence {
+	rank := stems(strings.Join(words, " "), nil)
+	var out []Sentence
+	used := 0
+	told := map[int]bool{} // entries quoted already: a report may serve two disputes
+	for _, d := range a.Disputes {
+		if len(out) == maxDisputes {
+			break
+		}
+		var pick sentence
+		found := false
+		for i := len(a.Entries) - 1; i >= 0; i-- {
+			e := a.Entries[i]
+			if !slices.Contains(e.Disputes, d.ID) || told[i] {
+				continue
+			}
+			s := bestSentence(i, e, d.Parties, rank)
+			if !found || pick.leans && !s.leans {
+				pick, found = s, true
+			}
+			if !pick.leans {
+				break
+			}
+		}
+		if !found || pick.text == "" {
+			continue
+		}
+		n := utf8.RuneCountInString(pick.text) + 5
+		if used+n > summaryChars && len(out) >= 2 {
+			break
+		}
+		used += n
+		told[pick.entry] = true
+		out = append(out, Sentence{Text: pick.text, Cites: []int{a.Entries[pick.entry].N}})
+	}
+	return out
+}
+
+// leaning are first words, and first pairs of words, that need the
+// sentence before them: lifted out alone, "Then Epic sued" and "The court
+// agreed" leave the reader asking after what, and which court.
+var leaning = wordSet("then", "instead", "meanwhile", "later", "still", "also", "however", "but",
+	"and", "so", "thus", "hence", "there", "both", "neither", "such", "he", "she", "it", "they",
+	"this", "that", "these", "those", "his", "her", "their", "its", "afterwards", "subsequently",
+	"nonetheless", "nevertheless", "yet", "further", "furthermore", "moreover", "again")
+
+var leaningPairs = wordSet("the court", "the judge", "the jury", "the company", "the ruling", "the suit",
+	"the case", "the deal", "the agency", "the regulator", "the commission", "the decision",
+	"the lawsuit", "the settlement", "the appeal", "the firm", "the startup", "the move", "the two",
+	"the companies", "the parties", "the plaintiffs", "the defendants", "the verdict", "the order",
+	"the complaint", "the filing", "the panel", "the board", "that same", "a day", "days later",
+	"weeks later", "months later", "a week", "a month", "in response", "in turn")
+
+// Leans reports whether a sentence leans on the one before it: it opens
+// with a word or pair that refers back, or its subject is followed by
+// "then" ("Epic then sued").
+func Leans(s string) bool {
+	var ws []string
+	for w := range prose.Words(s) {
+		ws = append(ws, w)
+		if len(ws) == 3 {
+			break
+		}
+	}
+	switch {
+	case len(ws) == 0:
+		return false
+	case leaning[ws[0]]:
+		return true
+	case len(ws) >= 2 && (leaningPairs[ws[0]+" "+ws[1]] || ws[1] == "then" || ws[1] == "instead"):
+		return true
+	case len(ws) >= 3 && ws[2] == "then":
+		return true
+	}
+	return false
+}
+
+func appendNew(list []string, items ...string) []string {
+	for _, it := range items {
+		if !slices.Contains(list, it) {
+			list = append(list, it)
+		}
+	}
+	return list
 }
 
 // mentions scores a sentence for naming the parties asked about, by the

@@ -45,23 +45,42 @@ func (a *Answer) SinceText() string {
 	return " since " + a.Since.Format(article.DateLayout)
 }
 
-// Heading names what the answer is about: the parties, with the words that
-// narrowed them, or the searched words; and the date it starts from.
+// Heading names what the answer is about: the parties, or the searched
+// words; and the date it starts from. The words of a question about
+// parties are not echoed: they ranked the answer, they did not name it.
+// Parties that are only in the news together are not called a dispute.
 func (a *Answer) Heading() string {
-	title := strings.Join(a.Parties, " vs ")
+	sides := a.Sides
+	if len(sides) == 0 {
+		sides = a.Parties
+	}
+	title := strings.Join(sides, " vs ")
 	switch {
 	case title == "":
 		title = "Search: " + strings.Join(a.Words, " ")
-	case len(a.Words) > 0 && !a.WordsDropped:
-		title += " — " + strings.Join(a.Words, " ")
+	case a.NotADispute:
+		title = english.JoinAnd(sides) + " in the news"
 	}
 	return title + a.SinceText()
+}
+
+// Standing says where a dispute stands, worded so its date cannot be read
+// as when it began: "ruled on 2026-05-18", "ongoing as of 2025-12-11".
+func (d Dispute) Standing() string {
+	if d.Status == "ongoing" {
+		return "ongoing as of " + d.StatusDate
+	}
+	return d.Status + " on " + d.StatusDate
 }
 
 // Nothing is the sentence for an answer that found nothing.
 func (a *Answer) Nothing() string {
 	since := a.SinceText()
 	switch {
+	case len(a.Parties) >= 2 && since != "" && len(a.Disputes) > 0:
+		return "Nothing new in " + a.Disputes[0].Title + since + "; it was " + a.Disputes[0].Standing() + "."
+	case len(a.Parties) >= 2 && len(a.Words) > 0 && len(a.Suggestions) > 0:
+		return "Nothing in the disputes between " + english.JoinAnd(a.Parties) + " matches \"" + strings.Join(a.Words, " ") + "\"" + since + "."
 	case len(a.Parties) >= 2:
 		return "I know of no dispute between " + english.JoinAnd(a.Parties) + since + "."
 	case len(a.Parties) == 1 && len(a.Words) > 0:

@@ -21,6 +21,7 @@ type Mention struct {
 // because prose is full of them.
 func (g *Gazetteer) Detect(title, text string) []Mention {
 	found := map[int]*Mention{}
+	named := map[int]bool{} // parties named by something other than a plain word
 	pos := 0
 	scan := func(s string, inTitle bool) {
 		toks := tokenize(s)
@@ -29,6 +30,9 @@ func (g *Gazetteer) Detect(title, text string) []Mention {
 			if n == 0 {
 				i++
 				continue
+			}
+			if n > 1 || !plainWords[toks[i].fold] {
+				named[p] = true
 			}
 			m := found[p]
 			if m == nil {
@@ -44,8 +48,10 @@ func (g *Gazetteer) Detect(title, text string) []Mention {
 	scan(title, true)
 	scan(text, false)
 	out := make([]Mention, 0, len(found))
-	for _, m := range found {
-		out = append(out, *m)
+	for p, m := range found {
+		if named[p] {
+			out = append(out, *m)
+		}
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Count != out[j].Count {
@@ -55,6 +61,12 @@ func (g *Gazetteer) Detect(title, text string) []Mention {
 	})
 	return out
 }
+
+// plainWords are aliases that are also ordinary words: "Steam" names
+// Valve's store, and a game "released on Steam" is not about Valve. In
+// prose such an alias counts only beside another of the party's names.
+var plainWords = set("steam", "apollo", "juniper", "delta", "authors", "writers", "artists",
+	"illustrators", "inflection", "kent", "treasury", "congress", "senate", "pentagon")
 
 // detectAt finds the longest name at toks[0] that prose may use.
 func (g *Gazetteer) detectAt(toks []token) (party, n int) {

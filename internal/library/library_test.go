@@ -109,7 +109,7 @@ func TestCrashBetweenStoreAndIndex(t *testing.T) {
 	lib := openLib(t, dir)
 	a := &article.Article{URL: "https://news.example.com/crash", Title: "Musk and Microsoft settle their Twitter data quarrel", Site: "Example",
 		Published: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC), Text: "Elon Musk and Microsoft settled.", Summary: "Elon Musk and Microsoft settled.",
-		Parties: []string{"Elon Musk", "Microsoft"}}
+		Parties: []string{"Elon Musk", "Microsoft"}, DisputeScore: 0.9}
 	if _, err := lib.Store.SaveArticle(context.Background(), a, article.GlobalScope, 0); err != nil {
 		t.Fatal(err)
 	}

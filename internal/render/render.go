@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -16,23 +17,18 @@ import (
 	"github.com/disputebot/disputebot/internal/english"
 )
 
-// textWidth is where paragraphs wrap.
-const textWidth = 78
+// textWidth is where every line wraps: a terminal's 100 columns.
+const textWidth = 100
 
 // Text writes an answer for a person at a terminal.
 func Text(w io.Writer, a *answer.Answer) error {
 	var b strings.Builder
-	switch a.Mode {
-	case answer.ModeNone:
+	if a.Mode == answer.ModeNone {
 		writeNothing(&b, a)
-	case answer.ModeParty:
+	} else {
 		writeHeading(&b, a)
-		writeDisputes(&b, a.Disputes, "Disputes")
-		writeSummaryAndTimeline(&b, a, "Latest")
-	default:
-		writeHeading(&b, a)
-		writeDisputes(&b, a.Disputes, "Known disputes")
-		writeSummaryAndTimeline(&b, a, "Timeline")
+		writeDisputes(&b, a.Disputes)
+		writeSummaryAndTimeline(&b, a)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
@@ -40,7 +36,7 @@ func Text(w io.Writer, a *answer.Answer) error {
 
 func writeHeading(b *strings.Builder, a *answer.Answer) {
 	title := a.Heading()
-	b.WriteString(title + "\n")
+	wrap(b, title, "")
 	b.WriteString(strings.Repeat("=", min(utf8.RuneCountInString(title), textWidth)) + "\n")
 	writeNotes(b, a)
 }
@@ -53,25 +49,50 @@ func writeNotes(b *strings.Builder, a *answer.Answer) {
 		}
 		sort.Strings(typed)
 		for _, k := range typed {
-			fmt.Fprintf(b, "(read %q as %s)\n", k, a.Corrections[k])
+			wrap(b, fmt.Sprintf("(read %q as %s)", k, a.Corrections[k]), "")
 		}
 	}
 	if a.WordsDropped {
-		fmt.Fprintf(b, "(nothing matched %q beside these parties, so this covers them alone)\n", strings.Join(a.Words, " "))
+		wrap(b, fmt.Sprintf("(nothing matched %q, so this covers the parties' dispute as a whole)", strings.Join(a.Words, " ")), "")
 	}
 }
 
-func writeDisputes(b *strings.Builder, ds []answer.Dispute, heading string) {
-	if len(ds) == 0 {
+// writeDisputes opens an answer about one built-in dispute with its
+// background and where it stands; several are listed, each with where it
+// stands.
+func writeDisputes(b *strings.Builder, ds []answer.Dispute) {
+	switch {
+	case len(ds) == 0:
+		return
+	case len(ds) == 1:
+		d := ds[0]
+		b.WriteString("\n")
+		wrap(b, d.Title, "")
+		wrap(b, d.Background, "  ")
+		b.WriteString("\n")
+		wrap(b, "Where it stands: "+standing(d), "  ")
 		return
 	}
-	fmt.Fprintf(b, "\n%s\n", heading)
+	b.WriteString("\nDisputes, most recently active first\n")
 	for _, d := range ds {
-		fmt.Fprintf(b, "  • %s — %s, %s since %s (%d events)\n", d.Title, d.Kind, d.Status, d.StatusDate, d.Events)
+		wrapHanging(b, "  • "+d.Title+" — "+d.Standing(), "    ")
 	}
 }
 
-func writeSummaryAndTimeline(b *strings.Builder, a *answer.Answer, heading string) {
+// standing is where a dispute stands with the step that set it, and the
+// entry to read about it.
+func standing(d answer.Dispute) string {
+	s := d.Standing()
+	if d.StatusHeadline != "" {
+		s += ": " + d.StatusHeadline
+		if d.StatusEntry > 0 {
+			s += " [" + strconv.Itoa(d.StatusEntry) + "]"
+		}
+	}
+	return s
+}
+
+func writeSummaryAndTimeline(b *strings.Builder, a *answer.Answer) {
 	if len(a.Summary) > 0 {
 		b.WriteString("\nSummary\n")
 		wrap(b, a.SummaryText(), "  ")
@@ -80,13 +101,14 @@ func writeSummaryAndTimeline(b *strings.Builder, a *answer.Answer, heading strin
 	for _, e := range a.Entries {
 		articles += len(e.Sources)
 	}
-	fmt.Fprintf(b, "\n%s (%s, %s", heading, english.Plural(len(a.Entries), "entry", "entries"), english.Plural(articles, "source", "sources"))
+	fmt.Fprintf(b, "\nTimeline, oldest first (%s, %s", english.Plural(len(a.Entries), "entry", "entries"), english.Plural(articles, "source", "sources"))
 	if a.Total > articles {
 		fmt.Fprintf(b, "; at least %d articles matched, the newest shown", a.Total)
 	}
 	b.WriteString(")\n")
 	for _, e := range a.Entries {
-		fmt.Fprintf(b, "\n%3d. %s  %s\n", e.N, e.Date.UTC().Format(article.DateLayout), e.Title)
+		b.WriteString("\n")
+		wrapHanging(b, fmt.Sprintf("%3d. %s  %s", e.N, e.Date.UTC().Format(article.DateLayout), e.Title), "                 ")
 		fmt.Fprintf(b, "     %s · %s\n", e.Outlet, e.URL)
 		if e.Summary != "" {
 			wrap(b, e.Summary, "     ")
@@ -98,23 +120,42 @@ func writeSummaryAndTimeline(b *strings.Builder, a *answer.Answer, heading strin
 }
 
 func writeNothing(b *strings.Builder, a *answer.Answer) {
-	b.WriteString(a.Nothing() + "\n")
+	wrap(b, a.Nothing(), "")
 	writeNotes(b, a)
 	if len(a.Suggestions) > 0 {
 		b.WriteString("\nTry:\n")
 		for _, s := range a.Suggestions {
-			fmt.Fprintf(b, "  disputebot ask %s    (%s)\n", s.Query, s.Label)
+			// The label as a comment line, the command on a line of its
+			// own: either pastes into a shell.
+			wrapHanging(b, "  # "+s.Label, "  # ")
+			b.WriteString("  " + Command(s.Query) + "\n")
 		}
 	}
+}
+
+// Command is what to type at a shell to ask query: quoted where a shell
+// would read its characters otherwise.
+func Command(query string) string {
+	if strings.ContainsAny(query, "()&|;<>$`\\\"'*?[]#~!{}") {
+		return "disputebot ask '" + strings.ReplaceAll(query, "'", `'\''`) + "'"
+	}
+	return "disputebot ask " + query
 }
 
 // wrap writes s as a paragraph indented by indent and wrapped at
 // textWidth.
 func wrap(b *strings.Builder, s, indent string) {
-	line := indent
+	wrapHanging(b, indent+s, indent)
+}
+
+// wrapHanging writes s wrapped at textWidth, its later lines indented by
+// indent (its first line as it comes).
+func wrapHanging(b *strings.Builder, s, indent string) {
+	lead := len(s) - len(strings.TrimLeft(s, " "))
+	line := s[:lead]
 	for _, w := range strings.Fields(s) {
 		if utf8.RuneCountInString(line)+1+utf8.RuneCountInString(w) > textWidth && strings.TrimSpace(line) != "" {
-			b.WriteString(line + "\n")
+			b.WriteString(strings.TrimRight(line, " ") + "\n")
 			line = indent
 		}
 		if strings.TrimSpace(line) != "" {
@@ -131,6 +172,8 @@ func wrap(b *strings.Builder, s, indent string) {
 type JSONAnswer struct {
 	Query            string            `json:"query"`
 	Mode             string            `json:"mode"`
+	Heading          string            `json:"heading"`
+	Message          string            `json:"message,omitempty"` // what to say when nothing matched
 	Parties          []string          `json:"parties"`
 	Words            []string          `json:"words"`
 	Corrections      map[string]string `json:"corrections,omitempty"`
@@ -157,9 +200,16 @@ type JSONDispute struct {
 	Kind       string   `json:"kind"`
 	Status     string   `json:"status"`
 	StatusDate string   `json:"status_date"`
+	Standing   string   `json:"standing"`
 	LastActive string   `json:"last_active"`
+	Background string   `json:"background"`
 	Parties    []string `json:"parties"`
-	Events     int      `json:"events"`
+	EventCount int      `json:"event_count"`
+	// StatusEvent and LatestEvent are the n of the events (in "events")
+	// that set the status and that came last; 0 when the answer's events
+	// do not hold them.
+	StatusEvent int `json:"status_event"`
+	LatestEvent int `json:"latest_event"`
 }
 
 // JSONEvent is one timeline entry.
@@ -189,12 +239,15 @@ type JSONSuggestion struct {
 // ToJSON converts an answer to its JSON shape.
 func ToJSON(a *answer.Answer) JSONAnswer {
 	j := JSONAnswer{
-		Query: a.Query, Mode: string(a.Mode), Parties: nonNil(a.Parties), Words: nonNil(a.Words),
+		Query: a.Query, Mode: string(a.Mode), Heading: a.Heading(), Parties: nonNil(a.Parties), Words: nonNil(a.Words),
 		Corrections: a.Corrections, WordsDropped: a.WordsDropped, Summary: a.SummaryText(), Total: a.Total,
 		SummarySentences: []JSONSentence{}, Disputes: []JSONDispute{}, Events: []JSONEvent{}, Suggestions: []JSONSuggestion{},
 	}
 	if !a.Since.IsZero() {
 		j.Since = a.Since.Format(article.DateLayout)
+	}
+	if a.Mode == answer.ModeNone {
+		j.Message = a.Nothing()
 	}
 	for _, s := range a.Summary {
 		j.SummarySentences = append(j.SummarySentences, JSONSentence{Text: s.Text, Cites: s.Cites})
@@ -217,7 +270,9 @@ func ToJSON(a *answer.Answer) JSONAnswer {
 
 // DisputeJSON converts one dispute.
 func DisputeJSON(d answer.Dispute) JSONDispute {
-	return JSONDispute{ID: d.ID, Title: d.Title, Kind: d.Kind, Status: d.Status, StatusDate: d.StatusDate, LastActive: d.LastActive, Parties: d.Parties, Events: d.Events}
+	return JSONDispute{ID: d.ID, Title: d.Title, Kind: d.Kind, Status: d.Status, StatusDate: d.StatusDate, Standing: d.Standing(),
+		LastActive: d.LastActive, Background: d.Background, Parties: d.Parties, EventCount: d.Events,
+		StatusEvent: d.StatusEntry, LatestEvent: d.LatestEntry}
 }
 
 func nonNil(s []string) []string {
@@ -235,13 +290,22 @@ func JSON(w io.Writer, v any) error {
 	return enc.Encode(v)
 }
 
+// JSONLine writes v as one line of JSON: `ingest --json` writes one such
+// line per input (JSON Lines), which a script reads line by line.
+func JSONLine(w io.Writer, v any) error {
+	enc := json.NewEncoder(w)
+	enc.SetEscapeHTML(false)
+	return enc.Encode(v)
+}
+
 // DisputeList writes the known disputes, most recently active first.
 func DisputeList(w io.Writer, ds []answer.Dispute, queryFor func(answer.Dispute) string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%d known disputes, most recently active first\n\n", len(ds))
 	for _, d := range ds {
-		fmt.Fprintf(&b, "  %s  %-9s %s\n", d.LastActive, d.Status, d.Title)
-		fmt.Fprintf(&b, "  %s  %s · %s · ask: %s\n", strings.Repeat(" ", 10), d.Kind, strings.Join(d.Parties, ", "), queryFor(d))
+		wrapHanging(&b, fmt.Sprintf("  %s  %s", d.LastActive, d.Title), "              ")
+		wrapHanging(&b, fmt.Sprintf("              %s, %s · %s", d.Kind, d.Standing(), strings.Join(d.Parties, ", ")), "              ")
+		wrapHanging(&b, "              ask: "+queryFor(d), "              ")
 	}
 	_, err := io.WriteString(w, b.String())
 	return err
