@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -66,8 +67,11 @@ type Doc struct {
 	DisputeScore float64
 }
 
-// Index is an open Bleve index.
+// Index is an open Bleve index. Swap replaces the Bleve index under it
+// while others hold the *Index: every use takes mu for reading, Swap for
+// writing.
 type Index struct {
+	mu   sync.RWMutex
 	b    bleve.Index
 	path string
 	// windowsFrom is how many articles the rarest party of a newest-first
@@ -183,6 +187,29 @@ func (x *Index) Discard() {
 	os.RemoveAll(x.path)
 }
 
+// Swap puts an index made by Build in place of x, which stays the same
+// *Index to those holding it: searches in flight finish first, later ones
+// use the new index. A failure leaves x answering from the old one.
+func (x *Index) Swap(dataDir string, built *Index) error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if err := x.b.Close(); err != nil {
+		built.Discard()
+		return fmt.Errorf("index: closing the old index: %w", err)
+	}
+	installErr := Install(dataDir, built)
+	if installErr != nil {
+		built.Discard()
+	}
+	// The new index when it is in place, else the old one again.
+	fresh, err := Open(dataDir)
+	if err != nil {
+		return errors.Join(installErr, err)
+	}
+	x.b, x.path = fresh.b, fresh.path
+	return installErr
+}
+
 // Install closes an index made by Build and puts it in the live index's
 // place in dataDir; the live index must be closed already. Open then
 // opens it. A failure leaves the live index where it was.
@@ -218,10 +245,16 @@ func create(path string) (*Index, error) {
 }
 
 // Close closes the index.
-func (x *Index) Close() error { return x.b.Close() }
+func (x *Index) Close() error {
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	return x.b.Close()
+}
 
 // Seq is the store seq of the latest change the index holds.
 func (x *Index) Seq() (int64, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
 	v, err := x.b.GetInternal(keySeq)
 	if err != nil || len(v) != 8 {
 		return 0, err
@@ -230,11 +263,17 @@ func (x *Index) Seq() (int64, error) {
 }
 
 // Count is the number of documents.
-func (x *Index) Count() (uint64, error) { return x.b.DocCount() }
+func (x *Index) Count() (uint64, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.b.DocCount()
+}
 
 // Put indexes docs (replacing any with the same id) and records seq, in
 // one batch, so the index never claims a change it does not hold.
 func (x *Index) Put(docs []Doc, seq int64) error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
 	batch := x.b.NewBatch()
 	for _, d := range docs {
 		if err := batch.Index(strconv.FormatInt(d.ID, 10), fields(d)); err != nil {
@@ -271,6 +310,8 @@ func fields(d Doc) map[string]any {
 
 // Ping tells whether the index answers, for /healthz.
 func (x *Index) Ping(ctx context.Context) error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
 	_, err := x.b.DocCount()
 	return err
 }

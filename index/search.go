@@ -63,6 +63,8 @@ var windows = []window{{months: 2}, {months: 6}, {years: 2}, {years: 5}, {years:
 // scope-period-party terms (see scopedTerms), so the conjunction walks
 // short postings lists rather than the whole scope.
 func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
 	limit := q.Limit
 	if limit <= 0 {
 		limit = 50

@@ -30,7 +30,7 @@ func cmdBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer,
 	if err != nil {
 		return err
 	}
-	defer closeLib(lib)
+	defer closeLib(ctx, lib)
 	opened := time.Since(startedAt)
 	if _, err := lib.Engine.Ask(ctx, answer.Request{Query: "musk microsoft"}); err != nil {
 		return err

@@ -52,7 +52,7 @@ func cmdAsk(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 	if err != nil {
 		return err
 	}
-	defer closeLib(lib)
+	defer closeLib(ctx, lib)
 	ans, err := lib.Engine.Ask(ctx, answer.Request{Query: strings.Join(words, " "), Guild: guild})
 	if errors.Is(err, answer.ErrEmptyQuery) {
 		return &usageError{msg: "those words name nothing to look for; try party names, e.g. ask musk microsoft"}
@@ -87,7 +87,7 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, get
 	if err != nil {
 		return err
 	}
-	defer closeLib(lib)
+	defer closeLib(ctx, lib)
 	scope := article.GlobalScope
 	if guild != "" {
 		scope = guild
@@ -119,7 +119,7 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, get
 			}
 		}
 		if asJSON {
-			if err := render.JSON(stdout, *out); err != nil && werr == nil {
+			if err := render.JSONLine(stdout, *out); err != nil && werr == nil {
 				werr = err
 			}
 			return
@@ -145,13 +145,13 @@ func input(in, pageURL string) (ingest.Input, error) {
 	if _, err := os.Stat(in); err != nil {
 		return ingest.Input{InHand: true}, fmt.Errorf("%w: %s", errNoSuchInput, in)
 	}
-	u := pageURL
-	if u == "" {
-		// A saved page with no address given is stored under a stand-in
-		// address that names the file, so ingesting it twice stores it once.
-		u = "https://file.invalid/" + strings.TrimLeft(filepathToSlash(in), "/")
+	if pageURL != "" {
+		return ingest.Input{URL: pageURL, Path: in}, nil
 	}
-	return ingest.Input{URL: u, Path: in}, nil
+	// A saved page with no address given is stored under the address it
+	// declares for itself, else a stand-in that names the file, so
+	// ingesting it twice stores it once.
+	return ingest.Input{URL: "https://file.invalid/" + strings.TrimLeft(filepathToSlash(in), "/"), Path: in, StandIn: true}, nil
 }
 
 var errNoSuchInput = errors.New("no such file, and not an http(s) address")
@@ -171,7 +171,7 @@ func cmdDisputes(ctx context.Context, args []string, stdout, stderr io.Writer, g
 	if err != nil {
 		return err
 	}
-	defer closeLib(lib)
+	defer closeLib(ctx, lib)
 	ds := lib.Engine.Disputes()
 	if asJSON {
 		out := make([]render.JSONDispute, len(ds))
@@ -191,7 +191,7 @@ func cmdReindex(ctx context.Context, args []string, stdout, stderr io.Writer, ge
 	if err != nil {
 		return err
 	}
-	defer closeLib(lib)
+	defer closeLib(ctx, lib)
 	// Opening may have just rebuilt a stale or corrupt index: once is enough.
 	n, err := lib.Index.Count()
 	if !lib.IndexRebuilt {

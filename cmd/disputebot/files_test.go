@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/library"
+	"github.com/disputebot/disputebot/internal/testpages"
 )
 
 // TestIngestRefusesAFIFO: opening a FIFO blocks until someone writes to
@@ -71,4 +72,30 @@ func TestDatabaseIsPrivate(t *testing.T) {
 		t.Fatal(stderr)
 	}
 	check("reopened")
+}
+
+// TestIngestKeepsTheCanonicalAddress: a saved real page ingested without
+// --url is stored under the address it declares for itself, not under a
+// stand-in naming the file.
+func TestIngestKeepsTheCanonicalAddress(t *testing.T) {
+	var page []byte
+	for _, p := range testpages.Load(t) {
+		if p.Name == "engadget" {
+			page = p.HTML
+		}
+	}
+	if page == nil {
+		t.Skip("the engadget test page is missing")
+	}
+	path := filepath.Join(t.TempDir(), "review.html")
+	if err := os.WriteFile(path, page, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	code, stdout, stderr := runCLI(t, map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}, "ingest", "--json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s", code, stderr)
+	}
+	if !strings.Contains(stdout, `"url":"https://www.engadget.com/2017/11/03/xbox-one-x-review"`) {
+		t.Errorf("stored under another address:\n%s", stdout)
+	}
 }

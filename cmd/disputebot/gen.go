@@ -28,7 +28,7 @@ func cmdGenCorpus(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if err != nil {
 		return err
 	}
-	defer closeLib(lib)
+	defer closeLib(ctx, lib)
 	have, err := lib.Store.CountArticles(ctx)
 	if err != nil {
 		return err

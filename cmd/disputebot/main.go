@@ -71,6 +71,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "disputebot: unknown command %q\n\n%s", name, usage)
 		return exitUsage
 	}
+	// While serve holds the data folder, the bot runs the command.
+	if code, ok := forward(ctx, args, stdout, stderr, getenv); ok {
+		return code
+	}
 	err := cmd(ctx, args[1:], stdout, stderr, getenv)
 	var ue *usageError
 	var fe *failedError

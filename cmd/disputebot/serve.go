@@ -14,6 +14,7 @@ import (
 
 	"github.com/disputebot/disputebot/bot"
 	"github.com/disputebot/disputebot/bot/discord"
+	"github.com/disputebot/disputebot/internal/config"
 	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/metrics"
 	"github.com/disputebot/disputebot/internal/notify"
@@ -26,14 +27,19 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	if len(args) > 0 {
 		return &usageError{msg: "serve takes no arguments; it is configured by the environment"}
 	}
-	cfg, lib, err := open(ctx, stderr, getenv)
+	// The token is checked before anything slow (the corpus, the index).
+	cfg, err := config.Load(".env", getenv)
 	if err != nil {
 		return err
 	}
-	defer closeLib(lib)
 	if err := cfg.RequireDiscord(); err != nil {
 		return err
 	}
+	lib, err := openFolder(ctx, cfg, newLogger(cfg, stderr))
+	if err != nil {
+		return err
+	}
+	defer closeLib(ctx, lib)
 	log := lib.Log
 	discord.RouteLogs(log)
 	m := metrics.New()
@@ -103,6 +109,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	wg.Add(2)
 	go func() { defer wg.Done(); supervise(runCtx, log, "poller", m, poller.Run) }()
 	go func() { defer wg.Done(); supervise(runCtx, log, "deliverer", m, deliverer.Run) }()
+	if local, err := listenLocal(cfg, lib, getenv, log); err != nil {
+		log.Warn("the command line cannot reach this bot; ask and the other commands need it stopped", "error", err)
+	} else {
+		wg.Add(1)
+		go func() { defer wg.Done(); local.serve(runCtx) }()
+		log.Info("answering the command line", "socket", local.path)
+	}
 	log.Info("disputebot is serving; stop it with Ctrl-C or SIGTERM")
 	var refused error
 	select {

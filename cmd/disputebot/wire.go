@@ -22,13 +22,23 @@ func newLogger(cfg *config.Config, w io.Writer) *slog.Logger {
 	return slog.New(slog.NewTextHandler(w, opts))
 }
 
-// open reads the configuration and opens the data folder it names.
+// open reads the configuration and opens the data folder it names. A
+// command the running bot carries out for the command line (see local.go)
+// gets the bot's own, open folder.
 func open(ctx context.Context, stderr io.Writer, getenv func(string) string) (*config.Config, *library.Library, error) {
+	if live, ok := ctx.Value(liveKey{}).(*liveFolder); ok {
+		return live.cfg, live.lib, nil
+	}
 	cfg, err := config.Load(".env", getenv)
 	if err != nil {
 		return nil, nil, err
 	}
-	log := newLogger(cfg, stderr)
+	lib, err := openFolder(ctx, cfg, newLogger(cfg, stderr))
+	return cfg, lib, err
+}
+
+// openFolder opens the data folder cfg names.
+func openFolder(ctx context.Context, cfg *config.Config, log *slog.Logger) (*library.Library, error) {
 	lib, err := library.Open(ctx, library.Options{
 		DataDir: cfg.DataDir,
 		Log:     log,
@@ -47,16 +57,20 @@ func open(ctx context.Context, stderr io.Writer, getenv func(string) string) (*c
 		},
 	})
 	if errors.Is(err, library.ErrInUse) {
-		return nil, nil, fmt.Errorf("the data folder DATA_DIR=%s is in use by another disputebot process (is serve running?); stop it or use another DATA_DIR", cfg.DataDir)
+		return nil, fmt.Errorf("the data folder DATA_DIR=%s is in use by another disputebot process that does not answer on %s; stop it or use another DATA_DIR", cfg.DataDir, socketPath(cfg.DataDir))
 	}
 	if err != nil {
-		return nil, nil, fmt.Errorf("opening DATA_DIR=%s: %w", cfg.DataDir, err)
+		return nil, fmt.Errorf("opening DATA_DIR=%s: %w", cfg.DataDir, err)
 	}
-	return cfg, lib, nil
+	return lib, nil
 }
 
-// closeLib closes the library, logging what failed.
-func closeLib(lib *library.Library) {
+// closeLib closes the library, logging what failed; the running bot's own
+// folder stays open.
+func closeLib(ctx context.Context, lib *library.Library) {
+	if _, live := ctx.Value(liveKey{}).(*liveFolder); live {
+		return
+	}
 	if err := lib.Close(); err != nil {
 		lib.Log.Error("closing the data folder", "error", err)
 	}

@@ -400,6 +400,9 @@ type Input struct {
 	Body        []byte
 	ContentType string
 	InHand      bool
+	// StandIn marks URL as a stand-in for a saved page whose address was
+	// not given: the address the page declares for itself replaces it.
+	StandIn bool
 }
 
 // batchSize is how many inputs IngestInputs stores in one transaction and
@@ -450,7 +453,13 @@ func (p *Pipeline) prepareInput(ctx context.Context, in Input, o Options) (*arti
 		if err != nil {
 			return nil, err
 		}
-		return p.PrepareHTML(ctx, body, "", in.URL, o)
+		u := in.URL
+		if in.StandIn {
+			if c := extract.Canonical(body); c != "" {
+				u = c
+			}
+		}
+		return p.PrepareHTML(ctx, body, "", u, o)
 	}
 	return p.Prepare(ctx, in.URL, o)
 }

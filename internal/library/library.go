@@ -114,22 +114,11 @@ func (l *Library) Reindex(ctx context.Context) (uint64, error) {
 		return 0, err
 	}
 	n, _ := built.Count()
-	if err := l.Index.Close(); err != nil {
-		l.Log.Warn("closing the old index", "error", err)
-	}
-	installErr := index.Install(l.DataDir, built)
-	if installErr != nil {
-		built.Discard()
-	}
-	// The new index when it is in place, else the old one again.
-	idx, err := index.Open(l.DataDir)
-	if err != nil {
-		l.Index = nil
-		return 0, errors.Join(installErr, err)
-	}
-	l.Index, l.Pipeline.Index, l.Engine.Index = idx, idx, idx
-	if installErr != nil {
-		return 0, installErr
+	// The engine and the pipeline hold l.Index: it takes the new index in
+	// place, so a running bot answers on, from the old index until the
+	// new one is in.
+	if err := l.Index.Swap(l.DataDir, built); err != nil {
+		return 0, err
 	}
 	l.Log.Info("search index rebuilt", "articles", n)
 	return n, nil
