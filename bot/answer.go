@@ -91,6 +91,9 @@ func (b *Bot) renderAnswer(a *answer.Answer, page int, textOnly bool) Reply {
 	if a.WordsDropped {
 		body = append(body, fmt.Sprintf("(nothing matched %q, so this covers the parties' dispute as a whole)", strings.Join(a.Words, " ")))
 	}
+	if a.OnlyMentions {
+		body = append(body, "(I know of no dispute between them; these reports of other disputes mention them)")
+	}
 	switch {
 	case len(a.Disputes) == 1:
 		// One dispute: what it is about and where it stands, before the

@@ -10,6 +10,7 @@ import (
 
 	"github.com/disputebot/disputebot/bot"
 	"github.com/disputebot/disputebot/internal/fetch"
+	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/notify"
 	"github.com/disputebot/disputebot/internal/store"
@@ -148,5 +149,26 @@ func TestSubscribeToAChannelThatIsNot(t *testing.T) {
 	}
 	if subs, _ := b.Store.Subscriptions(context.Background(), guildA, modUser); len(subs) != 0 {
 		t.Errorf("%d subscriptions stored", len(subs))
+	}
+}
+
+// TestPartiesLeadMentionsFollow: right after a moderator adds an article
+// about Dell suing HP, "!dispute dell hp" is about that article; the EU's
+// Intel case, which names Dell and HP in passing, is in the timeline but
+// not in the summary.
+func TestPartiesLeadMentionsFollow(t *testing.T) {
+	b, lib := newBot(t)
+	page := `<html><head><title>Dell sues HP over laptop patents</title></head><body>
+	<p>Dell filed a lawsuit against HP Inc on Monday, accusing its rival of infringing four patents on laptop cooling designs.</p>
+	<p>HP said it would fight the suit in federal court and called the claims baseless. The complaint asks for damages and an injunction.</p></body></html>`
+	if _, err := lib.Pipeline.IngestHTML(context.Background(), []byte(page), "text/html", "https://news.example.com/dell-hp", ingest.Options{Scope: guildA}); err != nil {
+		t.Fatal(err)
+	}
+	r := ask(b, guildA, member, false, "dispute dell hp")
+	if r.Title != "Dell vs HP Inc" {
+		t.Errorf("title %q", r.Title)
+	}
+	if !strings.Contains(r.Body, "Dell filed a lawsuit against HP Inc") || strings.Contains(r.Body, "Commission found Intel") {
+		t.Errorf("the summary is not about the dispute asked:\n%s", r.Body)
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/render"
 )
@@ -24,7 +25,9 @@ func flags(name string, args []string, define func(*flag.FlagSet)) ([]string, er
 	define(fs)
 	var rest []string
 	for {
-		if err := fs.Parse(args); err != nil {
+		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {
+			return nil, &helpError{command: name}
+		} else if err != nil {
 			return nil, &usageError{msg: err.Error()}
 		}
 		if fs.NArg() == 0 {
@@ -108,7 +111,7 @@ func cmdIngest(ctx context.Context, args []string, stdout, stderr io.Writer, get
 		out := &outs[i]
 		if err != nil {
 			failed++
-			out.Error = ingest.Reason(err)
+			out.Error = inputReason(ins[i], err)
 			lib.Log.Debug("ingest failed", "input", inputs[i], "error", err)
 		} else {
 			art := res.Article
@@ -155,6 +158,34 @@ func input(in, pageURL string) (ingest.Input, error) {
 }
 
 var errNoSuchInput = errors.New("no such file, and not an http(s) address")
+
+// inputReason is the sentence for an input that failed: a saved file's
+// failures in the words of files ("that file", "that folder"), an
+// address's in the words of the web, and a private address's with the
+// setting that allows it (on the command line, the reader is the
+// operator).
+func inputReason(in ingest.Input, err error) string {
+	var nh *ingest.NotHTMLError
+	isFile := in.Path != "" || errors.Is(err, errNoSuchInput)
+	switch {
+	case errors.Is(err, errNoSuchInput):
+		return "There is no such file, and it is not an http(s) address."
+	case isFile && errors.Is(err, ingest.ErrNotAFile):
+		if st, serr := os.Stat(in.Path); serr == nil && st.IsDir() {
+			return "That is a folder, not a file: name the pages in it."
+		}
+		return "That is not a regular file (a pipe or a device, say), so I did not open it."
+	case isFile && errors.As(err, &nh):
+		return "That file is not a web page or plain text (it looks like " + nh.MediaType + ")."
+	case isFile && errors.Is(err, ingest.ErrNoArticle):
+		return "I found no article text in that file."
+	case isFile && errors.Is(err, ingest.ErrFileTooBig):
+		return "That file is larger than FETCH_MAX_BYTES allows."
+	case errors.Is(err, fetch.ErrPrivateAddress), errors.Is(err, fetch.ErrPort):
+		return ingest.Reason(err) + " Set FETCH_ALLOW_PRIVATE=true to read local and private addresses."
+	}
+	return ingest.Reason(err)
+}
 
 func filepathToSlash(p string) string { return strings.ReplaceAll(p, string(os.PathSeparator), "/") }
 

@@ -32,7 +32,7 @@ func TestIngestRefusesAFIFO(t *testing.T) {
 	}()
 	select {
 	case r := <-done:
-		if r.code != 1 || strings.Count(r.stdout, "not a regular file") != 2 {
+		if r.code != 1 || !strings.Contains(r.stdout, "not a regular file") || !strings.Contains(r.stdout, "That is a folder") {
 			t.Errorf("exit %d:\n%s", r.code, r.stdout)
 		}
 	case <-time.After(20 * time.Second):
@@ -97,5 +97,21 @@ func TestIngestKeepsTheCanonicalAddress(t *testing.T) {
 	}
 	if !strings.Contains(stdout, `"url":"https://www.engadget.com/2017/11/03/xbox-one-x-review"`) {
 		t.Errorf("stored under another address:\n%s", stdout)
+	}
+}
+
+// TestIngestPlainText: a saved plain-text article is read, its first line
+// the title.
+func TestIngestPlainText(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "note.txt")
+	os.WriteFile(path, []byte("Musk sues Microsoft over Twitter data\n\nElon Musk sued Microsoft on Tuesday, accusing it of misusing Twitter data to train its models.\nMicrosoft said the claims had no merit and that it would fight the lawsuit.\n"), 0o600)
+	code, stdout, stderr := runCLI(t, map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}, "ingest", "--json", path)
+	if code != 0 {
+		t.Fatalf("exit %d: %s%s", code, stdout, stderr)
+	}
+	for _, want := range []string{`"title":"Musk sues Microsoft over Twitter data"`, `"Elon Musk"`, `"Microsoft"`} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %s:\n%s", want, stdout)
+		}
 	}
 }

@@ -18,16 +18,76 @@ import (
 const usage = `disputebot answers questions about disputes in the tech industry.
 
 Usage:
-  disputebot ask [--json] [--guild ID] WORDS...   answer, e.g. "ask musk microsoft"
+  disputebot ask [--json] [--guild ID] WORDS... [since DATE]
+                                                  answer, e.g. "ask musk microsoft"
   disputebot ingest [--json] [--url URL] [--guild ID] URL|FILE...
                                                   read articles into the store and index
   disputebot disputes [--json]                    list the built-in disputes
   disputebot reindex                              rebuild the search index from the store
   disputebot serve                                run the Discord bot (needs DISCORD_TOKEN)
   disputebot help                                 show this text
+  disputebot COMMAND --help                       a command's own help, with examples
 
-Settings come from the environment and an optional .env file; see .env.example.
+While serve runs, ask, ingest, disputes and reindex are carried out by the
+running bot. Settings come from the environment and an optional .env file;
+see .env.example.
 `
+
+// commandHelp is each command's --help.
+var commandHelp = map[string]string{
+	"ask": `disputebot ask [--json] [--guild ID] WORDS... [since DATE]
+
+Answers a question about a dispute: a summary, where it stands, and a dated
+timeline with every source. Name the parties in any order and spelling
+(names, aliases, tickers, one typo a word); other words rank the answer.
+
+  disputebot ask musk microsoft
+  disputebot ask what is going on between elon musk and openai
+  disputebot ask MSFT vs elon
+  disputebot ask authors anthropic settlement
+  disputebot ask epic apple since 2024        (also since 2024-06, since march 2024, since 2024-06-15)
+  disputebot ask --json openai                (the JSON shape is in the README)
+
+  --json       print the answer as JSON
+  --guild ID   include that Discord server's own sources and aliases
+`,
+	"ingest": `disputebot ingest [--json] [--url URL] [--guild ID] URL|FILE...
+
+Reads articles (web addresses, or saved HTML or plain-text files) into the
+store and the index: title, outlet, date, parties and a summary. A failed
+input is reported and does not stop the others; the exit code is 1 when any
+failed.
+
+  disputebot ingest https://www.example.com/2024/05/01/story
+  disputebot ingest saved-page.html           (stored under the address the page declares)
+  disputebot ingest --url https://www.example.com/story saved-page.html
+  disputebot ingest --json *.html             (one JSON object per line)
+
+  --json       one JSON object per input, one per line (JSON Lines)
+  --url URL    the address a single saved file came from
+  --guild ID   add the articles to that Discord server's sources only
+`,
+	"disputes": `disputebot disputes [--json]
+
+Lists the built-in disputes, most recently active first, each with where it
+stands and what to ask about it.
+`,
+	"reindex": `disputebot reindex
+
+Rebuilds the search index from the store, beside the old index, which keeps
+answering until the new one is complete.
+`,
+	"serve": `disputebot serve
+
+Runs the Discord bot. It needs DISCORD_TOKEN (in the environment or .env);
+see the README for creating the Discord application.
+`,
+}
+
+// helpError asks for a command's help: printed to stdout, exit code 0.
+type helpError struct{ command string }
+
+func (e *helpError) Error() string { return "help requested" }
 
 // exitUsage is the exit code for bad usage, as with flag's own errors.
 const exitUsage = 2
@@ -71,6 +131,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		fmt.Fprintf(stderr, "disputebot: unknown command %q\n\n%s", name, usage)
 		return exitUsage
 	}
+	if len(args) == 2 && (args[1] == "-h" || args[1] == "--help" || args[1] == "-help") && commandHelp[name] != "" {
+		fmt.Fprint(stdout, commandHelp[name])
+		return 0
+	}
 	// While serve holds the data folder, the bot runs the command.
 	if code, ok := forward(ctx, args, stdout, stderr, getenv); ok {
 		return code
@@ -78,8 +142,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	err := cmd(ctx, args[1:], stdout, stderr, getenv)
 	var ue *usageError
 	var fe *failedError
+	var he *helpError
 	switch {
 	case err == nil:
+		return 0
+	case errors.As(err, &he):
+		fmt.Fprint(stdout, commandHelp[he.command])
 		return 0
 	case errors.As(err, &ue):
 		if ue.msg != "" {

@@ -205,3 +205,39 @@ func TestReindex(t *testing.T) {
 		t.Errorf("after reindex, ask: exit %d, %s", code, stdout)
 	}
 }
+
+// TestCommandHelp: every command's --help is its own text, on stdout,
+// with exit code 0; ask's shows the forms of "since".
+func TestCommandHelp(t *testing.T) {
+	vars := map[string]string{"DATA_DIR": t.TempDir()}
+	for _, cmd := range []string{"ask", "ingest", "disputes", "reindex", "serve"} {
+		code, stdout, stderr := runCLI(t, vars, cmd, "--help")
+		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "disputebot "+cmd) {
+			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", cmd, code, stdout, stderr)
+		}
+	}
+	if _, stdout, _ := runCLI(t, vars, "ask", "musk", "-h"); !strings.Contains(stdout, "since 2024-06") {
+		t.Errorf("ask's help lacks the forms of since:\n%s", stdout)
+	}
+}
+
+// TestIngestFileErrorsNameTheirCause: a missing file, a folder, a file of
+// another kind and a private address each get the sentence that fits.
+func TestIngestFileErrorsNameTheirCause(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "image.png")
+	os.WriteFile(bin, []byte("\x89PNG\r\n\x1a\n\x00\x00"), 0o600)
+	vars := map[string]string{"DATA_DIR": filepath.Join(dir, "data"), "LOG_LEVEL": "warn"}
+	code, stdout, _ := runCLI(t, vars, "ingest", filepath.Join(dir, "missing.html"), dir, bin, "http://127.0.0.1/x")
+	if code != 1 {
+		t.Errorf("exit %d", code)
+	}
+	for _, want := range []string{"There is no such file", "That is a folder, not a file", "That file is not a web page", "FETCH_ALLOW_PRIVATE=true"} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("output lacks %q:\n%s", want, stdout)
+		}
+	}
+	if strings.Contains(stdout, "That address") && strings.Contains(stdout, "sent") {
+		t.Errorf("a file's error speaks of an address:\n%s", stdout)
+	}
+}

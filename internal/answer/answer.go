@@ -75,6 +75,9 @@ type Answer struct {
 	// the chosen disputes name, without the products and subsidiaries
 	// that led to them; else the parties asked.
 	Sides []string
+	// OnlyMentions is set when the parties appear only in passing, in
+	// reports of other disputes: the answer shows them, without a summary.
+	OnlyMentions bool
 	// NotADispute is set when no built-in dispute answers and none of the
 	// articles found reads as a dispute: the parties are only in the news
 	// together.
@@ -261,7 +264,23 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 		return a, nil
 	}
 	if len(ch.disputes) == 0 {
-		a.NotADispute = !anyDispute(arts)
+		// Parties, not mentions: a built-in event of another dispute that
+		// names them in passing (the EU's Intel case names Dell and HP)
+		// is shown, but it does not make them a dispute, nor speak in the
+		// summary.
+		var named []*article.Article
+		for _, art := range arts {
+			if !art.Curated || slices.ContainsFunc(art.Disputes, func(id string) bool {
+				return hasAll(e.disputeParties(id), res.Parties)
+			}) {
+				named = append(named, art)
+			}
+		}
+		a.OnlyMentions = len(named) == 0 && len(res.Parties) > 0
+		a.NotADispute = !anyDispute(named)
+		for _, art := range arts {
+			art.Mention = !slices.Contains(named, art)
+		}
 	}
 	a.Entries = timeline(arts, MaxEntries)
 	markSteps(a, ch.disputes)
@@ -434,6 +453,19 @@ func (e *Engine) suggestDisputes(ds []Dispute) []Suggestion {
 		out = append(out, Suggestion{Label: d.Title, Query: e.QueryFor(d)})
 	}
 	return out
+}
+
+// disputeParties are the parties of a built-in dispute.
+func (e *Engine) disputeParties(id string) []string {
+	if e.Corpus == nil {
+		return nil
+	}
+	for _, d := range e.Corpus.Disputes {
+		if d.ID == id {
+			return d.Parties
+		}
+	}
+	return nil
 }
 
 // disputesNaming lists the built-in disputes naming every party, most

@@ -78,7 +78,7 @@ func timeline(arts []*article.Article, max int) []Entry {
 		e := Entry{N: i + 1, Date: g.rep.Date(), Title: g.rep.Title, URL: g.rep.URL, Outlet: outlet(g.rep), Summary: g.rep.Summary}
 		for _, a := range g.all {
 			e.Disputes = appendNew(e.Disputes, a.Disputes...)
-			e.aboutDispute = e.aboutDispute || isDispute(a)
+			e.aboutDispute = e.aboutDispute || isDispute(a) && !a.Mention
 		}
 		e.Sources = append(e.Sources, Source{Outlet: e.Outlet, URL: e.URL, Title: e.Title})
 		for _, a := range g.all {

@@ -51,6 +51,10 @@ type Article struct {
 
 	// Scopes lists the guilds that may see the article, or GlobalScope.
 	Scopes []string
+
+	// Mention is set by an answer on an article that only names its
+	// parties in passing; it is not stored.
+	Mention bool
 }
 
 // Publication dates outside [EarliestDate, now+FutureSlack] are not

@@ -5,6 +5,7 @@
 package ingest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -459,9 +460,61 @@ func (p *Pipeline) prepareInput(ctx context.Context, in Input, o Options) (*arti
 				u = c
 			}
 		}
+		if !extract.IsHTML("", body) && isText(body) {
+			return p.prepareText(ctx, body, u, o)
+		}
 		return p.PrepareHTML(ctx, body, "", u, o)
 	}
 	return p.Prepare(ctx, in.URL, o)
+}
+
+// isText reports whether a file holds text: valid UTF-8 with no NUL and
+// few control characters, as a saved plain-text article does.
+func isText(b []byte) bool {
+	if len(b) == 0 || !utf8.Valid(b) || bytes.IndexByte(b, 0) >= 0 {
+		return false
+	}
+	control := 0
+	for _, c := range b[:min(len(b), 4096)] {
+		if c < 0x20 && c != '\n' && c != '\r' && c != '\t' {
+			control++
+		}
+	}
+	return control == 0
+}
+
+// prepareText reads a saved plain-text article: its first line is the
+// title, the rest its text, one paragraph per line or blank-line block.
+func (p *Pipeline) prepareText(ctx context.Context, body []byte, pageURL string, o Options) (*article.Article, error) {
+	canon, err := article.CanonicalURL(pageURL)
+	if err != nil {
+		return nil, fetch.ErrBadURL
+	}
+	if page, err := p.stored(ctx, canon); page != nil || err != nil {
+		return p.view(canon, page, err, o)
+	}
+	var title string
+	var paras []string
+	for _, line := range strings.Split(strings.ReplaceAll(string(body), "\r\n", "\n"), "\n") {
+		line = strings.Join(strings.Fields(line), " ")
+		switch {
+		case line == "":
+		case title == "":
+			title = line
+		default:
+			paras = append(paras, line)
+		}
+	}
+	if title == "" || len(paras) == 0 {
+		return nil, ErrNoArticle
+	}
+	a := &article.Article{URL: canon, Title: clip(title, maxTitle), Text: clip(strings.Join(paras, "\n"), maxText), FirstSeen: p.now()}
+	if u, err := url.Parse(canon); err == nil && u.Hostname() != "file.invalid" {
+		a.Site = strings.TrimPrefix(u.Hostname(), "www.")
+	}
+	an := p.Analyser.Analyse(a.Title, a.Text, "")
+	a.Parties, a.DisputeScore, a.Summary = an.Parties, an.DisputeScore, an.Summary
+	return p.view(canon, a, nil, o)
 }
 
 func mediaType(ct string) string {

@@ -55,6 +55,9 @@ func writeNotes(b *strings.Builder, a *answer.Answer) {
 	if a.WordsDropped {
 		wrap(b, fmt.Sprintf("(nothing matched %q, so this covers the parties' dispute as a whole)", strings.Join(a.Words, " ")), "")
 	}
+	if a.OnlyMentions {
+		wrap(b, "(I know of no dispute between them; these reports of other disputes mention them)", "")
+	}
 }
 
 // writeDisputes opens an answer about one built-in dispute with its
@@ -178,6 +181,7 @@ type JSONAnswer struct {
 	Words            []string          `json:"words"`
 	Corrections      map[string]string `json:"corrections,omitempty"`
 	WordsDropped     bool              `json:"words_dropped,omitempty"`
+	OnlyMentions     bool              `json:"only_mentions,omitempty"`
 	Since            string            `json:"since,omitempty"` // YYYY-MM-DD: events from this day on
 	Summary          string            `json:"summary"`
 	SummarySentences []JSONSentence    `json:"summary_sentences"`
@@ -249,6 +253,7 @@ func ToJSON(a *answer.Answer) JSONAnswer {
 	if a.Mode == answer.ModeNone {
 		j.Message = a.Nothing()
 	}
+	j.OnlyMentions = a.OnlyMentions
 	for _, s := range a.Summary {
 		j.SummarySentences = append(j.SummarySentences, JSONSentence{Text: s.Text, Cites: s.Cites})
 	}
