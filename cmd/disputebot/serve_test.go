@@ -112,7 +112,7 @@ func startBot(t *testing.T, fake *discordtest.Server, vars map[string]string) *b
 	ctx, cancel := context.WithCancel(context.Background())
 	p := &botProc{t: t, vars: vars, cancel: cancel, done: make(chan int, 1), logs: &syncBuffer{}}
 	go func() { p.done <- run(ctx, []string{"serve"}, p.logs, p.logs, env(vars)) }()
-	if err := fake.WaitReady(15 * time.Second); err != nil {
+	if err := fake.WaitReady(30 * time.Second); err != nil {
 		cancel()
 		t.Fatalf("the bot did not connect: %v\n%s", err, p.logs.String())
 	}
@@ -704,7 +704,13 @@ func TestServeSlowSlashCommandIsDeferred(t *testing.T) {
 			deferredAt = r.Time
 		}
 	}
-	if deferredAt.Sub(start) > 3*time.Second {
+	limit := 3 * time.Second
+	if raceOn {
+		// The deferral is sent after AnswerWithin (2 s); the race
+		// detector's slowdown can push the rest past the third second.
+		limit = 6 * time.Second
+	}
+	if deferredAt.Sub(start) > limit {
 		t.Errorf("Discord heard back after %s, over its 3 s limit", deferredAt.Sub(start))
 	}
 
