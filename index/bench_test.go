@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/disputebot/disputebot/data"
 	"github.com/disputebot/disputebot/internal/answer"
@@ -60,20 +61,29 @@ func BenchmarkAnswer(b *testing.B) {
 			b.Fatal(err)
 		}
 		ctx := context.Background()
-		b.Run(name+"/answer", func(b *testing.B) {
-			var r latency.Recorder
-			i := 0
-			for b.Loop() {
-				q := benchQueries[i%len(benchQueries)]
-				i++
-				r.Time(func() {
-					if _, err := lib.Engine.Ask(ctx, answer.Request{Query: join(q)}); err != nil {
-						b.Fatal(err)
-					}
-				})
-			}
-			r.Report(b)
-		})
+		// The generated corpus ends on gencorpus's End: answers are timed
+		// at that day and six months and two years after it, since the
+		// date windows count back from the day a question is asked.
+		end := gencorpus.DefaultEnd
+		for _, clock := range []struct {
+			name string
+			now  time.Time
+		}{{"at-end", end}, {"end+6mo", end.AddDate(0, 6, 0)}, {"end+2y", end.AddDate(2, 0, 0)}} {
+			b.Run(name+"/answer/"+clock.name, func(b *testing.B) {
+				var r latency.Recorder
+				i := 0
+				for b.Loop() {
+					q := benchQueries[i%len(benchQueries)]
+					i++
+					r.Time(func() {
+						if _, err := lib.Engine.Ask(ctx, answer.Request{Query: join(q), Now: clock.now}); err != nil {
+							b.Fatal(err)
+						}
+					})
+				}
+				r.Report(b)
+			})
+		}
 		b.Run(name+"/bare-bleve", func(b *testing.B) {
 			var r latency.Recorder
 			i := 0

@@ -48,6 +48,9 @@ type Request struct {
 	// TextOnly searches the words as text, without reading party names
 	// into them (the search command).
 	TextOnly bool
+	// Now is when the question is asked; zero is the clock's. What counts
+	// as recent, and as the future, is measured from it.
+	Now time.Time
 }
 
 // Mode says what kind of answer was given.
@@ -233,7 +236,10 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 	// A start after tomorrow can match nothing yet, and one past 2262 is
 	// beyond the dates the index can compare; either way the answer is the
 	// empty one, given without a search.
-	if sinceInFuture(r.Since, time.Now()) {
+	if r.Now.IsZero() {
+		r.Now = time.Now()
+	}
+	if sinceInFuture(r.Since, r.Now) {
 		a.Mode = ModeNone
 		return a, nil
 	}
@@ -249,9 +255,9 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 	var err error
 	if len(ch.disputes) > 0 {
 		a.WordsDropped = ch.wordless
-		arts, a.Total, err = e.disputeArticles(ctx, ch, res.Parties, scopes, r.Since)
+		arts, a.Total, err = e.disputeArticles(ctx, ch, res.Parties, scopes, r.Since, r.Now)
 	} else {
-		arts, a.Total, a.WordsDropped, err = e.searchArticles(ctx, res.Parties, words, scopes, r.Since)
+		arts, a.Total, a.WordsDropped, err = e.searchArticles(ctx, res.Parties, words, scopes, r.Since, r.Now)
 	}
 	if err != nil {
 		return nil, err
@@ -295,7 +301,7 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 
 // disputeArticles are the events of the chosen disputes and the parties'
 // other articles about a dispute: for each, the parties it names.
-func (e *Engine) disputeArticles(ctx context.Context, ch choice, parties, scopes []string, since time.Time) ([]*article.Article, int, error) {
+func (e *Engine) disputeArticles(ctx context.Context, ch choice, parties, scopes []string, since, now time.Time) ([]*article.Article, int, error) {
 	chosen := map[string]bool{}
 	var ids []int64
 	seen := map[int64]bool{}
@@ -329,7 +335,7 @@ func (e *Engine) disputeArticles(ctx context.Context, ch choice, parties, scopes
 	}
 	total := len(ids)
 	if len(search) > 0 {
-		hits, err := e.Index.Search(ctx, index.Query{Parties: search, Scopes: scopes, Since: since, Limit: MaxEntries + MaxEntries/4, ByDate: true})
+		hits, err := e.Index.Search(ctx, index.Query{Parties: search, Scopes: scopes, Since: since, Limit: MaxEntries + MaxEntries/4, ByDate: true, Now: now})
 		if err != nil {
 			return nil, 0, err
 		}
@@ -358,9 +364,9 @@ func (e *Engine) disputeArticles(ctx context.Context, ch choice, parties, scopes
 // searchArticles answers a question no built-in dispute answers: the
 // articles naming every party and holding every word, or, when the words
 // match nothing beside the parties, the parties alone (dropped says so).
-func (e *Engine) searchArticles(ctx context.Context, parties, words, scopes []string, since time.Time) (arts []*article.Article, total int, dropped bool, err error) {
+func (e *Engine) searchArticles(ctx context.Context, parties, words, scopes []string, since, now time.Time) (arts []*article.Article, total int, dropped bool, err error) {
 	// A few more than the timeline shows, as reports of one story fold.
-	q := index.Query{Parties: parties, Words: words, Scopes: scopes, Since: since, Limit: MaxEntries + MaxEntries/4, ByDate: len(words) == 0}
+	q := index.Query{Parties: parties, Words: words, Scopes: scopes, Since: since, Limit: MaxEntries + MaxEntries/4, ByDate: len(words) == 0, Now: now}
 	hits, err := e.Index.Search(ctx, q)
 	if err != nil {
 		return nil, 0, false, err

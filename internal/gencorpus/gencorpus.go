@@ -30,6 +30,10 @@ type Options struct {
 	Guilds   int       // articles not global are spread over this many guilds (default 50)
 }
 
+// DefaultEnd is the newest article's date unless Options say otherwise:
+// fixed, so benchmarks measure the same corpus at clocks they choose.
+var DefaultEnd = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+
 // Generator makes articles one at a time.
 type Generator struct {
 	o       Options
@@ -52,7 +56,7 @@ func New(c *data.Corpus, o Options) *Generator {
 		o.Guilds = 50
 	}
 	if o.End.IsZero() {
-		o.End = time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+		o.End = DefaultEnd
 	}
 	rng := rand.New(rand.NewPCG(o.Seed, o.Seed^0x9e3779b97f4a7c15))
 	freq := map[string]int{}
