@@ -241,3 +241,17 @@ func TestIngestFileErrorsNameTheirCause(t *testing.T) {
 		t.Errorf("a file's error speaks of an address:\n%s", stdout)
 	}
 }
+
+// TestServeWithoutTokenSaysSoFirst: serve without DISCORD_TOKEN names the
+// variable before doing anything slow: no corpus loaded, no data folder
+// made.
+func TestServeWithoutTokenSaysSoFirst(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	code, _, stderr := runCLI(t, map[string]string{"DATA_DIR": dir}, "serve")
+	if code != 1 || !strings.Contains(stderr, "DISCORD_TOKEN") {
+		t.Errorf("exit %d, stderr %q", code, stderr)
+	}
+	if _, err := os.Stat(dir); !os.IsNotExist(err) {
+		t.Errorf("the data folder was made before the token was checked: %v", err)
+	}
+}
