@@ -1,6 +1,6 @@
 // Package extract turns a fetched HTML page into an article: title, text,
 // outlet, byline and dates. Readability finds the text and the page's own
-// metadata; go-htmldate looks further (meta tags, JSON-LD, <time>, the URL)
+// metadata; findDate looks further (meta tags, JSON-LD, <time>, the URL)
 // when the metadata states no date.
 package extract
 
@@ -15,7 +15,6 @@ import (
 	"unicode/utf8"
 
 	readability "codeberg.org/readeck/go-readability/v2"
-	htmldate "github.com/markusmobius/go-htmldate"
 	"golang.org/x/net/html"
 	"golang.org/x/net/html/atom"
 	"golang.org/x/net/html/charset"
@@ -39,7 +38,7 @@ type Page struct {
 	Lang       string
 	Published  time.Time
 	Updated    time.Time
-	DateSource string // "metadata", "htmldate" or ""
+	DateSource string // "metadata", "htmldate" (found by findDate) or ""
 }
 
 // IsHTML reports whether a response looks like a web page, from its
@@ -104,7 +103,7 @@ func Extract(body []byte, contentType, pageURL string) (*Page, error) {
 		return nil, ErrNotHTML
 	}
 	// Readability rewrites the document as it reads it, so when its
-	// metadata states no date the page is parsed again for go-htmldate.
+	// metadata states no date the page is parsed again for findDate.
 	art, rerr := readability.FromDocument(doc, base)
 	p := &Page{}
 	if rerr == nil {
@@ -185,21 +184,6 @@ func trimTitle(title, site, byline string) string {
 		title = strings.TrimSpace(title[:cut])
 	}
 	return title
-}
-
-// findDate asks go-htmldate for the original publication date in its fast
-// mode: page metadata, JSON-LD, <abbr> and <time>, elements marked as
-// dates, the title, the address. Its extensive mode, which takes the likeliest
-// date mentioned anywhere in the visible text, is not used: a page about
-// a 2019 ruling would be dated 2019, and whoever writes the page chooses
-// what its text says.
-func findDate(doc *html.Node, pageURL string) time.Time {
-	opts := htmldate.Options{UseOriginalDate: true, URL: pageURL, SkipExtensiveSearch: true, ExtractTime: true}
-	res, err := htmldate.FromDocument(doc, opts)
-	if err != nil || res.IsZero() || !plausible(res.DateTime) {
-		return time.Time{}
-	}
-	return res.DateTime.UTC()
 }
 
 // plausible rejects dates no news article has (article.PlausibleDate).
