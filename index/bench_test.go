@@ -4,21 +4,45 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/disputebot/disputebot/data"
+	"github.com/disputebot/disputebot/index"
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/gencorpus"
 	"github.com/disputebot/disputebot/internal/latency"
 	"github.com/disputebot/disputebot/internal/library"
 )
 
-// benchQueries are asked in turn: pairs and single parties of different
-// frequency, and a free-text search.
-var benchQueries = [][]string{
-	{"Elon Musk", "Microsoft"}, {"Google", "US Department of Justice"}, {"Apple", "Epic Games"},
-	{"Meta", "Federal Trade Commission"}, {"Apple"}, {"Nintendo", "Pocketpair"},
+// benchClasses are the kinds of question the answer benchmark times,
+// each asked in turn through a few questions of its kind: pairs that are
+// in many stories together, pairs rare together though each party is
+// common, one party alone, and free text (with and without a party).
+var benchClasses = []struct {
+	name    string
+	queries []benchQuery
+}{
+	{"common-pair", []benchQuery{{parties: []string{"Google", "US Department of Justice"}}, {parties: []string{"Apple", "Epic Games"}}, {parties: []string{"Meta", "Federal Trade Commission"}}}},
+	{"rare-pair", []benchQuery{{parties: []string{"Nintendo", "Pocketpair"}}, {parties: []string{"Elon Musk", "Microsoft"}}, {parties: []string{"Masimo", "Apple"}}}},
+	{"single-party", []benchQuery{{parties: []string{"Apple"}}, {parties: []string{"OpenAI"}}, {parties: []string{"Amazon"}}}},
+	{"free-text", []benchQuery{{words: "training data licensing", text: true}, {words: "antitrust appeal ruling", text: true}, {parties: []string{"Google"}, words: "appeal"}}},
+}
+
+// benchQuery is one question: parties, and words.
+type benchQuery struct {
+	parties []string
+	words   string
+	text    bool // a full-text search (the search command), not a dispute question
+}
+
+func (q benchQuery) String() string {
+	s := join(q.parties)
+	if q.words != "" {
+		s = strings.TrimSpace(s + " " + q.words)
+	}
+	return s
 }
 
 // benchDirs are the data folders the benchmarks read: $BENCH_DIR/10k,
@@ -52,8 +76,10 @@ func benchDirs(b *testing.B) map[string]string {
 }
 
 // BenchmarkAnswer times a whole answer (resolve, search, load, fold,
-// summarise) beside the bare Bleve conjunction for the same parties on the
-// same index.
+// summarise) for each class of question, at three clocks, beside two
+// floors on the same index: the product's own index.Search for the same
+// question (what the answer adds is outside the index), and the naive
+// floor, Bleve alone (see export_test.go).
 func BenchmarkAnswer(b *testing.B) {
 	for name, dir := range benchDirs(b) {
 		lib, err := library.Open(context.Background(), library.Options{DataDir: dir})
@@ -62,44 +88,54 @@ func BenchmarkAnswer(b *testing.B) {
 		}
 		ctx := context.Background()
 		// The generated corpus ends on gencorpus's End: answers are timed
-		// at that day and six months and two years after it, since the
-		// date windows count back from the day a question is asked.
+		// at that day and six months and two years after it, since what
+		// counts as recent depends on the day a question is asked.
 		end := gencorpus.DefaultEnd
-		for _, clock := range []struct {
+		clocks := []struct {
 			name string
 			now  time.Time
-		}{{"at-end", end}, {"end+6mo", end.AddDate(0, 6, 0)}, {"end+2y", end.AddDate(2, 0, 0)}} {
-			b.Run(name+"/answer/"+clock.name, func(b *testing.B) {
-				var r latency.Recorder
-				i := 0
-				for b.Loop() {
-					q := benchQueries[i%len(benchQueries)]
-					i++
-					r.Time(func() {
-						if _, err := lib.Engine.Ask(ctx, answer.Request{Query: join(q), Now: clock.now}); err != nil {
-							b.Fatal(err)
-						}
+		}{{"at-end", end}, {"end+6mo", end.AddDate(0, 6, 0)}, {"end+2y", end.AddDate(2, 0, 0)}}
+		for _, class := range benchClasses {
+			for _, clock := range clocks {
+				b.Run(name+"/answer/"+class.name+"/"+clock.name, func(b *testing.B) {
+					timeEach(b, class.queries, func(q benchQuery) error {
+						_, err := lib.Engine.Ask(ctx, answer.Request{Query: q.String(), TextOnly: q.text, Now: clock.now})
+						return err
 					})
-				}
-				r.Report(b)
-			})
-		}
-		b.Run(name+"/bare-bleve", func(b *testing.B) {
-			var r latency.Recorder
-			i := 0
-			for b.Loop() {
-				q := benchQueries[i%len(benchQueries)]
-				i++
-				r.Time(func() {
-					if _, err := lib.Index.BareConjunction(ctx, q, 100); err != nil {
-						b.Fatal(err)
-					}
 				})
 			}
-			r.Report(b)
-		})
+			b.Run(name+"/index/"+class.name, func(b *testing.B) {
+				timeEach(b, class.queries, func(q benchQuery) error {
+					_, err := lib.Index.Search(ctx, index.Query{Parties: q.parties, Words: strings.Fields(q.words), Scopes: []string{"global"},
+						Limit: answer.MaxEntries + answer.MaxEntries/4, ByDate: q.words == "", Now: end})
+					return err
+				})
+			})
+			b.Run(name+"/bare-bleve/"+class.name, func(b *testing.B) {
+				timeEach(b, class.queries, func(q benchQuery) error {
+					_, err := lib.Index.Bare(ctx, q.parties, strings.Fields(q.words), 100)
+					return err
+				})
+			})
+		}
 		lib.Close()
 	}
+}
+
+// timeEach asks the questions in turn, recording each one's time.
+func timeEach(b *testing.B, qs []benchQuery, ask func(benchQuery) error) {
+	var r latency.Recorder
+	i := 0
+	for b.Loop() {
+		q := qs[i%len(qs)]
+		i++
+		r.Time(func() {
+			if err := ask(q); err != nil {
+				b.Fatal(err)
+			}
+		})
+	}
+	r.Report(b)
 }
 
 func join(ps []string) string {

@@ -31,7 +31,7 @@ var (
 
 // mappingVersion changes whenever the mapping does, so that an index built
 // by an older binary is rebuilt rather than half-understood.
-const mappingVersion = "6"
+const mappingVersion = "7"
 
 var (
 	keySeq     = []byte("seq")
@@ -77,6 +77,11 @@ type Index struct {
 	// windowsFrom is how many articles the rarest party of a newest-first
 	// search must have before searching recent windows first pays.
 	windowsFrom uint64
+
+	// newestOf remembers each scope and party's newest month (see
+	// newest); every write forgets it.
+	newestMu sync.Mutex
+	newestOf map[string]time.Time
 }
 
 // Path is where an index lives inside a data folder.
@@ -207,6 +212,9 @@ func (x *Index) Swap(dataDir string, built *Index) error {
 		return errors.Join(installErr, err)
 	}
 	x.b, x.path = fresh.b, fresh.path
+	x.newestMu.Lock()
+	x.newestOf = nil
+	x.newestMu.Unlock()
 	return installErr
 }
 
@@ -283,7 +291,11 @@ func (x *Index) Put(docs []Doc, seq int64) error {
 	var v [8]byte
 	binary.BigEndian.PutUint64(v[:], uint64(seq))
 	batch.SetInternal(keySeq, v[:])
-	if err := x.b.Batch(batch); err != nil {
+	err := x.b.Batch(batch)
+	x.newestMu.Lock()
+	x.newestOf = nil
+	x.newestMu.Unlock()
+	if err != nil {
 		return fmt.Errorf("index: batch: %w", err)
 	}
 	return nil

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
@@ -14,12 +15,12 @@ import (
 // Query is what an answer asks the index: articles naming every one of
 // Parties, matching every one of Words, and visible in one of Scopes.
 type Query struct {
-	Parties []string
-	Words   []string
-	Scopes  []string // required: an empty list matches nothing
-	Dispute string   // only articles of this built-in dispute
-	Since   time.Time
-	Limit   int
+	Parties  []string
+	Words    []string
+	Scopes   []string // required: an empty list matches nothing
+	Disputes []string // only articles of one of these built-in disputes
+	Since    time.Time
+	Limit    int
 	// ByDate sorts newest first (a query with parties and no words);
 	// otherwise hits come by relevance.
 	ByDate bool
@@ -64,8 +65,16 @@ var windows = []window{{months: 2}, {months: 6}, {years: 2}, {years: 5}, {years:
 // only then at all: as soon as a window holds limit matches its newest are
 // the newest of all, and the date sort has read the doc values of that
 // window's matches only. Each party's clause is a handful of precomputed
-// scope-period-party terms (see scopedTerms), so the conjunction walks
+// scope-party-period terms (see scopedTerms), so the conjunction walks
 // short postings lists rather than the whole scope.
+//
+// The windows count back from the newest month in which every asked
+// party has an article (read from the term dictionary), not from the
+// clock: a dispute that went quiet a year ago is searched as fast as one
+// in the news today, and the same index answers the same way on any day.
+// A pair that is rare together, though each party is common, is counted
+// first; when the pair is small, one search over all time is cheaper than
+// windows that each come back short.
 func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -86,16 +95,26 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 		return result(res), nil
 	}
-	now := q.Now.UTC()
-	if q.Now.IsZero() {
-		now = time.Now().UTC()
-	}
 	counts, err := x.termCounts(ctx)
 	if err != nil {
 		return Result{}, err
 	}
 	defer counts.close()
-	few := counts.bound(q, window{}, now) < x.windowsFrom
+	anchor := x.newest(counts, q)
+	if anchor.IsZero() {
+		anchor = q.Now.UTC()
+		if q.Now.IsZero() {
+			anchor = time.Now().UTC()
+		}
+	}
+	few := counts.bound(q, window{}, anchor) < x.windowsFrom
+	if !few && len(q.Parties) >= 2 && counts.bound(q, window{}, anchor) < pairCountFrom {
+		n, err := x.count(ctx, buildQuery(q, window{}, anchor))
+		if err != nil {
+			return Result{}, err
+		}
+		few = n < x.windowsFrom
+	}
 	var res *bleve.SearchResult
 	for i, w := range windows {
 		last := i == len(windows)-1
@@ -105,10 +124,10 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		// A window whose terms hold fewer than limit documents for some
 		// party cannot fill the page: skip it without searching. The
 		// counts come from the term dictionary and cost next to nothing.
-		if !last && counts.bound(q, w, now) < uint64(limit) {
+		if !last && counts.bound(q, w, anchor) < uint64(limit) {
 			continue
 		}
-		req := bleve.NewSearchRequestOptions(buildQuery(q, w, now), limit, 0, false)
+		req := bleve.NewSearchRequestOptions(buildQuery(q, w, anchor), limit, 0, false)
 		req.SortBy([]string{"-" + fStamp, "_id"})
 		var err error
 		if res, err = x.b.SearchInContext(ctx, req); err != nil {
@@ -119,6 +138,20 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		}
 	}
 	return result(res), nil
+}
+
+// pairCountFrom bounds the pairs Search counts before choosing windows:
+// counting walks every document the rarer party's terms hold, cheap below
+// this many, and above it windows pay anyway.
+const pairCountFrom = 20000
+
+// count is how many documents match qq, without reading any of them.
+func (x *Index) count(ctx context.Context, qq query.Query) (uint64, error) {
+	res, err := x.b.SearchInContext(ctx, bleve.NewSearchRequestOptions(qq, 0, 0, false))
+	if err != nil {
+		return 0, fmt.Errorf("index: count: %w", err)
+	}
+	return res.Total, nil
 }
 
 // counter reads how many documents a term has, from one snapshot of the
@@ -141,6 +174,63 @@ func (x *Index) termCounts(ctx context.Context) (*counter, error) {
 }
 
 func (c *counter) close() { c.r.Close() }
+
+// newest is the newest month in which every party of q has a document in
+// one of q's scopes: the earliest of the parties' newest months. Zero when
+// a party has none (no dated documents). Each party's newest month in a
+// scope is read from the term dictionary once, and remembered until the
+// index changes.
+func (x *Index) newest(c *counter, q Query) time.Time {
+	var anchor time.Time
+	for _, p := range q.Parties {
+		var latest time.Time
+		for _, s := range q.Scopes {
+			if t := x.newestMonth(c, s, p); t.After(latest) {
+				latest = t
+			}
+		}
+		if latest.IsZero() {
+			return time.Time{}
+		}
+		if anchor.IsZero() || latest.Before(anchor) {
+			anchor = latest
+		}
+	}
+	// The month's last moment: the windows count back from the month after.
+	return anchor.AddDate(0, 1, 0).Add(-time.Second)
+}
+
+func (x *Index) newestMonth(c *counter, scope, party string) time.Time {
+	key := scope + "|" + party
+	x.newestMu.Lock()
+	t, ok := x.newestOf[key]
+	x.newestMu.Unlock()
+	if ok {
+		return t
+	}
+	prefix := "m|" + key + "|"
+	dict, err := c.r.FieldDictPrefix(fScoped, []byte(prefix))
+	if err != nil {
+		return time.Time{}
+	}
+	defer dict.Close()
+	for {
+		e, err := dict.Next()
+		if err != nil || e == nil {
+			break
+		}
+		if m, err := time.Parse("2006-01", strings.TrimPrefix(e.Term, prefix)); err == nil && m.After(t) {
+			t = m
+		}
+	}
+	x.newestMu.Lock()
+	if x.newestOf == nil {
+		x.newestOf = map[string]time.Time{}
+	}
+	x.newestOf[key] = t
+	x.newestMu.Unlock()
+	return t
+}
 
 func (c *counter) count(field, term string) uint64 {
 	tfr, err := c.r.TermFieldReader(c.ctx, []byte(term), field, false, false, false)
@@ -202,8 +292,12 @@ func buildQuery(q Query, w window, now time.Time) query.Query {
 		}
 		must = append(must, disjunction(scopes))
 	}
-	if q.Dispute != "" {
-		must = append(must, term(fDisputes, q.Dispute))
+	if len(q.Disputes) > 0 {
+		var any []query.Query
+		for _, d := range q.Disputes {
+			any = append(any, term(fDisputes, d))
+		}
+		must = append(must, disjunction(any))
 	}
 	for _, word := range q.Words {
 		var any []query.Query
@@ -258,12 +352,15 @@ func partyKeys(scope, party string, w window, now time.Time) []string {
 
 func allKey(scope, party string) string { return "a|" + scope + "|" + party }
 
+// The period comes last in a key, so that one party's months in one
+// scope are neighbours in the term dictionary, and the newest is found by
+// a prefix scan.
 func yearKey(scope string, year int, party string) string {
-	return "y|" + scope + "|" + strconv.Itoa(year) + "|" + party
+	return "y|" + scope + "|" + party + "|" + strconv.Itoa(year)
 }
 
 func monthKey(scope string, t time.Time, party string) string {
-	return "m|" + scope + "|" + t.Format("2006-01") + "|" + party
+	return "m|" + scope + "|" + party + "|" + t.Format("2006-01")
 }
 
 // scopedTerms are the precomputed terms of a document: for every scope it

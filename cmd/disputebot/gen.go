@@ -5,18 +5,54 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"os"
+	"path/filepath"
 	"time"
 
+	"github.com/disputebot/disputebot/internal/extract"
 	"github.com/disputebot/disputebot/internal/gencorpus"
+	"github.com/disputebot/disputebot/internal/testpages"
 )
+
+// vocabulary reads the words of the real article pages in dir (by
+// default the readability pages beside the project, when present), for
+// the generator to draw real words with their real frequencies. Without
+// pages it returns nil, and the generator makes up a vocabulary of the
+// same shape.
+func vocabulary(dir string) ([]string, string) {
+	if dir == "" {
+		d, ok := testpages.Dir()
+		if !ok {
+			return nil, "made up: no real pages found"
+		}
+		dir = d
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "*", "source.html"))
+	var texts []string
+	for _, f := range files {
+		body, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if p, err := extract.Extract(body, "text/html", "https://example.org/"); err == nil {
+			texts = append(texts, p.Title, p.Text)
+		}
+	}
+	if len(texts) == 0 {
+		return nil, "made up: no pages in " + dir
+	}
+	return gencorpus.Vocabulary(texts), fmt.Sprintf("from %d pages in %s", len(files), dir)
+}
 
 // cmdGenCorpus fills DATA_DIR with synthetic articles for benchmarks.
 func cmdGenCorpus(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
 	var n int
 	var seed uint64
+	var wordsFrom string
 	rest, err := flags("gen-corpus", args, func(fs *flag.FlagSet) {
 		fs.IntVar(&n, "n", 10000, "")
 		fs.Uint64Var(&seed, "seed", 1, "")
+		fs.StringVar(&wordsFrom, "words", "", "")
 	})
 	if err != nil {
 		return err
@@ -36,7 +72,9 @@ func cmdGenCorpus(ctx context.Context, args []string, stdout, stderr io.Writer, 
 	if have > len(lib.Corpus.Disputes)*20 {
 		return fmt.Errorf("DATA_DIR=%s already holds %d articles; generate into an empty folder", lib.DataDir, have)
 	}
-	g := gencorpus.New(lib.Corpus, gencorpus.Options{N: n, Seed: seed})
+	vocab, from := vocabulary(wordsFrom)
+	fmt.Fprintf(stderr, "gen-corpus: a vocabulary of %d words (%s)\n", len(vocab), from)
+	g := gencorpus.New(lib.Corpus, gencorpus.Options{N: n, Seed: seed, Vocabulary: vocab})
 	start := time.Now()
 	last := start
 	err = gencorpus.Fill(ctx, g, lib.Store, n, 2000, lib.Pipeline.Sync, func(done int) {

@@ -314,16 +314,36 @@ func (e *Engine) disputeArticles(ctx context.Context, ch choice, parties, scopes
 		}
 	}
 	named := map[string]bool{}
+	var disputeIDs []string
 	for _, d := range ch.disputes {
 		chosen[d.ID] = true
-		hits, err := e.Index.Search(ctx, index.Query{Dispute: d.ID, Scopes: scopes, Since: since, Limit: 4 * MaxEntries})
+		disputeIDs = append(disputeIDs, d.ID)
+		for _, p := range parties {
+			if slices.Contains(d.Parties, p) {
+				named[p] = true
+			}
+		}
+	}
+	var steps []string
+	if len(ch.disputes) == 1 {
+		// One dispute: every one of its events, in one search.
+		hits, err := e.Index.Search(ctx, index.Query{Disputes: disputeIDs, Scopes: scopes, Since: since, Limit: 4 * MaxEntries})
 		if err != nil {
 			return nil, 0, err
 		}
 		add(hits)
-		for _, p := range parties {
-			if slices.Contains(d.Parties, p) {
-				named[p] = true
+	} else {
+		// Several (one party's): the parties' newest articles, and each
+		// dispute's status and latest events, which are read by address
+		// rather than by reading every event of every dispute.
+		for _, d := range ch.disputes {
+			for _, ev := range d.Events {
+				if ev.Date == d.StatusDate && (since.IsZero() || ev.Date >= since.Format(article.DateLayout)) {
+					steps = append(steps, ev.URL)
+				}
+			}
+			if last := d.Events[len(d.Events)-1]; since.IsZero() || last.Date >= since.Format(article.DateLayout) {
+				steps = append(steps, last.URL)
 			}
 		}
 	}
@@ -345,6 +365,18 @@ func (e *Engine) disputeArticles(ctx context.Context, ch choice, parties, scopes
 	arts, err := e.Store.Articles(ctx, ids)
 	if err != nil {
 		return nil, 0, err
+	}
+	if len(steps) > 0 {
+		more, err := e.Store.PagesAt(ctx, steps)
+		if err != nil {
+			return nil, 0, err
+		}
+		for _, m := range more {
+			if !seen[m.ID] && slices.Contains(m.Scopes, article.GlobalScope) {
+				seen[m.ID] = true
+				arts = append(arts, m)
+			}
+		}
 	}
 	// Other built-in disputes' events that merely name the parties, and
 	// articles that are not about a dispute, stay out.

@@ -188,16 +188,33 @@ func bestSentence(i int, e Entry, parties []string, rank map[string]bool) senten
 		if leans {
 			sc -= 3
 		}
-		for st := range stems(s, nil) {
-			if rank[st] {
-				sc += 1.5
-			}
-		}
+		sc += 1.5 * float64(rankHits(s, rank))
 		if sc > best.score {
 			best = sentence{entry: i, text: s, score: sc, leans: leans}
 		}
 	}
 	return best
+}
+
+// rankHits counts the words of s whose stems are in rank. Only a word
+// that begins like one of the stems is stemmed: stemming every word of
+// every candidate sentence cost more than the rest of the summary.
+func rankHits(s string, rank map[string]bool) int {
+	if len(rank) == 0 {
+		return 0
+	}
+	n := 0
+	for w := range prose.Words(s) {
+		for st := range rank {
+			if len(w) >= 3 && strings.HasPrefix(w, st[:min(len(st), 3)]) {
+				if rank[stem(w)] {
+					n++
+				}
+				break
+			}
+		}
+	}
+	return n
 }
 
 // summary picks two to four sentences from the entries' summaries: how

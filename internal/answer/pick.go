@@ -46,6 +46,12 @@ func (e *Engine) pick(g *gazetteer.Gazetteer, parties, words []string) choice {
 		return choice{}
 	}
 	stemsOf := e.stems.get(e.Corpus.Disputes)
+	// Each asked party's ties (its parent, its products), read from the
+	// gazetteer once, not once per dispute.
+	ties := make([]map[string]bool, len(parties))
+	for i, p := range parties {
+		ties[i] = related(g, p)
+	}
 	var cands []candidate
 	for _, d := range e.Corpus.Disputes {
 		c := candidate{d: d}
@@ -56,7 +62,7 @@ func (e *Engine) pick(g *gazetteer.Gazetteer, parties, words []string) choice {
 				if i < 2 {
 					c.lead++
 				}
-			case relatedTo(g, p, d.Parties):
+			case tiedTo(ties[i], d.Parties):
 				c.near++
 			}
 		}
@@ -114,10 +120,10 @@ func (e *Engine) pick(g *gazetteer.Gazetteer, parties, words []string) choice {
 		}
 	}
 	out.wordless = len(words) > 0 && best.words == 0
-	for _, p := range parties {
+	for i, p := range parties {
 		named := false
 		for _, d := range out.disputes {
-			if slices.Contains(d.Parties, p) || relatedTo(g, p, d.Parties) {
+			if slices.Contains(d.Parties, p) || tiedTo(ties[i], d.Parties) {
 				named = true
 				break
 			}
@@ -129,22 +135,32 @@ func (e *Engine) pick(g *gazetteer.Gazetteer, parties, words []string) choice {
 	return out
 }
 
-// relatedTo reports whether party p is tied to one of parties in the
-// gazetteer: a product or subsidiary and its parent, either way round.
-func relatedTo(g *gazetteer.Gazetteer, p string, parties []string) bool {
+// related are the parties p is tied to in the gazetteer, either way
+// round, a product or subsidiary and its parent: companies and the like,
+// not people.
+func related(g *gazetteer.Gazetteer, p string) map[string]bool {
+	out := map[string]bool{}
 	pp, ok := g.Party(p)
-	if !ok {
-		return false
+	if !ok || pp.Kind == article.Person {
+		return out
 	}
 	for _, r := range pp.Related {
-		if slices.Contains(parties, r) {
-			if rp, ok := g.Party(r); ok && rp.Kind != article.Person && pp.Kind != article.Person {
-				return true
-			}
+		if rp, ok := g.Party(r); ok && rp.Kind != article.Person {
+			out[r] = true
 		}
 	}
-	for _, q := range parties {
-		if qp, ok := g.Party(q); ok && qp.Kind != article.Person && pp.Kind != article.Person && slices.Contains(qp.Related, p) {
+	for _, q := range g.RelatedTo(p) {
+		if qp, ok := g.Party(q); ok && qp.Kind != article.Person {
+			out[q] = true
+		}
+	}
+	return out
+}
+
+// tiedTo reports whether any of parties is in ties.
+func tiedTo(ties map[string]bool, parties []string) bool {
+	for _, p := range parties {
+		if ties[p] {
 			return true
 		}
 	}

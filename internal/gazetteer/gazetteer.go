@@ -6,6 +6,7 @@ package gazetteer
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"unicode"
@@ -156,6 +157,17 @@ func (g *Gazetteer) Party(name string) (article.Party, bool) {
 		return article.Party{}, false
 	}
 	return g.parties[i], true
+}
+
+// RelatedTo lists the parties that name p among their related parties.
+func (g *Gazetteer) RelatedTo(p string) []string {
+	var out []string
+	for _, q := range g.parties {
+		if slices.Contains(q.Related, p) {
+			out = append(out, q.Name)
+		}
+	}
+	return out
 }
 
 // Lookup returns the canonical name a single name, alias or ticker stands

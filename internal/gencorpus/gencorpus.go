@@ -1,8 +1,18 @@
-// Package gencorpus writes synthetic but realistic articles for benchmarks:
-// English sentences about disputes, parties drawn from the gazetteer with a
-// skew like real news (a few parties in many stories, most in few), dates
-// over ten years, dozens of outlets, 300 to 1,500 words each. The same seed
-// always gives the same articles.
+// Package gencorpus writes synthetic but realistic articles for benchmarks.
+// What makes an index fast or slow is modelled on real news rather than
+// its prose:
+//
+//   - vocabulary: tens of thousands of words, drawn with a Zipf skew (a
+//     few words in every article, most in few), taken from real article
+//     text when some is given (Options.Vocabulary), else made up with the
+//     same shape; no sentence of any source is reproduced;
+//   - parties: from the gazetteer, with a Zipf skew, so some pairs are
+//     in thousands of stories and most in a handful;
+//   - dates: in bursts, as disputes flare around a filing or a ruling and
+//     go quiet for months; a tenth spread evenly over ten years;
+//   - dozens of outlets, 300 to 1,500 words each.
+//
+// The same seed and vocabulary always give the same articles.
 package gencorpus
 
 import (
@@ -17,6 +27,7 @@ import (
 	"github.com/disputebot/disputebot/data"
 	"github.com/disputebot/disputebot/internal/analyse"
 	"github.com/disputebot/disputebot/internal/article"
+	prose "github.com/disputebot/disputebot/internal/english"
 	"github.com/disputebot/disputebot/internal/store"
 )
 
@@ -28,6 +39,9 @@ type Options struct {
 	MinWords int       // default 300
 	MaxWords int       // default 1500
 	Guilds   int       // articles not global are spread over this many guilds (default 50)
+	// Vocabulary is real words, most frequent first (see Vocabulary);
+	// empty, a made-up vocabulary of the same shape is used.
+	Vocabulary []string
 }
 
 // DefaultEnd is the newest article's date unless Options say otherwise:
@@ -40,8 +54,14 @@ type Generator struct {
 	rng     *rand.Rand
 	parties []string // most frequent first
 	zipf    *rand.Zipf
+	words   []string
+	wzipf   *rand.Zipf
+	bursts  map[string][]time.Time // a pair's flare-ups
 	n       int
 }
+
+// syntheticWords is the size of the made-up vocabulary.
+const syntheticWords = 40000
 
 // New prepares a generator drawing parties from the corpus: the parties of
 // built-in disputes are the most frequent, the rest of the gazetteer follows.
@@ -70,7 +90,93 @@ func New(c *data.Corpus, o Options) *Generator {
 		parties = append(parties, p.Name)
 	}
 	sort.SliceStable(parties, func(i, j int) bool { return freq[parties[i]] > freq[parties[j]] })
-	return &Generator{o: o, rng: rng, parties: parties, zipf: rand.NewZipf(rng, 1.15, 2, uint64(len(parties)-1))}
+	words := o.Vocabulary
+	if len(words) < 1000 {
+		words = madeUpWords(rand.New(rand.NewPCG(o.Seed+1, 7)), syntheticWords)
+	}
+	return &Generator{o: o, rng: rng, parties: parties, zipf: rand.NewZipf(rng, 1.15, 2, uint64(len(parties)-1)),
+		words: words, wzipf: rand.NewZipf(rng, 1.07, 1, uint64(len(words)-1)), bursts: map[string][]time.Time{}}
+}
+
+// madeUpWords is a vocabulary of n pronounceable made-up words, standing
+// in for real text's when none is given: its index has as many terms.
+func madeUpWords(r *rand.Rand, n int) []string {
+	onsets := []string{"b", "br", "c", "ch", "d", "f", "g", "gr", "h", "j", "k", "l", "m", "n", "p", "pl", "r", "s", "st", "t", "tr", "v", "w", "z"}
+	vowels := []string{"a", "e", "i", "o", "u", "ai", "ea", "ou"}
+	seen := map[string]bool{}
+	var out []string
+	for len(out) < n {
+		var b strings.Builder
+		for range 1 + r.IntN(3) {
+			b.WriteString(onsets[r.IntN(len(onsets))])
+			b.WriteString(vowels[r.IntN(len(vowels))])
+		}
+		if r.IntN(2) == 0 {
+			b.WriteString(onsets[r.IntN(len(onsets))])
+		}
+		if w := b.String(); !seen[w] {
+			seen[w] = true
+			out = append(out, w)
+		}
+	}
+	return out
+}
+
+// Vocabulary counts the words of texts and returns them most frequent
+// first (ties alphabetical), for Options.Vocabulary: the generator then
+// draws real words with real frequencies, never their sentences.
+func Vocabulary(texts []string) []string {
+	count := map[string]int{}
+	for _, t := range texts {
+		for w := range prose.Words(t) {
+			if len(w) > 1 && len(w) < 20 {
+				count[w]++
+			}
+		}
+	}
+	words := make([]string, 0, len(count))
+	for w := range count {
+		words = append(words, w)
+	}
+	sort.Slice(words, func(i, j int) bool {
+		if count[words[i]] != count[words[j]] {
+			return count[words[i]] > count[words[j]]
+		}
+		return words[i] < words[j]
+	})
+	return words
+}
+
+// date draws an article's date: mostly in one of its pair's flare-ups,
+// which are few and a few weeks long, so a pair is quiet for months
+// between them; a tenth of articles spread evenly over the ten years.
+func (g *Generator) date(r *rand.Rand, pair string) time.Time {
+	const days10 = 3652
+	if r.IntN(10) == 0 {
+		return g.o.End.AddDate(0, 0, -r.IntN(days10)).Add(time.Duration(r.IntN(86400)) * time.Second)
+	}
+	bs, ok := g.bursts[pair]
+	if !ok {
+		for range 2 + r.IntN(6) {
+			bs = append(bs, g.o.End.AddDate(0, 0, -r.IntN(days10)))
+		}
+		g.bursts[pair] = bs
+	}
+	center := bs[r.IntN(len(bs))]
+	d := center.Add(time.Duration(r.ExpFloat64()*10*24) * time.Hour).Add(time.Duration(r.IntN(86400)) * time.Second)
+	if d.After(g.o.End) {
+		d = g.o.End.Add(-time.Duration(r.IntN(86400*30)) * time.Second)
+	}
+	return d
+}
+
+// prose draws n words of the vocabulary.
+func (g *Generator) prose(r *rand.Rand, n int) string {
+	parts := make([]string, n)
+	for i := range parts {
+		parts[i] = g.words[g.wzipf.Uint64()]
+	}
+	return strings.Join(parts, " ")
 }
 
 var outlets = []string{"Reuters", "Associated Press", "Bloomberg", "The Verge", "Ars Technica", "TechCrunch", "CNBC", "BBC News", "The Guardian",
@@ -118,11 +224,14 @@ func (g *Generator) Next() *article.Article {
 		"Judge sides with %s against %s in %s case", "%s appeals ruling won by %s over %s", "%s faces %s probe over %s",
 		"%s wins delay in %s dispute over %s", "%s fined after %s complaint about %s",
 	}
-	title := fmt.Sprintf(pick(r, titles), a, b, topic)
+	title := fmt.Sprintf(pick(r, titles), a, b, topic) + ": " + g.prose(r, 3)
 	words := g.o.MinWords + r.IntN(g.o.MaxWords-g.o.MinWords+1)
 	text := g.text(r, a, b, ps, topic, words)
-	days10 := 3652
-	published := g.o.End.AddDate(0, 0, -r.IntN(days10)).Add(time.Duration(r.IntN(86400)) * time.Second)
+	pair := a + "|" + b
+	if b < a {
+		pair = b + "|" + a
+	}
+	published := g.date(r, pair)
 	outlet := outlets[int(math.Min(float64(len(outlets)-1), r.ExpFloat64()*8))]
 	scope := article.GlobalScope
 	if r.IntN(10) == 0 {
@@ -179,6 +288,8 @@ func (g *Generator) text(r *rand.Rand, a, b string, ps []string, topic string, w
 			return fmt.Sprintf("People familiar with the talks said %s had offered to change its rules on %s in exchange for dropping the case.", b, topic)
 		},
 	}
+	// A sentence of the dispute's skeleton, then one of vocabulary words:
+	// the index sees the word frequencies of real text.
 	var sb strings.Builder
 	n := 0
 	for n < words {
@@ -187,6 +298,8 @@ func (g *Generator) text(r *rand.Rand, a, b string, ps []string, topic string, w
 			if n == 0 {
 				s = sentences[0]()
 			}
+			filler := g.prose(r, 8+r.IntN(14))
+			s += " " + strings.ToUpper(filler[:1]) + filler[1:] + "."
 			sb.WriteString(s)
 			sb.WriteByte(' ')
 			n += strings.Count(s, " ") + 1

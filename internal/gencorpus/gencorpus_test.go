@@ -56,3 +56,45 @@ func TestPartiesAreSkewed(t *testing.T) {
 		t.Errorf("the most frequent party appears %d times, the mean %d: no skew", most, mean)
 	}
 }
+
+// TestRealisticText: the articles' vocabulary is large and skewed (real
+// text's, or one of its shape), and a pair's stories come in flare-ups with
+// quiet months between.
+func TestRealisticText(t *testing.T) {
+	c, _ := data.Load()
+	g := New(c, Options{Seed: 1})
+	words := map[string]int{}
+	months := map[string]map[string]bool{} // pair -> months with a story
+	for i := 0; i < 3000; i++ {
+		a := g.Next()
+		for _, w := range strings.Fields(strings.ToLower(a.Text)) {
+			words[strings.Trim(w, ".,:$")]++
+		}
+		pair := a.Parties[0] + "|" + a.Parties[len(a.Parties)-1]
+		if months[pair] == nil {
+			months[pair] = map[string]bool{}
+		}
+		months[pair][a.Published.Format("2006-01")] = true
+	}
+	if len(words) < 20000 {
+		t.Errorf("%d distinct words in 3,000 articles; real text has tens of thousands", len(words))
+	}
+	busiest, most := "", 0
+	for p, ms := range months {
+		if len(ms) > most {
+			busiest, most = p, len(ms)
+		}
+	}
+	// Ten years are 120 months; flare-ups leave most of them quiet even
+	// for the busiest pair.
+	if most > 80 {
+		t.Errorf("the busiest pair (%s) has stories in %d of 120 months: no quiet between flare-ups", busiest, most)
+	}
+}
+
+func TestVocabularyIsMostFrequentFirst(t *testing.T) {
+	v := Vocabulary([]string{"the court ruled", "the court", "the judge"})
+	if strings.Join(v, " ") != "the court judge ruled" {
+		t.Errorf("vocabulary %v", v)
+	}
+}

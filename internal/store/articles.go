@@ -258,6 +258,11 @@ const articleColumns = `a.id, a.url, a.owner, a.curated, a.title, a.site, a.byli
 // prepared once, however many ids an answer asks for.
 const articlesByID = "SELECT " + briefColumns + " FROM articles a WHERE a.id IN (SELECT value FROM json_each(?))"
 
+// briefColumnsScoped are articleColumns without the text.
+const briefColumnsScoped = `a.id, a.url, a.owner, a.curated, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
+	'', a.summary, a.parties, a.disputes, a.dispute_score,
+	COALESCE((SELECT group_concat(guild_id, char(31)) FROM article_scopes s WHERE s.article_id = a.id), '')`
+
 // briefColumns are articleColumns without the text and the scopes.
 const briefColumns = `a.id, a.url, a.owner, a.curated, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
 	'', a.summary, a.parties, a.disputes, a.dispute_score, ''`
@@ -331,6 +336,34 @@ func (s *Store) Articles(ctx context.Context, ids []int64) ([]*article.Article, 
 // scope reading it shares it.
 func (s *Store) ArticleByURL(ctx context.Context, u string) (*article.Article, error) {
 	return s.articleWhere(ctx, "a.url = ? AND a.owner = ''", u)
+}
+
+// PagesAt returns the pages stored at the given addresses (canonical or
+// not; owner ”), without their full text, with their scopes; addresses
+// not stored are skipped. Answers read a dispute's status and latest
+// events through it.
+func (s *Store) PagesAt(ctx context.Context, urls []string) ([]*article.Article, error) {
+	canon := make([]string, 0, len(urls))
+	for _, u := range urls {
+		if c, err := article.CanonicalURL(u); err == nil {
+			canon = append(canon, c)
+		}
+	}
+	list, _ := json.Marshal(canon)
+	rows, err := s.db.QueryContext(ctx, "SELECT "+briefColumnsScoped+" FROM articles a WHERE a.owner = '' AND a.url IN (SELECT value FROM json_each(?))", string(list))
+	if err != nil {
+		return nil, fmt.Errorf("store: pages: %w", err)
+	}
+	defer rows.Close()
+	var out []*article.Article
+	for rows.Next() {
+		a, err := scanArticle(rows, false)
+		if err != nil {
+			return nil, fmt.Errorf("store: pages: %w", err)
+		}
+		out = append(out, a)
+	}
+	return out, rows.Err()
 }
 
 // ArticleFor returns the article at a canonical URL as guild sees it: its

@@ -162,13 +162,16 @@ var migrations = []migration{
 		updated       TEXT,
 		first_seen    TEXT NOT NULL,
 		date_source   TEXT NOT NULL DEFAULT '',
-		text          TEXT NOT NULL DEFAULT '',
 		summary       TEXT NOT NULL DEFAULT '',
 		parties       TEXT NOT NULL DEFAULT '[]',
 		disputes      TEXT NOT NULL DEFAULT '[]',
 		dispute_score REAL NOT NULL DEFAULT 0,
 		fingerprint   TEXT NOT NULL DEFAULT '',
 		seq           INTEGER NOT NULL,
+		-- The full text last: SQLite reads a row's columns in order, and a
+		-- text of several kilobytes spills onto overflow pages that an
+		-- answer, which reads the summary and parties only, would walk.
+		text          TEXT NOT NULL DEFAULT '',
 		UNIQUE (url, owner)
 	);
 	INSERT INTO articles_v3 (id, url, owner, curated, title, site, byline, published, updated, first_seen, date_source,
