@@ -11,13 +11,14 @@ export BENCH_DIR=${BENCH_DIR:-$HOME/.cache/disputebot-bench}
 export LOG_LEVEL=warn
 mkdir -p "$BENCH_DIR" bench-out
 go build -o bench-out/disputebot ./cmd/disputebot
+go build -o bench-out/disputebench ./cmd/disputebench
 sizes="10k:10000 100k:100000"
 [[ ${BENCH_1M:-} == 1 ]] && sizes="$sizes 1m:1000000"
 for s in $sizes; do
   name=${s%%:*}; n=${s##*:}
   if [[ ! -f $BENCH_DIR/$name/disputebot.db ]]; then
     echo "generating $n articles into $BENCH_DIR/$name" >&2
-    DATA_DIR=$BENCH_DIR/$name bench-out/disputebot gen-corpus --n "$n" --seed 1 >&2
+    DATA_DIR=$BENCH_DIR/$name bench-out/disputebench gen-corpus --n "$n" --seed 1 >&2
   fi
   # Open once so the index is current (a new mapping rebuilds it) and merged.
   DATA_DIR=$BENCH_DIR/$name bench-out/disputebot ask musk microsoft > /dev/null
@@ -77,7 +78,7 @@ for s in $sizes; do
   rm -f bench-out/ask-$name.wall bench-out/serve-$name.wall
   for i in 1 2 3 4 5; do
     /usr/bin/time -f "%e %M %U %S" -a -o bench-out/ask-$name.wall env DATA_DIR=$BENCH_DIR/$name bench-out/disputebot ask musk microsoft > /dev/null
-    /usr/bin/time -f "%e %M" -a -o bench-out/serve-$name.wall env DATA_DIR=$BENCH_DIR/$name bench-out/disputebot bench-serve --queries 300 > /dev/null
+    /usr/bin/time -f "%e %M" -a -o bench-out/serve-$name.wall env DATA_DIR=$BENCH_DIR/$name bench-out/disputebench bench-serve --queries 300 > /dev/null
   done
   first=$(awk '{print $1}' bench-out/ask-$name.wall | sort -n | sed -n 3p)
   cpu=$(awk '{print $3+$4}' bench-out/ask-$name.wall | sort -n | sed -n 3p)

@@ -117,9 +117,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"disputes": cmdDisputes,
 		"reindex":  cmdReindex,
 		"serve":    cmdServe,
-		// Benchmarks: not in the usage text, documented in BENCHMARKS.md.
-		"gen-corpus":  cmdGenCorpus,
-		"bench-serve": cmdBenchServe,
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {

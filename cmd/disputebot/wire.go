@@ -8,9 +8,7 @@ import (
 	"log/slog"
 
 	"github.com/disputebot/disputebot/internal/config"
-	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // newLogger is the one place logging is set up.
@@ -39,23 +37,7 @@ func open(ctx context.Context, stderr io.Writer, getenv func(string) string) (*c
 
 // openFolder opens the data folder cfg names.
 func openFolder(ctx context.Context, cfg *config.Config, log *slog.Logger) (*library.Library, error) {
-	lib, err := library.Open(ctx, library.Options{
-		DataDir: cfg.DataDir,
-		Log:     log,
-		Fetch: fetch.Options{
-			Timeout:      cfg.FetchTimeout,
-			MaxBytes:     cfg.FetchMaxBytes,
-			UserAgent:    cfg.FetchUserAgent,
-			AllowPrivate: cfg.FetchAllowPrivate,
-		},
-		Caps: store.Caps{
-			Feeds:               cfg.GuildMaxFeeds,
-			Sources:             cfg.GuildMaxSources,
-			Aliases:             cfg.GuildMaxAliases,
-			GuildSubscriptions:  cfg.GuildMaxSubscriptions,
-			MemberSubscriptions: cfg.MemberMaxSubscriptions,
-		},
-	})
+	lib, err := library.Open(ctx, library.OptionsFrom(cfg, log))
 	if errors.Is(err, library.ErrInUse) {
 		return nil, fmt.Errorf("the data folder DATA_DIR=%s is in use by another disputebot process that does not answer on %s; stop it or use another DATA_DIR", cfg.DataDir, socketPath(cfg.DataDir))
 	}

@@ -31,16 +31,15 @@ func BenchmarkIngest(b *testing.B) {
 		round := 0
 		for b.Loop() {
 			round++
-			batch := make([]ingest.Page, len(pages))
+			batch := make([]ingest.Input, len(pages))
 			for i, p := range pages {
-				batch[i] = ingest.Page{Body: p.HTML, ContentType: "text/html", URL: fmt.Sprintf("https://pages.example.org/%d/%s", round, p.Name)}
+				batch[i] = ingest.Input{Body: p.HTML, ContentType: "text/html", InHand: true, URL: fmt.Sprintf("https://pages.example.org/%d/%s", round, p.Name)}
 			}
-			_, errs := lib.Pipeline.IngestBatch(context.Background(), batch, ingest.Options{})
-			for i, err := range errs {
+			lib.Pipeline.IngestInputs(context.Background(), batch, ingest.Options{}, func(i int, _ *ingest.Result, err error) {
 				if err != nil {
 					b.Fatalf("%s: %v", pages[i].Name, err)
 				}
-			}
+			})
 		}
 		b.ReportMetric(float64(b.N*len(pages))/b.Elapsed().Seconds(), "pages/s")
 	})

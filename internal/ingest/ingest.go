@@ -372,27 +372,6 @@ func scopeOf(scope string) string {
 	return scope
 }
 
-// Page is a page in hand, for batch ingest.
-type Page struct {
-	Body        []byte
-	ContentType string
-	URL         string
-}
-
-// IngestBatch reads many pages already in hand and stores them in one
-// transaction and one index batch. A page that cannot be read has its
-// error in the result and does not stop the others.
-func (p *Pipeline) IngestBatch(ctx context.Context, pages []Page, o Options) ([]*Result, []error) {
-	ins := make([]Input, len(pages))
-	for i, pg := range pages {
-		ins[i] = Input{URL: pg.URL, Body: pg.Body, ContentType: pg.ContentType, InHand: true}
-	}
-	results := make([]*Result, len(pages))
-	errs := make([]error, len(pages))
-	p.IngestInputs(ctx, ins, o, func(i int, r *Result, err error) { results[i], errs[i] = r, err })
-	return results, errs
-}
-
 // Input is one thing to ingest: an address to fetch, a saved page (Path)
 // read as if fetched from URL, or a page in hand (Body, when InHand).
 type Input struct {

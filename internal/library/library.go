@@ -15,6 +15,7 @@ import (
 	"github.com/disputebot/disputebot/index"
 	"github.com/disputebot/disputebot/internal/analyse"
 	"github.com/disputebot/disputebot/internal/answer"
+	"github.com/disputebot/disputebot/internal/config"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/gazetteer"
 	"github.com/disputebot/disputebot/internal/ingest"
@@ -51,6 +52,28 @@ type Library struct {
 	// IndexRebuilt says Open found the index missing its mapping, corrupt
 	// or out of step and rebuilt it from the store.
 	IndexRebuilt bool
+}
+
+// OptionsFrom are the options the settings ask for: the data folder, the
+// fetcher's limits and every server's caps.
+func OptionsFrom(cfg *config.Config, log *slog.Logger) Options {
+	return Options{
+		DataDir: cfg.DataDir,
+		Log:     log,
+		Fetch: fetch.Options{
+			Timeout:      cfg.FetchTimeout,
+			MaxBytes:     cfg.FetchMaxBytes,
+			UserAgent:    cfg.FetchUserAgent,
+			AllowPrivate: cfg.FetchAllowPrivate,
+		},
+		Caps: store.Caps{
+			Feeds:               cfg.GuildMaxFeeds,
+			Sources:             cfg.GuildMaxSources,
+			Aliases:             cfg.GuildMaxAliases,
+			GuildSubscriptions:  cfg.GuildMaxSubscriptions,
+			MemberSubscriptions: cfg.MemberMaxSubscriptions,
+		},
+	}
 }
 
 // DBPath is where the database lives in a data folder.

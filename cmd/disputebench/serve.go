@@ -40,16 +40,16 @@ func sinceStart() time.Duration {
 // cmdBenchServe measures a whole process: opening DATA_DIR, the first
 // answer, then a run of answers as a serving bot gives them, and the peak
 // memory (RSS) it took. It prints one JSON object.
-func cmdBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+func cmdBenchServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var n int
 	if _, err := flags("bench-serve", args, func(fs *flag.FlagSet) { fs.IntVar(&n, "queries", 500, "") }); err != nil {
 		return err
 	}
-	_, lib, err := open(ctx, stderr, getenv)
+	lib, err := open(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer closeLib(ctx, lib)
+	defer lib.Close()
 	opened := sinceStart()
 	if _, err := lib.Engine.Ask(ctx, answer.Request{Query: "musk microsoft"}); err != nil {
 		return err

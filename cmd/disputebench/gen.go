@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -45,7 +46,7 @@ func vocabulary(dir string) ([]string, string) {
 }
 
 // cmdGenCorpus fills DATA_DIR with synthetic articles for benchmarks.
-func cmdGenCorpus(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
+func cmdGenCorpus(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	var n int
 	var seed uint64
 	var wordsFrom string
@@ -58,13 +59,13 @@ func cmdGenCorpus(ctx context.Context, args []string, stdout, stderr io.Writer, 
 		return err
 	}
 	if len(rest) > 0 || n <= 0 {
-		return &usageError{msg: "gen-corpus takes --n (a positive count) and --seed"}
+		return errors.New("gen-corpus takes --n (a positive count), --seed and --words")
 	}
-	_, lib, err := open(ctx, stderr, getenv)
+	lib, err := open(ctx, stderr)
 	if err != nil {
 		return err
 	}
-	defer closeLib(ctx, lib)
+	defer lib.Close()
 	have, err := lib.Store.CountArticles(ctx)
 	if err != nil {
 		return err
