@@ -36,6 +36,7 @@ const mappingVersion = "7"
 var (
 	keySeq     = []byte("seq")
 	keyMapping = []byte("mapping_version")
+	keyOrigin  = []byte("store_id")
 )
 
 // Field names of the index.
@@ -268,6 +269,22 @@ func (x *Index) Seq() (int64, error) {
 		return 0, err
 	}
 	return int64(binary.BigEndian.Uint64(v)), nil
+}
+
+// Origin is the identity of the store the index was built from ("" for
+// an index that has not said).
+func (x *Index) Origin() (string, error) {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	v, err := x.b.GetInternal(keyOrigin)
+	return string(v), err
+}
+
+// SetOrigin records the identity of the store the index follows.
+func (x *Index) SetOrigin(id string) error {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	return x.b.SetInternal(keyOrigin, []byte(id))
 }
 
 // Count is the number of documents.

@@ -130,7 +130,7 @@ func TestKillRestartLosesNothing(t *testing.T) {
 		}
 	}
 
-	lib, err := library.Open(context.Background(), library.Options{DataDir: dir})
+	lib, err := library.Open(context.Background(), library.Options{DataDir: dir, DatabaseURL: vars["DATABASE_URL"]})
 	if err != nil {
 		t.Fatal(err)
 	}

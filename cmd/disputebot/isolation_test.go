@@ -57,9 +57,10 @@ func TestHostileServerChangesNoOtherAnswer(t *testing.T) {
 		rssItem("a5", web.url("evil", "/a/own"), "Microsoft confesses", "", time.Time{}))
 
 	dir := t.TempDir()
+	vars := storeVars(t, map[string]string{"DATA_DIR": dir})
 	clock := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	open := func() (*library.Library, *bot.Bot) {
-		lib, err := library.Open(context.Background(), library.Options{DataDir: dir, Fetch: web.fetch(), Caps: store.Caps{Feeds: 10, Sources: 10, Aliases: 10, MemberSubscriptions: 5}})
+		lib, err := library.Open(context.Background(), library.Options{DataDir: dir, DatabaseURL: vars["DATABASE_URL"], Fetch: web.fetch(), Caps: store.Caps{Feeds: 10, Sources: 10, Aliases: 10, MemberSubscriptions: 5}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -98,7 +99,7 @@ func TestHostileServerChangesNoOtherAnswer(t *testing.T) {
 	cliSees := func() map[string]string {
 		out := map[string]string{}
 		for _, q := range cliQuestions {
-			code, stdout, stderr := runCLI(t, map[string]string{"DATA_DIR": dir}, q...)
+			code, stdout, stderr := runCLI(t, vars, q...)
 			if code != 0 {
 				t.Fatalf("%v: exit %d: %s", q, code, stderr)
 			}

@@ -76,7 +76,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Panicked: func() { m.Panicked("poller") },
 	}
 	deliverer := &notify.Deliverer{
-		Store: lib.Store, Sender: adapter, Log: log, Wake: notifier.Wake(), Settle: cfg.NotifyDigestWindow,
+		Store: lib.Store, Sender: adapter, Log: log, Wake: notifier.Wake(), Settle: cfg.NotifyDigestWindow, Lease: cfg.NotifyLease,
 		Sent:     func() { m.Add("disputebot_deliveries_total", 1, "result", "sent") },
 		Failed:   func() { m.Add("disputebot_deliveries_total", 1, "result", "failed") },
 		Panicked: func() { m.Panicked("deliverer") },

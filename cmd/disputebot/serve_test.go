@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"sync"
@@ -19,7 +18,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/disputebot/disputebot/bot/discord/discordtest"
+	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/store"
+	"github.com/disputebot/disputebot/internal/store/pgtest"
 )
 
 // The servers, channels and members of the end-to-end tests.
@@ -90,11 +91,25 @@ func (s *syncBuffer) Write(p []byte) (int, error) {
 func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }
 
 func serveVars(t *testing.T, fake *discordtest.Server) map[string]string {
-	return map[string]string{
+	return storeVars(t, map[string]string{
 		"DISCORD_TOKEN": "test.bot.token-never-logged", "DISCORD_API_URL": fake.APIURL(), "DATA_DIR": t.TempDir(),
 		"FETCH_ALLOW_PRIVATE": "true", "NOTIFY_DIGEST_WINDOW": "200ms", "FEED_INTERVAL": "1s", "FEED_MIN_INTERVAL": "1s",
-		"COMMAND_COOLDOWN": "0s", "LOG_LEVEL": "info", "MOD_ROLE_IDS": "",
+		"COMMAND_COOLDOWN": "0s", "LOG_LEVEL": "info", "MOD_ROLE_IDS": "", "NOTIFY_LEASE": "2s",
+	})
+}
+
+// storeVars points vars at a PostgreSQL database of the test's own when
+// DISPUTEBOT_TEST_STORE=postgres (CI runs the end-to-end tests once on
+// each store), else leaves the store in the data folder.
+func storeVars(t *testing.T, vars map[string]string) map[string]string {
+	switch s := os.Getenv("DISPUTEBOT_TEST_STORE"); s {
+	case "", "sqlite":
+	case "postgres":
+		vars["DATABASE_URL"] = pgtest.URL(t)
+	default:
+		t.Fatalf("DISPUTEBOT_TEST_STORE=%q: want sqlite or postgres", s)
 	}
+	return vars
 }
 
 func startBot(t *testing.T, fake *discordtest.Server, vars map[string]string) *botProc {
@@ -337,15 +352,14 @@ func TestServeFeedToSubscriberOnceAcrossRestart(t *testing.T) {
 		return m.ChannelID == chanB && strings.Contains(text(m), "follows no feeds")
 	})
 
-	db := filepath.Join(vars["DATA_DIR"], "disputebot.db")
-	waitUntil(t, "the first poll", func() bool { return feedItems(t, db) >= 1 })
+	waitUntil(t, "the first poll", func() bool { return feedItems(t, vars) >= 1 })
 	time.Sleep(1500 * time.Millisecond)
-	if n := queued(t, db); n != 0 {
+	if n := queued(t, vars); n != 0 {
 		t.Fatalf("the feed's old item queued %d notices: adding a feed must not flood", n)
 	}
 
 	site.add("new-1", "/new-1", time.Now())
-	waitUntil(t, "the new item to be queued", func() bool { return queued(t, db) >= 2 })
+	waitUntil(t, "the new item to be queued", func() bool { return queued(t, vars) >= 2 })
 	p.stop() // before the digest window ends: the notices wait in the queue
 	if sent := dmsTo(fake, member); len(sent) != 0 {
 		t.Fatalf("sent before the restart: %d", len(sent))
@@ -547,8 +561,7 @@ func TestServeClosedDMsAreRecordedNotRetried(t *testing.T) {
 	waitFor(t, fake, "confirming the subscription", func(m discordtest.Message) bool { return strings.Contains(text(m), "Subscribed (#") })
 	fake.SendMessage(guildA, chanA, modUser, "!source add "+site.URL+"/fresh-story")
 	waitFor(t, fake, "confirming the source", func(m discordtest.Message) bool { return strings.Contains(text(m), "source #") })
-	db := filepath.Join(vars["DATA_DIR"], "disputebot.db")
-	waitUntil(t, "the undeliverable notice to be recorded", func() bool { return deliveries(t, db)["failed"] == 1 })
+	waitUntil(t, "the undeliverable notice to be recorded", func() bool { return deliveries(t, vars)["failed"] == 1 })
 	time.Sleep(2 * time.Second)
 	attempts := 0
 	for _, r := range fake.Requests() {
@@ -573,10 +586,11 @@ func waitUntil(t *testing.T, what string, ok func() bool) {
 }
 
 // The store is read beside the running bot, as an operator would: SQLite
-// in WAL mode lets a reader in while the bot writes.
-func withStore(t *testing.T, db string, fn func(*store.Store)) {
+// in WAL mode lets a reader in while the bot writes, and PostgreSQL is
+// made for it.
+func withStore(t *testing.T, vars map[string]string, fn func(*store.Store)) {
 	t.Helper()
-	st, err := store.Open(context.Background(), db)
+	st, err := library.OpenStore(context.Background(), library.Options{DataDir: vars["DATA_DIR"], DatabaseURL: vars["DATABASE_URL"]})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -584,20 +598,20 @@ func withStore(t *testing.T, db string, fn func(*store.Store)) {
 	fn(st)
 }
 
-func deliveries(t *testing.T, db string) map[string]int {
+func deliveries(t *testing.T, vars map[string]string) map[string]int {
 	var out map[string]int
-	withStore(t, db, func(st *store.Store) { out, _ = st.DeliveryCounts(context.Background()) })
+	withStore(t, vars, func(st *store.Store) { out, _ = st.DeliveryCounts(context.Background()) })
 	return out
 }
 
-func queued(t *testing.T, db string) int {
-	c := deliveries(t, db)
+func queued(t *testing.T, vars map[string]string) int {
+	c := deliveries(t, vars)
 	return c["pending"] + c["sending"] + c["sent"]
 }
 
-func feedItems(t *testing.T, db string) int {
+func feedItems(t *testing.T, vars map[string]string) int {
 	n := 0
-	withStore(t, db, func(st *store.Store) {
+	withStore(t, vars, func(st *store.Store) {
 		feeds, _ := st.Sources(context.Background(), guildA, store.KindFeed)
 		for _, f := range feeds {
 			n += f.Items

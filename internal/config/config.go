@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -21,9 +22,12 @@ import (
 
 // Config is every setting disputebot reads, typed.
 type Config struct {
-	DataDir   string
-	LogLevel  slog.Level
-	LogFormat string // "text" or "json"
+	DataDir string
+	// DatabaseURL, when set, puts the store in PostgreSQL instead of the
+	// data folder's SQLite file (the index stays in the data folder).
+	DatabaseURL string
+	LogLevel    slog.Level
+	LogFormat   string // "text" or "json"
 
 	FetchAllowPrivate bool
 	FetchTimeout      time.Duration
@@ -43,6 +47,7 @@ type Config struct {
 	FeedMinInterval    time.Duration
 	FeedConcurrency    int
 	NotifyDigestWindow time.Duration
+	NotifyLease        time.Duration
 	CommandTimeout     time.Duration
 	CommandCooldown    time.Duration
 
@@ -73,6 +78,18 @@ type option struct {
 var options = []option{
 	{"DATA_DIR", "", "folder for the SQLite database and the Bleve index (default: $XDG_DATA_HOME/disputebot, ~/.local/share/disputebot, else ./var)", func(c *Config, v string) error {
 		c.DataDir = v
+		return nil
+	}},
+	{"DATABASE_URL", "", "postgres://user@host:5432/db puts the store in PostgreSQL, which several processes can share; empty keeps it in the data folder's SQLite file", func(c *Config, v string) error {
+		if v == "" {
+			c.DatabaseURL = ""
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || u.Host == "" {
+			return errors.New("must be a postgres:// URL with a host, like postgres://disputebot@127.0.0.1:5432/disputebot")
+		}
+		c.DatabaseURL = v
 		return nil
 	}},
 	{"LOG_LEVEL", "info", "debug, info, warn or error", func(c *Config, v string) error {
@@ -179,6 +196,10 @@ var options = []option{
 	}},
 	{"NOTIFY_DIGEST_WINDOW", "5s", "how long a notice waits for others to the same member or channel, so a burst becomes one digest", func(c *Config, v string) (err error) {
 		c.NotifyDigestWindow, err = parseDuration(v, 0, time.Hour)
+		return err
+	}},
+	{"NOTIFY_LEASE", "1m", "how long a message being sent is kept from other senders; a process that dies mid-send has it resent, with the same nonce, after this", func(c *Config, v string) (err error) {
+		c.NotifyLease, err = parseDuration(v, time.Second, time.Hour)
 		return err
 	}},
 	{"COMMAND_TIMEOUT", "10s", "longest a command may run before the user is told it timed out", func(c *Config, v string) (err error) {
@@ -386,7 +407,8 @@ func (c *Config) RequireDiscord() error {
 }
 
 func redact(name, v string) string {
-	if strings.Contains(name, "TOKEN") {
+	if strings.Contains(name, "TOKEN") || strings.Contains(name, "DATABASE_URL") {
+		// A database URL may carry a password.
 		return "…"
 	}
 	return v

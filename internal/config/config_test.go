@@ -49,12 +49,27 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"MOD_ROLE_IDS":        "123,abc",
 		"DISCORD_API_URL":     "discord.com",
 		"FEED_CONCURRENCY":    "0",
+		"DATABASE_URL":        "mysql://root@localhost/db",
+		"NOTIFY_LEASE":        "0s",
 	}
 	for name, value := range tests {
 		_, err := Load("", getenv(map[string]string{name: value}))
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%q: err = %v, want it named", name, value, err)
 		}
+	}
+}
+
+// TestDatabasePasswordNeverEchoed: a refused database URL is named, and
+// what it carried (a password, perhaps) is not printed back.
+func TestDatabasePasswordNeverEchoed(t *testing.T) {
+	_, err := Load("", getenv(map[string]string{"DATABASE_URL": "postgres//bot:hunter2@db/disputebot"}))
+	if err == nil || !strings.Contains(err.Error(), "DATABASE_URL") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("err = %v, want DATABASE_URL named and the password not shown", err)
+	}
+	c, err := Load("", getenv(map[string]string{"DATABASE_URL": "postgres://bot@127.0.0.1:5432/disputebot"}))
+	if err != nil || c.DatabaseURL != "postgres://bot@127.0.0.1:5432/disputebot" {
+		t.Errorf("a good URL: %+v, %v", c, err)
 	}
 }
 

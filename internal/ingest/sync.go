@@ -49,6 +49,23 @@ func (p *Pipeline) Sync(ctx context.Context) error {
 }
 
 func syncIndex(ctx context.Context, st *store.Store, x *index.Index) error {
+	origin, err := x.Origin()
+	if err != nil {
+		return fmt.Errorf("ingest: reading the index's origin: %w", err)
+	}
+	// An index follows one store's numbering: one built from another store
+	// (the data folder pointed at PostgreSQL, or a store imported afresh)
+	// may hold as many articles up to the same number, and be all wrong.
+	switch origin {
+	case st.ID():
+	case "":
+		// A new index, or one from before indexes said: it was built here.
+		if err := x.SetOrigin(st.ID()); err != nil {
+			return fmt.Errorf("ingest: recording the index's origin: %w", err)
+		}
+	default:
+		return errOtherStore
+	}
 	from, err := x.Seq()
 	if err != nil {
 		return fmt.Errorf("ingest: reading the index watermark: %w", err)
@@ -62,6 +79,9 @@ func syncIndex(ctx context.Context, st *store.Store, x *index.Index) error {
 	})
 	return err
 }
+
+// errOtherStore is why an index built from another store is rebuilt.
+var errOtherStore = errors.New("the index was built from another store")
 
 // OpenIndex opens the index in dataDir and makes it agree with the store.
 // An index that is missing, corrupt, of an older mapping or out of step

@@ -28,8 +28,11 @@ var ErrInUse = errors.New("library: the data folder is in use by another dispute
 // Options says which folder to open and how to fetch.
 type Options struct {
 	DataDir string
-	Fetch   fetch.Options
-	Log     *slog.Logger
+	// DatabaseURL, when set, is the PostgreSQL database holding the store;
+	// otherwise the store is a SQLite file in DataDir.
+	DatabaseURL string
+	Fetch       fetch.Options
+	Log         *slog.Logger
 	// Corpus replaces the built-in corpus (tests of corpus loading).
 	Corpus *data.Corpus
 	// StorePragmas are extra SQLite pragmas (tests limit the size with
@@ -58,8 +61,9 @@ type Library struct {
 // fetcher's limits and every server's caps.
 func OptionsFrom(cfg *config.Config, log *slog.Logger) Options {
 	return Options{
-		DataDir: cfg.DataDir,
-		Log:     log,
+		DataDir:     cfg.DataDir,
+		DatabaseURL: cfg.DatabaseURL,
+		Log:         log,
 		Fetch: fetch.Options{
 			Timeout:      cfg.FetchTimeout,
 			MaxBytes:     cfg.FetchMaxBytes,
@@ -79,6 +83,15 @@ func OptionsFrom(cfg *config.Config, log *slog.Logger) Options {
 // DBPath is where the database lives in a data folder.
 func DBPath(dataDir string) string { return filepath.Join(dataDir, "disputebot.db") }
 
+// OpenStore opens the store the options name: PostgreSQL at DatabaseURL,
+// else the SQLite file in the data folder.
+func OpenStore(ctx context.Context, o Options) (*store.Store, error) {
+	if o.DatabaseURL != "" {
+		return store.OpenPostgres(ctx, o.DatabaseURL)
+	}
+	return store.Open(ctx, DBPath(o.DataDir), o.StorePragmas...)
+}
+
 // Open opens (creating when needed) the data folder.
 func Open(ctx context.Context, o Options) (*Library, error) {
 	log := o.Log
@@ -96,7 +109,7 @@ func Open(ctx context.Context, o Options) (*Library, error) {
 	if err != nil {
 		return nil, err
 	}
-	st, err := store.Open(ctx, DBPath(o.DataDir), o.StorePragmas...)
+	st, err := OpenStore(ctx, o)
 	if err != nil {
 		return nil, err
 	}

@@ -353,3 +353,46 @@ func TestFailedReindexKeepsTheOldIndex(t *testing.T) {
 	}
 	assertConsistent(t, lib)
 }
+
+// TestIndexFollowsOneStore: a data folder whose store is replaced by
+// another with as many articles (pointed at PostgreSQL, or an imported
+// store put in place) rebuilds its index rather than answer from the
+// other store's articles.
+func TestIndexFollowsOneStore(t *testing.T) {
+	ctx := context.Background()
+	save := func(dir, animal string) string {
+		lib := openLib(t, dir)
+		defer lib.Close()
+		a := &article.Article{URL: "https://news.example.com/" + animal, Title: "Musk and Microsoft quarrel over a " + animal, Site: "Example",
+			Published: time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC), Text: "Elon Musk and Microsoft argued about a " + animal + ".",
+			Summary: "Elon Musk and Microsoft argued about a " + animal + ".", Parties: []string{"Elon Musk", "Microsoft"}, DisputeScore: 0.9}
+		if _, err := lib.Store.SaveArticle(ctx, a, article.GlobalScope, 0); err != nil {
+			t.Fatal(err)
+		}
+		if err := lib.Pipeline.Sync(ctx); err != nil {
+			t.Fatal(err)
+		}
+		return a.URL
+	}
+	dirA, dirB := t.TempDir(), t.TempDir()
+	zebra := save(dirA, "zebra")
+	giraffe := save(dirB, "giraffe")
+	for _, suffix := range []string{"", "-wal", "-shm"} {
+		os.Remove(library.DBPath(dirA) + suffix)
+		if b, err := os.ReadFile(library.DBPath(dirB) + suffix); err == nil {
+			os.WriteFile(library.DBPath(dirA)+suffix, b, 0o600)
+		}
+	}
+	lib := openLib(t, dirA)
+	defer lib.Close()
+	if !lib.IndexRebuilt {
+		t.Error("the index built from another store was kept")
+	}
+	assertConsistent(t, lib)
+	if got := answerJSON(t, lib, "giraffe"); !containsURL(got, giraffe) {
+		t.Error("the store's own article is not found")
+	}
+	if got := answerJSON(t, lib, "zebra"); containsURL(got, zebra) {
+		t.Error("an article of the other store is still answered")
+	}
+}

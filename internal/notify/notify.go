@@ -129,14 +129,22 @@ type Deliverer struct {
 	Wake   <-chan struct{}
 	// Settle is how long a new notice waits for others to the same target,
 	// so that a burst goes out as one digest.
-	Settle      time.Duration
-	Poll        time.Duration // how often to look at the queue when not woken
+	Settle time.Duration
+	Poll   time.Duration // how often to look at the queue when not woken
+	// Lease is how long a message being sent is kept from other senders
+	// (DefaultLease when zero): one whose sender dies mid-send goes out
+	// again, with the same nonce, once its lease runs out.
+	Lease       time.Duration
 	MaxAttempts int
 	// Sent and Failed count messages, for metrics; nil is fine.
 	Sent, Failed func()
 	// Panicked counts panics recovered while delivering; nil is fine.
 	Panicked func()
 }
+
+// DefaultLease is a Deliverer's Lease when none is set: longer than a
+// send with its retries takes.
+const DefaultLease = time.Minute
 
 func (d *Deliverer) now() time.Time {
 	if d.Now != nil {
@@ -174,7 +182,11 @@ func (d *Deliverer) Run(ctx context.Context) {
 
 // Flush sends every message due now.
 func (d *Deliverer) Flush(ctx context.Context) error {
-	batches, err := d.Store.ClaimBatches(ctx, d.now(), d.Settle, 50)
+	lease := d.Lease
+	if lease == 0 {
+		lease = DefaultLease
+	}
+	batches, err := d.Store.ClaimBatches(ctx, d.now(), d.Settle, lease, 50)
 	if err != nil {
 		return err
 	}

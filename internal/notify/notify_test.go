@@ -175,18 +175,25 @@ type senderFunc func(context.Context, notify.Notice) error
 func (f senderFunc) Send(ctx context.Context, n notify.Notice) error { return f(ctx, n) }
 
 // TestCrashBetweenSendAndRecordResendsTheSameMessage claims a batch (as a
-// process does before sending), drops it (as a crash would), and checks the
-// next deliverer sends the same batch with the same nonce.
+// process does before sending), drops it (as a crash would), and checks
+// no deliverer sends it while its claim's lease holds, and the next one
+// after sends the same batch with the same nonce.
 func TestCrashBetweenSendAndRecordResendsTheSameMessage(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t, &store.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}})
 	a := e.article(t, "https://example.com/x", "Musk news", "Elon Musk")
 	e.not.Announce(ctx, a, "A", nil)
 	e.now = e.now.Add(3 * time.Second)
-	claimed, err := e.st.ClaimBatches(ctx, e.now, 2*time.Second, 10)
+	claimed, err := e.st.ClaimBatches(ctx, e.now, 2*time.Second, notify.DefaultLease, 10)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claimed %v, %v", claimed, err)
 	}
+	e.now = e.now.Add(notify.DefaultLease - time.Second)
+	e.deliv.Flush(ctx)
+	if len(e.rec.sent) != 0 {
+		t.Fatalf("sent %+v while another sender's lease held it", e.rec.sent)
+	}
+	e.now = e.now.Add(time.Second)
 	e.deliv.Flush(ctx)
 	if len(e.rec.sent) != 1 || e.rec.sent[0].Nonce != "dbn"+itoa(claimed[0].ID) {
 		t.Fatalf("sent %+v, want the claimed batch %d again", e.rec.sent, claimed[0].ID)

@@ -68,7 +68,7 @@ func (t *Tx) SaveArticle(a *article.Article, scope string, sourceID int64) (Save
 // rewritten from the corpus itself whatever was stored under their
 // addresses before.
 func (s *Store) SaveCorpus(ctx context.Context, as []*article.Article) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
 		for _, a := range as {
 			if err := saveCurated(ctx, tx, a); err != nil {
 				return err
@@ -78,13 +78,16 @@ func (s *Store) SaveCorpus(ctx context.Context, as []*article.Article) error {
 	})
 }
 
-func nextSeq(ctx context.Context, tx *sql.Tx) (int64, error) {
+func nextSeq(ctx context.Context, tx *txn) (int64, error) {
+	if err := tx.d.lock(ctx, tx, lockSeq, ""); err != nil {
+		return 0, err
+	}
 	var seq int64
 	err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM articles").Scan(&seq)
 	return seq, err
 }
 
-func saveArticle(ctx context.Context, tx *sql.Tx, a *article.Article, scope string, sourceID int64) (Saved, error) {
+func saveArticle(ctx context.Context, tx *txn, a *article.Article, scope string, sourceID int64) (Saved, error) {
 	switch {
 	case a.URL == "" || a.Title == "":
 		return Saved{}, errors.New("store: an article needs a URL and a title")
@@ -121,7 +124,7 @@ func saveArticle(ctx context.Context, tx *sql.Tx, a *article.Article, scope stri
 				return Saved{}, err
 			}
 		}
-		stored, err := scanArticle(tx.QueryRowContext(ctx, "SELECT "+articleColumns+" FROM articles a WHERE a.id = ?", res.ID), true)
+		stored, err := scanArticle(tx.QueryRowContext(ctx, "SELECT "+tx.d.articleColumns()+" FROM articles a WHERE a.id = ?", res.ID), true)
 		if err != nil {
 			return Saved{}, fmt.Errorf("store: %w", err)
 		}
@@ -131,7 +134,7 @@ func saveArticle(ctx context.Context, tx *sql.Tx, a *article.Article, scope stri
 	return res, nil
 }
 
-func saveCurated(ctx context.Context, tx *sql.Tx, a *article.Article) error {
+func saveCurated(ctx context.Context, tx *txn, a *article.Article) error {
 	if a.URL == "" || a.Title == "" {
 		return errors.New("store: an article needs a URL and a title")
 	}
@@ -158,27 +161,28 @@ func saveCurated(ctx context.Context, tx *sql.Tx, a *article.Article) error {
 	return err
 }
 
-func insertArticle(ctx context.Context, tx *sql.Tx, a *article.Article, curated bool) (int64, error) {
+func insertArticle(ctx context.Context, tx *txn, a *article.Article, curated bool) (int64, error) {
 	parties, _ := json.Marshal(nonNil(a.Parties))
 	disputes, _ := json.Marshal(nonNil(a.Disputes))
 	seq, err := nextSeq(ctx, tx)
 	if err != nil {
 		return 0, fmt.Errorf("store: %w", err)
 	}
-	r, err := tx.ExecContext(ctx, `INSERT INTO articles
+	var id int64
+	err = tx.QueryRowContext(ctx, `INSERT INTO articles
 		(url, owner, curated, title, site, byline, published, updated, first_seen, date_source, text, summary, parties, disputes, dispute_score, fingerprint, seq)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		a.URL, a.Owner, curated, a.Title, a.Site, a.Byline, timeText(a.Published), timeText(a.Updated), timeText(a.FirstSeen),
-		a.DateSource, a.Text, a.Summary, string(parties), string(disputes), a.DisputeScore, fingerprint(a), seq)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		a.URL, a.Owner, boolInt(curated), a.Title, a.Site, a.Byline, timeText(a.Published), timeText(a.Updated), timeText(a.FirstSeen),
+		a.DateSource, a.Text, a.Summary, string(parties), string(disputes), a.DisputeScore, fingerprint(a), seq).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: insert article: %w", err)
 	}
-	return r.LastInsertId()
+	return id, nil
 }
 
 // updateArticle rewrites an article's content. Its dispute links are kept
 // unless a names some, and only curated writes set them.
-func updateArticle(ctx context.Context, tx *sql.Tx, id int64, a *article.Article, curated bool) error {
+func updateArticle(ctx context.Context, tx *txn, id int64, a *article.Article, curated bool) error {
 	parties, _ := json.Marshal(nonNil(a.Parties))
 	disputes, _ := json.Marshal(nonNil(a.Disputes))
 	seq, err := nextSeq(ctx, tx)
@@ -191,7 +195,7 @@ func updateArticle(ctx context.Context, tx *sql.Tx, id int64, a *article.Article
 		disputes = CASE WHEN ? = '[]' THEN disputes ELSE ? END,
 		dispute_score = ?, fingerprint = ?, seq = ?
 		WHERE id = ?`,
-		curated, a.Title, a.Site, a.Byline, timeText(a.Published), timeText(a.Updated), a.DateSource,
+		boolInt(curated), a.Title, a.Site, a.Byline, timeText(a.Published), timeText(a.Updated), a.DateSource,
 		a.Text, a.Summary, string(parties), string(disputes), string(disputes),
 		a.DisputeScore, fingerprint(a), seq, id)
 	if err != nil {
@@ -202,7 +206,7 @@ func updateArticle(ctx context.Context, tx *sql.Tx, id int64, a *article.Article
 
 // addScope makes an article visible to scope; it reports whether it was
 // new there.
-func addScope(ctx context.Context, tx *sql.Tx, id int64, scope string, sourceID int64) (bool, error) {
+func addScope(ctx context.Context, tx *txn, id int64, scope string, sourceID int64) (bool, error) {
 	var src any
 	if sourceID != 0 {
 		src = sourceID
@@ -218,7 +222,7 @@ func addScope(ctx context.Context, tx *sql.Tx, id int64, scope string, sourceID 
 
 // bump gives an article a new seq, so the index takes it again (its
 // scopes changed).
-func bump(ctx context.Context, tx *sql.Tx, id int64) error {
+func bump(ctx context.Context, tx *txn, id int64) error {
 	seq, err := nextSeq(ctx, tx)
 	if err != nil {
 		return fmt.Errorf("store: %w", err)
@@ -250,22 +254,27 @@ func fingerprint(a *article.Article) string {
 	return day + "|" + strings.Join(words, " ")
 }
 
-const articleColumns = `a.id, a.url, a.owner, a.curated, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
-	a.text, a.summary, a.parties, a.disputes, a.dispute_score,
-	COALESCE((SELECT group_concat(guild_id, char(31)) FROM article_scopes s WHERE s.article_id = a.id), '')`
-
-// articlesByID reads briefColumns for a JSON array of ids: one statement,
-// prepared once, however many ids an answer asks for.
-const articlesByID = "SELECT " + briefColumns + " FROM articles a WHERE a.id IN (SELECT value FROM json_each(?))"
+// articleColumns are an article's columns, its text and scopes included.
+func (d *dialect) articleColumns() string {
+	return `a.id, a.url, a.owner, a.curated, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
+	a.text, a.summary, a.parties, a.disputes, a.dispute_score, ` + d.scopesOf("a.id")
+}
 
 // briefColumnsScoped are articleColumns without the text.
-const briefColumnsScoped = `a.id, a.url, a.owner, a.curated, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
-	'', a.summary, a.parties, a.disputes, a.dispute_score,
-	COALESCE((SELECT group_concat(guild_id, char(31)) FROM article_scopes s WHERE s.article_id = a.id), '')`
+func (d *dialect) briefColumnsScoped() string {
+	return `a.id, a.url, a.owner, a.curated, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
+	'', a.summary, a.parties, a.disputes, a.dispute_score, ` + d.scopesOf("a.id")
+}
 
 // briefColumns are articleColumns without the text and the scopes.
 const briefColumns = `a.id, a.url, a.owner, a.curated, a.title, a.site, a.byline, a.published, a.updated, a.first_seen, a.date_source,
 	'', a.summary, a.parties, a.disputes, a.dispute_score, ''`
+
+// articlesByID reads briefColumns for a JSON array of ids: one statement,
+// prepared once, however many ids an answer asks for.
+func (d *dialect) articlesByID() string {
+	return "SELECT " + briefColumns + " FROM articles a WHERE a.id IN " + d.idsIn()
+}
 
 type scanner interface{ Scan(...any) error }
 
@@ -350,7 +359,7 @@ func (s *Store) PagesAt(ctx context.Context, urls []string) ([]*article.Article,
 		}
 	}
 	list, _ := json.Marshal(canon)
-	rows, err := s.db.QueryContext(ctx, "SELECT "+briefColumnsScoped+" FROM articles a WHERE a.owner = '' AND a.url IN (SELECT value FROM json_each(?))", string(list))
+	rows, err := s.db.QueryContext(ctx, "SELECT "+s.db.d.briefColumnsScoped()+" FROM articles a WHERE a.owner = '' AND a.url IN "+s.db.d.textsIn(), string(list))
 	if err != nil {
 		return nil, fmt.Errorf("store: pages: %w", err)
 	}
@@ -373,7 +382,7 @@ func (s *Store) ArticleFor(ctx context.Context, guild, u string) (*article.Artic
 }
 
 func (s *Store) articleWhere(ctx context.Context, where string, args ...any) (*article.Article, error) {
-	a, err := scanArticle(s.db.QueryRowContext(ctx, "SELECT "+articleColumns+" FROM articles a WHERE "+where, args...), true)
+	a, err := scanArticle(s.db.QueryRowContext(ctx, "SELECT "+s.db.d.articleColumns()+" FROM articles a WHERE "+where, args...), true)
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, ErrNotFound
 	}
@@ -390,7 +399,7 @@ func (s *Store) articleWhere(ctx context.Context, where string, args ...any) (*a
 func (s *Store) Changed(ctx context.Context, after int64, batch int, fn func(page []*article.Article, seq int64) error) (int64, error) {
 	last := after
 	for {
-		rows, err := s.db.QueryContext(ctx, "SELECT "+articleColumns+", a.seq FROM articles a WHERE a.seq > ? ORDER BY a.seq LIMIT ?", last, batch)
+		rows, err := s.db.QueryContext(ctx, "SELECT "+s.db.d.articleColumns()+", a.seq FROM articles a WHERE a.seq > ? ORDER BY a.seq LIMIT ?", last, batch)
 		if err != nil {
 			return last, fmt.Errorf("store: changed: %w", err)
 		}
@@ -444,7 +453,7 @@ func (s *Store) CountArticles(ctx context.Context) (int, error) {
 // corrected link in a newer corpus must not leave the old one visible.
 func (s *Store) RetireCorpus(ctx context.Context, keep map[string]bool) (int, error) {
 	n := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		rows, err := tx.QueryContext(ctx, `SELECT a.id, a.url FROM articles a JOIN article_scopes sc ON sc.article_id = a.id
 			WHERE a.curated = 1 AND sc.guild_id = ?`, article.GlobalScope)
 		if err != nil {

@@ -2,7 +2,6 @@ package store
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"strings"
 	"time"
@@ -68,14 +67,20 @@ type Batch struct {
 // next message.
 const MaxBatch = 10
 
-// ClaimBatches returns the messages due now. Batches already formed (left
-// by a crash, or waiting to be retried) come back unchanged, with the same
-// id, so a resend carries the same nonce. Then pending deliveries that have
-// settled (waited settle, so a burst gathers into one digest) are formed
-// into new batches, one per target.
-func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle time.Duration, limit int) ([]*Batch, error) {
+// ClaimBatches returns the messages due now, each to one claimer: a
+// claimed message is leased to its claimer until now+lease, and comes back
+// to any claimer only when the lease runs out without BatchSent, Retry or
+// Failed (its claimer died). Such a message comes back unchanged, with the
+// same id, so the resend carries the same nonce. Then pending deliveries
+// that have settled (waited settle, so a burst gathers into one digest)
+// are formed into new batches, one per target. Claimers in several
+// processes queue on a lock, so no delivery joins two batches.
+func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease time.Duration, limit int) ([]*Batch, error) {
 	var ids []int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
+		if err := tx.d.lock(ctx, tx, lockClaim, ""); err != nil {
+			return err
+		}
 		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT batch_id FROM deliveries WHERE state = 'sending' AND next_attempt <= ? LIMIT ?`, timeText(now), limit)
 		if err != nil {
 			return err
@@ -89,9 +94,10 @@ func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle time.Dur
 			ids = append(ids, id)
 		}
 		rows.Close()
-		if len(ids) >= limit {
-			return nil
+		if err := leaseBatches(ctx, tx, ids, now.Add(lease)); err != nil || len(ids) >= limit {
+			return err
 		}
+		reclaimed := len(ids)
 		rows, err = tx.QueryContext(ctx, `SELECT id, target FROM deliveries WHERE state = 'pending' AND next_attempt <= ? AND created_at <= ?
 			ORDER BY target, id`, timeText(now), timeText(now.Add(-settle)))
 		if err != nil {
@@ -120,19 +126,18 @@ func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle time.Dur
 			if len(group) > MaxBatch {
 				group = group[:MaxBatch]
 			}
-			r, err := tx.ExecContext(ctx, "INSERT INTO batches(target, created_at) VALUES (?, ?)", target, timeText(now))
-			if err != nil {
+			var bid int64
+			if err := tx.QueryRowContext(ctx, "INSERT INTO batches(target, created_at) VALUES (?, ?) RETURNING id", target, timeText(now)).Scan(&bid); err != nil {
 				return err
 			}
-			bid, _ := r.LastInsertId()
 			for _, did := range group {
-				if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET state = 'sending', batch_id = ? WHERE id = ?", bid, did); err != nil {
+				if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET state = 'sending', batch_id = ? WHERE id = ? AND state = 'pending'", bid, did); err != nil {
 					return err
 				}
 			}
 			ids = append(ids, bid)
 		}
-		return nil
+		return leaseBatches(ctx, tx, ids[reclaimed:], now.Add(lease))
 	})
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
@@ -146,6 +151,16 @@ func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle time.Dur
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// leaseBatches keeps claimed batches from other claimers until.
+func leaseBatches(ctx context.Context, tx *txn, ids []int64, until time.Time) error {
+	for _, id := range ids {
+		if _, err := tx.ExecContext(ctx, "UPDATE deliveries SET next_attempt = ? WHERE batch_id = ? AND state = 'sending'", timeText(until), id); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func (s *Store) batch(ctx context.Context, id int64) (*Batch, error) {

@@ -226,6 +226,9 @@ type migration struct {
 }
 
 func (s *Store) migrate(ctx context.Context) error {
+	if s.db.d.postgres {
+		return s.migratePostgres(ctx)
+	}
 	var version int
 	if err := s.db.QueryRowContext(ctx, "PRAGMA user_version").Scan(&version); err != nil {
 		return fmt.Errorf("store: reading schema version: %w", err)

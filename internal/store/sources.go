@@ -73,7 +73,7 @@ func (e *CapError) Error() string { return fmt.Sprintf("store: at the cap of %d 
 func (s *Store) SetCaps(c Caps) { s.caps = c }
 
 // atCap reports whether the count query finds limit rows or more.
-func atCap(ctx context.Context, tx *sql.Tx, limit int, count string, args ...any) (bool, error) {
+func atCap(ctx context.Context, tx *txn, limit int, count string, args ...any) (bool, error) {
 	if limit <= 0 {
 		return false, nil
 	}
@@ -90,7 +90,10 @@ func (s *Store) AddSource(ctx context.Context, src *Source) error {
 	if src.AddedAt.IsZero() {
 		src.AddedAt = time.Now().UTC()
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
+		if err := tx.d.lock(ctx, tx, lockGuild, src.GuildID); err != nil {
+			return err
+		}
 		var one int
 		switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM sources WHERE guild_id = ? AND url = ?", src.GuildID, src.URL).Scan(&one); {
 		case err == nil:
@@ -107,15 +110,14 @@ func (s *Store) AddSource(ctx context.Context, src *Source) error {
 		} else if full {
 			return &CapError{What: what, Limit: limit}
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO sources(guild_id, url, kind, added_by, added_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT(guild_id, url) DO NOTHING`, src.GuildID, src.URL, src.Kind, src.AddedBy, timeText(src.AddedAt))
+		err := tx.QueryRowContext(ctx, `INSERT INTO sources(guild_id, url, kind, added_by, added_at) VALUES (?, ?, ?, ?, ?)
+			ON CONFLICT(guild_id, url) DO NOTHING RETURNING id`, src.GuildID, src.URL, src.Kind, src.AddedBy, timeText(src.AddedAt)).Scan(&src.ID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return ErrExists
+		}
 		if err != nil {
 			return fmt.Errorf("store: add source: %w", err)
 		}
-		if n, _ := r.RowsAffected(); n == 0 {
-			return ErrExists
-		}
-		src.ID, _ = r.LastInsertId()
 		if src.Kind != KindFeed {
 			return nil
 		}
@@ -221,7 +223,7 @@ func (s *Store) Source(ctx context.Context, id int64) (*Source, error) {
 // source that has them. It returns how many articles the guild lost.
 func (s *Store) RemoveSource(ctx context.Context, guild string, id int64) (int, error) {
 	n := 0
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err := s.tx(ctx, func(tx *txn) error {
 		var owner string
 		if err := tx.QueryRowContext(ctx, "SELECT guild_id FROM sources WHERE id = ?", id).Scan(&owner); err != nil || owner != guild {
 			return ErrNotFound
@@ -280,7 +282,7 @@ func (s *Store) DueFeeds(ctx context.Context, now time.Time, perGuild, limit int
 	return s.querySources(ctx, `s.id IN (SELECT id FROM (
 			SELECT s2.id, ROW_NUMBER() OVER (PARTITION BY s2.guild_id ORDER BY f2.next_poll, s2.id) AS turn, f2.next_poll AS due
 			FROM sources s2 JOIN feeds f2 ON f2.source_id = s2.id
-			WHERE s2.kind = 'feed' AND f2.next_poll <= ?)
+			WHERE s2.kind = 'feed' AND f2.next_poll <= ?) AS turns
 		WHERE turn <= ? ORDER BY turn, due LIMIT ?)
 		ORDER BY f.next_poll, s.id`, timeText(now), perGuild, limit)
 }
@@ -342,7 +344,7 @@ func (s *Store) Unseen(ctx context.Context, sourceID int64, keys []string) ([]st
 		return nil, nil
 	}
 	list, _ := json.Marshal(keys)
-	rows, err := s.db.QueryContext(ctx, "SELECT key FROM feed_items WHERE source_id = ? AND key IN (SELECT value FROM json_each(?))", sourceID, string(list))
+	rows, err := s.db.QueryContext(ctx, "SELECT key FROM feed_items WHERE source_id = ? AND key IN "+s.db.d.textsIn(), sourceID, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("store: feed items: %w", err)
 	}
@@ -399,8 +401,8 @@ func (s *Store) MarkFeedItem(ctx context.Context, sourceID int64, key string, ar
 // hundred), so an item older than many of them is gone from it; were it
 // to come back, its notices would still not repeat (the queue's keys).
 func (t *Tx) PruneFeedItems(sourceID int64, keep int) error {
-	_, err := t.tx.ExecContext(t.ctx, `DELETE FROM feed_items WHERE source_id = ? AND rowid NOT IN
-		(SELECT rowid FROM feed_items WHERE source_id = ? ORDER BY seen_at DESC, rowid DESC LIMIT ?)`, sourceID, sourceID, keep)
+	_, err := t.tx.ExecContext(t.ctx, `DELETE FROM feed_items WHERE source_id = ? AND key NOT IN
+		(SELECT key FROM feed_items WHERE source_id = ? ORDER BY seen_at DESC, key DESC LIMIT ?)`, sourceID, sourceID, keep)
 	if err != nil {
 		return fmt.Errorf("store: prune feed items: %w", err)
 	}

@@ -7,7 +7,9 @@ package store
 
 import (
 	"context"
+	"crypto/rand"
 	"database/sql"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/url"
@@ -40,10 +42,11 @@ func full(err error) error {
 
 // Store is an open database.
 type Store struct {
-	db           *sql.DB
+	db           conn
 	path         string
 	articlesByID *sql.Stmt
 	caps         Caps
+	id           string
 }
 
 // Open opens (creating if needed) the database at path and brings its
@@ -69,17 +72,47 @@ func Open(ctx context.Context, path string, pragmas ...string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
+	return open(ctx, conn{DB: db, d: sqliteDialect}, path)
+}
+
+// open finishes opening a database of either dialect: its schema brought
+// up to date, its statements prepared.
+func open(ctx context.Context, db conn, path string) (*Store, error) {
 	s := &Store{db: db, path: path}
 	if err := s.migrate(ctx); err != nil {
 		db.Close()
 		return nil, err
 	}
-	if s.articlesByID, err = db.PrepareContext(ctx, articlesByID); err != nil {
+	if err := s.identify(ctx); err != nil {
+		db.Close()
+		return nil, err
+	}
+	var err error
+	if s.articlesByID, err = db.PrepareContext(ctx, db.d.articlesByID()); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
 	return s, nil
 }
+
+// identify reads the store's identity, made once when it is created.
+func (s *Store) identify(ctx context.Context) error {
+	var b [12]byte
+	rand.Read(b[:])
+	if _, err := s.db.ExecContext(ctx, "INSERT INTO meta(key, value) VALUES ('store_id', ?) ON CONFLICT(key) DO NOTHING", hex.EncodeToString(b[:])); err != nil {
+		return fmt.Errorf("store: identity: %w", err)
+	}
+	id, err := s.Meta(ctx, "store_id")
+	if err != nil || id == "" {
+		return fmt.Errorf("store: identity: %v", err)
+	}
+	s.id = id
+	return nil
+}
+
+// ID is the store's identity: random, made when the store was created, so
+// an index can tell the store it was built from.
+func (s *Store) ID() string { return s.id }
 
 // private creates the database file readable by its owner only, or makes
 // an existing one so: it holds every guild's sources, members'
@@ -113,15 +146,26 @@ func (s *Store) Path() string { return s.path }
 // Ping checks the database answers, for /healthz.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// IntegrityCheck runs SQLite's own check and returns its verdict ("ok").
+// IntegrityCheck runs the database's own check and returns its verdict
+// ("ok"). PostgreSQL checks its pages as it reads them and has no such
+// statement: there, every table is read through, and "ok" means it could be.
 func (s *Store) IntegrityCheck(ctx context.Context) (string, error) {
 	var res string
+	if s.db.d.postgres {
+		for _, t := range []string{"articles", "article_scopes", "sources", "feeds", "feed_items", "aliases", "subscriptions", "batches", "deliveries"} {
+			var n int
+			if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*) FROM "+t).Scan(&n); err != nil {
+				return "", err
+			}
+		}
+		return "ok", nil
+	}
 	err := s.db.QueryRowContext(ctx, "PRAGMA integrity_check").Scan(&res)
 	return res, err
 }
 
 // tx runs fn in a write transaction, committed when fn returns nil.
-func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
+func (s *Store) tx(ctx context.Context, fn func(*txn) error) error {
 	tx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("store: begin: %w", err)
@@ -142,12 +186,12 @@ func (s *Store) tx(ctx context.Context, fn func(*sql.Tx) error) error {
 // leaves either all of it or none, and the poll is simply redone.
 type Tx struct {
 	ctx context.Context
-	tx  *sql.Tx
+	tx  *txn
 }
 
 // Write runs fn in one write transaction, committed when fn returns nil.
 func (s *Store) Write(ctx context.Context, fn func(*Tx) error) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return fn(&Tx{ctx: ctx, tx: tx}) })
+	return s.tx(ctx, func(tx *txn) error { return fn(&Tx{ctx: ctx, tx: tx}) })
 }
 
 // Meta reads a value of the key-value table ("" when unset).

@@ -10,11 +10,21 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/store/pgtest"
 )
 
-func openTemp(t *testing.T) *Store {
+// backend is one fresh, empty database of a kind, which a test may open
+// more than once (to check what a restart finds).
+type backend struct {
+	name string
+	url  string // PostgreSQL's database, with its own search_path
+	open func() (*Store, error)
+}
+
+// mustOpen opens the backend's database, closed when the test ends.
+func (b backend) mustOpen(t *testing.T) *Store {
 	t.Helper()
-	s, err := Open(context.Background(), filepath.Join(t.TempDir(), "db.sqlite"))
+	s, err := b.open()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,12 +32,33 @@ func openTemp(t *testing.T) *Store {
 	return s
 }
 
+// eachStore runs a behaviour's test on SQLite and on PostgreSQL, each with
+// a database of its own: the conformance suite. PostgreSQL's half runs
+// when TEST_DATABASE_URL is set (CI sets it) and is skipped with one line
+// saying so when it is not.
+func eachStore(t *testing.T, fn func(t *testing.T, b backend)) {
+	t.Run("sqlite", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "db.sqlite")
+		fn(t, backend{name: "sqlite", open: func() (*Store, error) { return Open(context.Background(), path) }})
+	})
+	t.Run("postgres", func(t *testing.T) {
+		u := pgtest.URL(t)
+		fn(t, backend{name: "postgres", url: u, open: func() (*Store, error) { return OpenPostgres(context.Background(), u) }})
+	})
+}
+
+// eachOpenStore is eachStore for tests that open the database once.
+func eachOpenStore(t *testing.T, fn func(t *testing.T, s *Store)) {
+	eachStore(t, func(t *testing.T, b backend) { fn(t, b.mustOpen(t)) })
+}
+
 // TestAPageIsWrittenOnce: a second read of an address, for the same scope
 // or another, attaches the scope and changes nothing of what the page
 // said; a guild's own version of the page follows its feed's claims and is
 // that guild's alone.
-func TestAPageIsWrittenOnce(t *testing.T) {
-	s := openTemp(t)
+func TestAPageIsWrittenOnce(t *testing.T) { eachOpenStore(t, testAPageIsWrittenOnce) }
+
+func testAPageIsWrittenOnce(t *testing.T, s *Store) {
 	ctx := context.Background()
 	first := time.Date(2024, 1, 1, 0, 0, 0, 0, time.UTC)
 	a := &article.Article{URL: "https://example.com/a", Title: "First title", FirstSeen: first, Parties: []string{"Apple"}}
@@ -78,7 +109,10 @@ func TestAPageIsWrittenOnce(t *testing.T) {
 // TestCorpusIsWrittenByTheCorpusOnly: a curated event is rewritten by a
 // corpus load, and by nothing else.
 func TestCorpusIsWrittenByTheCorpusOnly(t *testing.T) {
-	s := openTemp(t)
+	eachOpenStore(t, testCorpusIsWrittenByTheCorpusOnly)
+}
+
+func testCorpusIsWrittenByTheCorpusOnly(t *testing.T, s *Store) {
 	ctx := context.Background()
 	u := "https://example.com/event"
 	if _, err := s.SaveArticle(ctx, &article.Article{URL: u, Title: "Read before the corpus had it"}, "111", 0); err != nil {
@@ -99,8 +133,9 @@ func TestCorpusIsWrittenByTheCorpusOnly(t *testing.T) {
 	}
 }
 
-func TestChangedWalksInOrder(t *testing.T) {
-	s := openTemp(t)
+func TestChangedWalksInOrder(t *testing.T) { eachOpenStore(t, testChangedWalksInOrder) }
+
+func testChangedWalksInOrder(t *testing.T, s *Store) {
 	ctx := context.Background()
 	for _, u := range []string{"a", "b", "c"} {
 		s.SaveArticle(ctx, &article.Article{URL: "https://example.com/" + u, Title: u}, article.GlobalScope, 0)
@@ -123,23 +158,30 @@ func TestChangedWalksInOrder(t *testing.T) {
 	}
 }
 
+// TestNewerSchemaRefused: a build meeting a database migrated by a newer
+// build stops with a sentence saying so, rather than writing into a schema
+// it does not know.
 func TestNewerSchemaRefused(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "db.sqlite")
-	s, err := Open(context.Background(), path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.db.Exec("PRAGMA user_version = 999")
-	s.Close()
-	if _, err := Open(context.Background(), path); err == nil || !strings.Contains(err.Error(), "newer") {
-		t.Errorf("Open = %v, want a refusal naming the newer schema", err)
-	}
+	eachStore(t, func(t *testing.T, b backend) {
+		s := b.mustOpen(t)
+		bump := "PRAGMA user_version = 999"
+		if s.db.d.postgres {
+			bump = "UPDATE schema_version SET version = 999"
+		}
+		if _, err := s.db.Exec(bump); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.open(); err == nil || !strings.Contains(err.Error(), "newer") {
+			t.Errorf("Open = %v, want a refusal naming the newer schema", err)
+		}
+	})
 }
 
 // TestCapsPerGuild: each cap refuses the write that would pass it, with a
 // *CapError naming it, and counts one guild only.
-func TestCapsPerGuild(t *testing.T) {
-	s := openTemp(t)
+func TestCapsPerGuild(t *testing.T) { eachOpenStore(t, testCapsPerGuild) }
+
+func testCapsPerGuild(t *testing.T, s *Store) {
 	s.SetCaps(Caps{Feeds: 2, Sources: 1, GuildSubscriptions: 3, MemberSubscriptions: 2})
 	ctx := context.Background()
 	feed := func(guild, u string) error {

@@ -16,7 +16,10 @@ import (
 // adding a key the guild has already renames what it means, and does not
 // count against the cap.
 func (s *Store) AddAlias(ctx context.Context, guild, key, alias, party, by string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
+		if err := tx.d.lock(ctx, tx, lockGuild, guild); err != nil {
+			return err
+		}
 		var one int
 		err := tx.QueryRowContext(ctx, "SELECT 1 FROM aliases WHERE guild_id = ? AND alias_key = ?", guild, key).Scan(&one)
 		if errors.Is(err, sql.ErrNoRows) {
@@ -102,7 +105,10 @@ func (s *Store) Subscribe(ctx context.Context, sub *Subscription) error {
 	}
 	parties, _ := json.Marshal(nonNil(sub.Parties))
 	words, _ := json.Marshal(nonNil(sub.Words))
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.tx(ctx, func(tx *txn) error {
+		if err := tx.d.lock(ctx, tx, lockGuild, sub.GuildID); err != nil {
+			return err
+		}
 		err := tx.QueryRowContext(ctx, "SELECT id FROM subscriptions WHERE guild_id = ? AND user_id = ? AND channel_id = ? AND query = ?",
 			sub.GuildID, sub.UserID, sub.ChannelID, sub.Query).Scan(&sub.ID)
 		switch {
@@ -121,12 +127,11 @@ func (s *Store) Subscribe(ctx context.Context, sub *Subscription) error {
 		} else if full {
 			return &CapError{What: "subscriptions", Limit: s.caps.GuildSubscriptions}
 		}
-		r, err := tx.ExecContext(ctx, `INSERT INTO subscriptions(guild_id, user_id, channel_id, query, parties, words, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-			sub.GuildID, sub.UserID, sub.ChannelID, sub.Query, string(parties), string(words), timeText(sub.CreatedAt))
+		err = tx.QueryRowContext(ctx, `INSERT INTO subscriptions(guild_id, user_id, channel_id, query, parties, words, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			sub.GuildID, sub.UserID, sub.ChannelID, sub.Query, string(parties), string(words), timeText(sub.CreatedAt)).Scan(&sub.ID)
 		if err != nil {
 			return fmt.Errorf("store: subscribe: %w", err)
 		}
-		sub.ID, _ = r.LastInsertId()
 		return nil
 	})
 }

@@ -1,0 +1,445 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/disputebot/disputebot/internal/article"
+)
+
+// The conformance suite: each store behaviour the rest of disputebot
+// relies on, run on SQLite and on PostgreSQL alike (see eachStore).
+
+var t0 = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
+
+// TestNumbersNeverCommitOutOfOrder: writers numbering articles side by
+// side never let a reader who follows the numbers (the index) step past
+// one that is not yet committed: a reader walking Changed while eight
+// writers save sees every article, each once.
+func TestNumbersNeverCommitOutOfOrder(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		const writers, each = 8, 25
+		var wg sync.WaitGroup
+		errs := make(chan error, writers)
+		for w := 0; w < writers; w++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for i := 0; i < each; i++ {
+					a := &article.Article{URL: fmt.Sprintf("https://w%d.example/%d", w, i), Title: "t", FirstSeen: t0}
+					if _, err := s.SaveArticle(ctx, a, article.GlobalScope, 0); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		done := make(chan struct{})
+		go func() { wg.Wait(); close(done) }()
+		seen := map[string]int{}
+		var last int64
+		follow := func() {
+			var err error
+			last, err = s.Changed(ctx, last, 7, func(page []*article.Article, _ int64) error {
+				for _, a := range page {
+					seen[a.URL]++
+				}
+				return nil
+			})
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		for running := true; running; {
+			select {
+			case <-done:
+				running = false
+			default:
+			}
+			follow()
+		}
+		follow()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		if len(seen) != writers*each {
+			t.Errorf("the reader saw %d articles of %d: it stepped past numbers committed late", len(seen), writers*each)
+		}
+		for u, n := range seen {
+			if n != 1 {
+				t.Errorf("%s seen %d times", u, n)
+			}
+		}
+		if max, _ := s.MaxSeq(ctx); max != last {
+			t.Errorf("MaxSeq %d, the reader ended at %d", max, last)
+		}
+		if n, _ := s.CountArticles(ctx); n != writers*each {
+			t.Errorf("CountArticles = %d", n)
+		}
+	})
+}
+
+// TestArticlesReadBack: what is saved reads back the same by id, by
+// address, by address for one guild, and in PagesAt; the corpus retires
+// what it no longer lists.
+func TestArticlesReadBack(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		pub := time.Date(2023, 4, 20, 9, 30, 0, 0, time.UTC)
+		a := &article.Article{URL: "https://news.example/musk", Title: "Musk and Microsoft", Site: "News", Byline: "A. Writer",
+			Published: pub, FirstSeen: t0, DateSource: "metadata", Summary: "A summary.", Text: "Body text.",
+			Parties: []string{"Elon Musk", "Microsoft"}, Disputes: []string{"musk-microsoft"}, DisputeScore: 0.75}
+		r, err := s.SaveArticle(ctx, a, "G1", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Articles(ctx, []int64{r.ID})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("Articles: %v %v", got, err)
+		}
+		g := got[0]
+		if g.Title != a.Title || g.Site != "News" || g.Byline != "A. Writer" || !g.Published.Equal(pub) || !g.FirstSeen.Equal(t0) ||
+			g.Summary != "A summary." || strings.Join(g.Parties, ",") != "Elon Musk,Microsoft" || strings.Join(g.Disputes, ",") != "musk-microsoft" ||
+			g.DisputeScore != 0.75 || g.DateSource != "metadata" {
+			t.Errorf("read back %+v", g)
+		}
+		if g, err := s.ArticleFor(ctx, "G2", a.URL); err != nil || g.Text != "Body text." || strings.Join(g.Scopes, ",") != "G1" {
+			t.Errorf("the page with its text and scopes: %+v %v", g, err)
+		}
+		pages, err := s.PagesAt(ctx, []string{a.URL, "https://news.example/none"})
+		if err != nil || len(pages) != 1 || pages[0].URL != a.URL {
+			t.Errorf("PagesAt = %v, %v", pages, err)
+		}
+
+		if err := s.SaveCorpus(ctx, []*article.Article{
+			{URL: "https://corpus.example/1", Title: "one", Disputes: []string{"d"}, FirstSeen: t0},
+			{URL: "https://corpus.example/2", Title: "two", Disputes: []string{"d"}, FirstSeen: t0},
+		}); err != nil {
+			t.Fatal(err)
+		}
+		n, err := s.RetireCorpus(ctx, map[string]bool{"https://corpus.example/1": true})
+		if err != nil || n != 1 {
+			t.Fatalf("RetireCorpus = %d, %v", n, err)
+		}
+		gone, _ := s.ArticleByURL(ctx, "https://corpus.example/2")
+		if gone == nil || slices.Contains(gone.Scopes, article.GlobalScope) {
+			t.Errorf("a retired corpus article is still global: %+v", gone)
+		}
+
+		if err := s.SetMeta(ctx, "k", "v1"); err != nil {
+			t.Fatal(err)
+		}
+		s.SetMeta(ctx, "k", "v2")
+		if v, _ := s.Meta(ctx, "k"); v != "v2" {
+			t.Errorf("meta = %q", v)
+		}
+		if v, _ := s.Meta(ctx, "unset"); v != "" {
+			t.Errorf("unset meta = %q", v)
+		}
+		if res, err := s.IntegrityCheck(ctx); err != nil || res != "ok" {
+			t.Errorf("integrity: %q %v", res, err)
+		}
+	})
+}
+
+// TestSourcesAndFeeds: a guild's sources are its own to list, find and
+// remove; due feeds come in turns across guilds; a poll's outcome is kept.
+func TestSourcesAndFeeds(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		feed := func(guild, u string, next time.Time) *Source {
+			src := &Source{GuildID: guild, URL: u, Kind: KindFeed, AddedBy: "mod", AddedAt: t0, Feed: &Feed{Interval: time.Hour, ChannelID: "c1", NextPoll: next}}
+			if err := s.AddSource(ctx, src); err != nil {
+				t.Fatal(err)
+			}
+			return src
+		}
+		var busy []*Source
+		for i := 0; i < 5; i++ {
+			busy = append(busy, feed("BUSY", fmt.Sprintf("https://busy.example/%d.xml", i), t0.Add(time.Duration(i)*time.Minute)))
+		}
+		quiet := feed("QUIET", "https://quiet.example/feed.xml", t0.Add(10*time.Minute))
+		feed("LATER", "https://later.example/feed.xml", t0.Add(48*time.Hour))
+		art := &Source{GuildID: "QUIET", URL: "https://quiet.example/story", Kind: KindArticle, AddedAt: t0}
+		if err := s.AddSource(ctx, art); err != nil {
+			t.Fatal(err)
+		}
+
+		due, err := s.DueFeeds(ctx, t0.Add(time.Hour), 2, 3)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var guilds []string
+		for _, d := range due {
+			guilds = append(guilds, d.GuildID)
+		}
+		if slices.Sort(guilds); strings.Join(guilds, ",") != "BUSY,BUSY,QUIET" {
+			t.Errorf("due = %v, want two of BUSY's and QUIET's one", guilds)
+		}
+		if next, _ := s.NextFeedPoll(ctx); !next.Equal(t0) {
+			t.Errorf("next poll %v", next)
+		}
+
+		if list, _ := s.Sources(ctx, "QUIET", KindFeed); len(list) != 1 || list[0].Feed == nil || list[0].Feed.ChannelID != "c1" || list[0].Feed.Interval != time.Hour {
+			t.Errorf("QUIET's feeds: %+v", list)
+		}
+		if got, err := s.SourceByRef(ctx, "QUIET", KindArticle, art.URL); err != nil || got.ID != art.ID {
+			t.Errorf("by address: %+v %v", got, err)
+		}
+		if _, err := s.SourceByRef(ctx, "BUSY", KindFeed, fmt.Sprint(quiet.ID)); !errors.Is(err, ErrNotFound) {
+			t.Errorf("BUSY found QUIET's feed by its number: %v", err)
+		}
+
+		polled := *quiet.Feed
+		polled.ETag, polled.LastOK, polled.NextPoll, polled.Failures = `"v2"`, t0.Add(time.Hour), t0.Add(2*time.Hour), 0
+		if err := s.FeedPolled(ctx, quiet.ID, &polled); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.SourceFetched(ctx, quiet.ID, t0.Add(time.Hour), "", 3); err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.Source(ctx, quiet.ID)
+		if err != nil || got.Feed.ETag != `"v2"` || !got.Feed.NextPoll.Equal(t0.Add(2*time.Hour)) || got.Items != 3 || !got.LastFetched.Equal(t0.Add(time.Hour)) {
+			t.Errorf("after a poll: %+v %+v %v", got, got.Feed, err)
+		}
+
+		// Removing a source hides from its guild what only it brought.
+		r, err := s.SaveArticle(ctx, &article.Article{URL: art.URL, Title: "story", FirstSeen: t0}, "QUIET", art.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.RemoveSource(ctx, "BUSY", art.ID); !errors.Is(err, ErrNotFound) {
+			t.Errorf("BUSY removed QUIET's source: %v", err)
+		}
+		if n, err := s.RemoveSource(ctx, "QUIET", art.ID); err != nil || n != 1 {
+			t.Errorf("RemoveSource = %d, %v", n, err)
+		}
+		if page, err := s.ArticleByURL(ctx, art.URL); err != nil || page.ID != r.ID || slices.Contains(page.Scopes, "QUIET") {
+			t.Errorf("after removing its source, the page (kept) is still QUIET's: %+v %v", page, err)
+		}
+		if n, _ := s.RemoveSource(ctx, "BUSY", busy[0].ID); n != 0 {
+			t.Errorf("removing a feed that brought nothing lost %d", n)
+		}
+		if list, _ := s.Sources(ctx, "BUSY", KindFeed); len(list) != 4 {
+			t.Errorf("BUSY has %d feeds after removing one of 5", len(list))
+		}
+	})
+}
+
+// TestFeedItemsAndRetention: a feed's items are seen once; pruning keeps
+// the most recent; a guild's daily count counts its own arrivals.
+func TestFeedItemsAndRetention(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		src := &Source{GuildID: "G", URL: "https://g.example/feed.xml", Kind: KindFeed, AddedAt: t0, Feed: &Feed{Interval: time.Hour}}
+		if err := s.AddSource(ctx, src); err != nil {
+			t.Fatal(err)
+		}
+		err := s.Write(ctx, func(tx *Tx) error {
+			for i := 0; i < 10; i++ {
+				a := &article.Article{URL: fmt.Sprintf("https://g.example/%d", i), Title: "t", FirstSeen: t0}
+				r, err := tx.SaveArticle(a, "G", src.ID)
+				if err != nil {
+					return err
+				}
+				if err := tx.MarkFeedItem(src.ID, fmt.Sprint(i), r.ID, t0.Add(time.Duration(i)*time.Minute)); err != nil {
+					return err
+				}
+			}
+			return tx.PruneFeedItems(src.ID, 4)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n, _ := s.CountFeedItems(ctx, src.ID); n != 4 {
+			t.Errorf("kept %d items, want the latest 4", n)
+		}
+		unseen, err := s.Unseen(ctx, src.ID, []string{"9", "8", "new", "new", "2"})
+		if err != nil || strings.Join(unseen, ",") != "new,2" {
+			t.Errorf("unseen = %v, %v", unseen, err)
+		}
+		if seen, _ := s.FeedItemSeen(ctx, src.ID, "9"); !seen {
+			t.Error("the latest item was forgotten")
+		}
+		if n, _ := s.GuildArticlesSince(ctx, "G", time.Now().Add(-time.Hour)); n != 10 {
+			t.Errorf("G's arrivals in the last hour: %d", n)
+		}
+		if n, _ := s.GuildArticlesSince(ctx, "H", time.Time{}); n != 0 {
+			t.Errorf("H's arrivals: %d", n)
+		}
+	})
+}
+
+// TestSubscriptionsAndAliases: a member's subscriptions are theirs to
+// list and remove, by number or query; aliases are per guild.
+func TestSubscriptionsAndAliases(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		sub := &Subscription{GuildID: "G", UserID: "u1", Query: "musk microsoft", Parties: []string{"Elon Musk", "Microsoft"}, Words: []string{"lawsuit"}, CreatedAt: t0}
+		if err := s.Subscribe(ctx, sub); err != nil {
+			t.Fatal(err)
+		}
+		again := &Subscription{GuildID: "G", UserID: "u1", Query: "musk microsoft"}
+		if err := s.Subscribe(ctx, again); !errors.Is(err, ErrExists) || again.ID != sub.ID {
+			t.Errorf("the same subscription again: %v, id %d", err, again.ID)
+		}
+		s.Subscribe(ctx, &Subscription{GuildID: "G", UserID: "u2", ChannelID: "c9", Query: "epic"})
+		list, err := s.Subscriptions(ctx, "G", "u1")
+		if err != nil || len(list) != 1 || strings.Join(list[0].Parties, ",") != "Elon Musk,Microsoft" || strings.Join(list[0].Words, ",") != "lawsuit" || !list[0].CreatedAt.Equal(t0) {
+			t.Errorf("u1's subscriptions: %+v %v", list, err)
+		}
+		if all, _ := s.AllSubscriptions(ctx); len(all) != 2 || all[1].Target() != ChannelTarget("c9") || all[0].Target() != DMTarget("u1") {
+			t.Errorf("all: %+v", all)
+		}
+		if _, err := s.Unsubscribe(ctx, "G", "u2", fmt.Sprint(sub.ID)); !errors.Is(err, ErrNotFound) {
+			t.Errorf("u2 removed u1's subscription: %v", err)
+		}
+		if got, err := s.Unsubscribe(ctx, "G", "u1", "MUSK MICROSOFT"); err != nil || got.ID != sub.ID {
+			t.Errorf("unsubscribe by query: %+v %v", got, err)
+		}
+
+		if err := s.AddAlias(ctx, "G", "twitter boss", "Twitter boss", "Elon Musk", "mod"); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := s.Aliases(ctx, "G"); m["Twitter boss"] != "Elon Musk" {
+			t.Errorf("G's aliases: %v", m)
+		}
+		if m, _ := s.Aliases(ctx, "H"); len(m) != 0 {
+			t.Errorf("H sees G's aliases: %v", m)
+		}
+		if err := s.RemoveAlias(ctx, "G", "twitter boss"); err != nil {
+			t.Error(err)
+		}
+	})
+}
+
+// TestDeliveriesAreClaimedOnce: a story is queued once per target; eight
+// claimers side by side each get different messages, every notice is in
+// exactly one; a claimed message is nobody else's until its lease ends,
+// then comes back with the same id.
+func TestDeliveriesAreClaimedOnce(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		var ds []Delivery
+		for i := 0; i < 40; i++ {
+			r, err := s.SaveArticle(ctx, &article.Article{URL: fmt.Sprintf("https://q.example/%d", i), Title: "t", FirstSeen: t0}, "G", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds = append(ds, Delivery{GuildID: "G", Target: DMTarget(fmt.Sprint("u", i%20)), ArticleID: r.ID, Story: fmt.Sprint("story", i), Reason: "subscription:1"})
+		}
+		if n, err := s.Enqueue(ctx, append(ds, ds[:5]...), t0); err != nil || n != 40 {
+			t.Fatalf("enqueued %d, %v", n, err)
+		}
+		now := t0.Add(time.Minute)
+		var mu sync.Mutex
+		claimedBy := map[int64]int{}
+		articles := map[int64]int{}
+		var wg sync.WaitGroup
+		for c := 0; c < 8; c++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				bs, err := s.ClaimBatches(ctx, now, time.Second, time.Minute, 50)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				defer mu.Unlock()
+				for _, b := range bs {
+					claimedBy[b.ID]++
+					for _, a := range b.Articles {
+						articles[a.ID]++
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		if len(claimedBy) != 20 {
+			t.Errorf("%d messages claimed, want one per target (20)", len(claimedBy))
+		}
+		for id, n := range claimedBy {
+			if n != 1 {
+				t.Errorf("message %d went to %d claimers", id, n)
+			}
+		}
+		if len(articles) != 40 {
+			t.Errorf("%d notices claimed of 40", len(articles))
+		}
+		for id, n := range articles {
+			if n != 1 {
+				t.Errorf("article %d is in %d messages", id, n)
+			}
+		}
+		if bs, _ := s.ClaimBatches(ctx, now.Add(59*time.Second), time.Second, time.Minute, 50); len(bs) != 0 {
+			t.Errorf("%d messages claimed again while their leases held", len(bs))
+		}
+		var first int64
+		for id := range claimedBy {
+			if first == 0 || id < first {
+				first = id
+			}
+		}
+		if err := s.BatchSent(ctx, first, now); err != nil {
+			t.Fatal(err)
+		}
+		back, err := s.ClaimBatches(ctx, now.Add(time.Minute), time.Second, time.Minute, 50)
+		if err != nil || len(back) != 19 {
+			t.Fatalf("after the leases: %d back, %v", len(back), err)
+		}
+		for _, b := range back {
+			if claimedBy[b.ID] != 1 || b.ID == first {
+				t.Errorf("message %d came back changed (or sent)", b.ID)
+			}
+		}
+		s.BatchRetry(ctx, back[0].ID, now.Add(time.Hour), "429")
+		s.BatchFailed(ctx, back[1].ID, "closed DMs")
+		counts, err := s.DeliveryCounts(ctx)
+		if err != nil || counts["sent"] != 2 || counts["failed"] != 2 || counts["sending"] != 36 {
+			t.Errorf("counts %v %v", counts, err)
+		}
+	})
+}
+
+// TestTraceIsOneGuildsOwn: a moderator's "why" sees the guild's own
+// sources and notices only.
+func TestTraceIsOneGuildsOwn(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		src := &Source{GuildID: "G", URL: "https://g.example/feed.xml", Kind: KindFeed, AddedAt: t0, Feed: &Feed{Interval: time.Hour}}
+		if err := s.AddSource(ctx, src); err != nil {
+			t.Fatal(err)
+		}
+		u := "https://g.example/story"
+		err := s.Write(ctx, func(tx *Tx) error {
+			r, err := tx.SaveArticle(&article.Article{URL: u, Title: "t", FirstSeen: t0}, "G", src.ID)
+			if err != nil {
+				return err
+			}
+			if _, err := tx.Enqueue([]Delivery{{GuildID: "G", Target: DMTarget("u1"), ArticleID: r.ID, Story: "s", Reason: "subscription:1"}}, t0); err != nil {
+				return err
+			}
+			return tx.MarkFeedItem(src.ID, "k", r.ID, t0)
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		tr, err := s.TraceURL(ctx, "G", u)
+		if err != nil || tr.Article == nil || len(tr.Sources) != 1 || tr.Sources[0].Source.ID != src.ID || len(tr.Deliveries) != 1 || tr.Deliveries[0].State != "pending" {
+			t.Errorf("G's trace: %+v %v", tr, err)
+		}
+		other, err := s.TraceURL(ctx, "H", u)
+		if err != nil || other.Article != nil || len(other.Sources) != 0 || len(other.Deliveries) != 0 {
+			t.Errorf("H's trace shows G's records: %+v %v", other, err)
+		}
+	})
+}
