@@ -22,7 +22,9 @@ import (
 func flags(name string, args []string, define func(*flag.FlagSet)) ([]string, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	fs.SetOutput(io.Discard)
-	define(fs)
+	if define != nil {
+		define(fs)
+	}
 	var rest []string
 	for {
 		if err := fs.Parse(args); errors.Is(err, flag.ErrHelp) {

@@ -24,6 +24,8 @@ Usage:
                                                   read articles into the store and index
   disputebot disputes [--json]                    list the built-in disputes
   disputebot reindex                              rebuild the search index from the store
+  disputebot export [FILE]                        write the store as JSON Lines (to move it)
+  disputebot import FILE                          read an export into a new, empty store
   disputebot serve                                run the Discord bot (needs DISCORD_TOKEN)
   disputebot help                                 show this text
   disputebot COMMAND --help                       a command's own help, with examples
@@ -77,6 +79,26 @@ stands and what to ask about it.
 Rebuilds the search index from the store, beside the old index, which keeps
 answering until the new one is complete.
 `,
+	"export": `disputebot export [FILE]
+
+Writes the whole store (articles, sources and feeds, subscriptions, aliases,
+notices sent and waiting) as JSON Lines to FILE, or to standard output, from
+one consistent moment; a running bot goes on meanwhile. FILE must not exist.
+With import, it moves a bot between SQLite and PostgreSQL:
+
+  disputebot export backup.jsonl
+  DATA_DIR=/srv/new DATABASE_URL=postgres://disputebot@db/disputebot disputebot import backup.jsonl
+`,
+	"import": `disputebot import FILE
+
+Reads an export (FILE, or - for standard input) into the store the settings
+name (DATABASE_URL, else DATA_DIR's SQLite file), which must be new and
+empty, then builds the index. All or nothing: a bad line stops it with the
+line named, and nothing is imported. Notices waiting to be sent are sent by
+the next serve, once.
+
+  DATA_DIR=/srv/new disputebot import backup.jsonl
+`,
 	"serve": `disputebot serve
 
 Runs the Discord bot. It needs DISCORD_TOKEN (in the environment or .env);
@@ -116,6 +138,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"ingest":   cmdIngest,
 		"disputes": cmdDisputes,
 		"reindex":  cmdReindex,
+		"export":   cmdExport,
+		"import":   cmdImport,
 		"serve":    cmdServe,
 	}
 	name := args[0]

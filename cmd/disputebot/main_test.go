@@ -46,6 +46,8 @@ func TestBadUsageExitsTwo(t *testing.T) {
 		{"ask", "--bogus", "musk"},
 		{"ingest"},
 		{"disputes", "extra"},
+		{"export", "one", "two"},
+		{"import"},
 	} {
 		code, _, stderr := runCLI(t, vars, args...)
 		if code != 2 {
@@ -210,7 +212,7 @@ func TestReindex(t *testing.T) {
 // with exit code 0; ask's shows the forms of "since".
 func TestCommandHelp(t *testing.T) {
 	vars := map[string]string{"DATA_DIR": t.TempDir()}
-	for _, cmd := range []string{"ask", "ingest", "disputes", "reindex", "serve"} {
+	for _, cmd := range []string{"ask", "ingest", "disputes", "reindex", "export", "import", "serve"} {
 		code, stdout, stderr := runCLI(t, vars, cmd, "--help")
 		if code != 0 || stderr != "" || !strings.HasPrefix(stdout, "disputebot "+cmd) {
 			t.Errorf("%s --help: exit %d, stdout %q, stderr %q", cmd, code, stdout, stderr)
@@ -218,6 +220,42 @@ func TestCommandHelp(t *testing.T) {
 	}
 	if _, stdout, _ := runCLI(t, vars, "ask", "musk", "-h"); !strings.Contains(stdout, "since 2024-06") {
 		t.Errorf("ask's help lacks the forms of since:\n%s", stdout)
+	}
+}
+
+// TestExportImportSayWhatWentWrong: an export never overwrites a file,
+// and an import of a missing or broken file says which and changes
+// nothing.
+func TestExportImportSayWhatWentWrong(t *testing.T) {
+	dir := t.TempDir()
+	existing := filepath.Join(dir, "backup.jsonl")
+	os.WriteFile(existing, []byte("the last good export\n"), 0o600)
+	broken := filepath.Join(dir, "broken.jsonl")
+	os.WriteFile(broken, []byte(`{"format":"disputebot-store","version":1}`+"\n"+`{"table":"articles","row":{"id":"x"}}`+"\n"), 0o600)
+	vars := map[string]string{"DATA_DIR": filepath.Join(dir, "data"), "LOG_LEVEL": "warn"}
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"export", existing}, "already exists"},
+		{[]string{"import", filepath.Join(dir, "none.jsonl")}, "no such file"},
+		{[]string{"import", broken}, "line 2"},
+	} {
+		code, _, stderr := runCLI(t, vars, c.args...)
+		if code != 1 || !strings.Contains(stderr, c.want) || strings.Contains(stderr, "goroutine") {
+			t.Errorf("%v: exit %d, %q; want %q", c.args, code, stderr, c.want)
+		}
+	}
+	if b, _ := os.ReadFile(existing); string(b) != "the last good export\n" {
+		t.Error("export overwrote an existing file")
+	}
+	// The broken import left the new store empty: a good one goes in.
+	code, _, stderr := runCLI(t, map[string]string{"DATA_DIR": t.TempDir(), "LOG_LEVEL": "warn"}, "export", filepath.Join(dir, "good.jsonl"))
+	if code != 0 {
+		t.Fatalf("export: %s", stderr)
+	}
+	if code, stdout, stderr := runCLI(t, vars, "import", filepath.Join(dir, "good.jsonl")); code != 0 || !strings.Contains(stdout, "imported") {
+		t.Errorf("import after a refused one: exit %d %s %s", code, stdout, stderr)
 	}
 }
 

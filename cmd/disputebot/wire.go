@@ -42,9 +42,18 @@ func openFolder(ctx context.Context, cfg *config.Config, log *slog.Logger) (*lib
 		return nil, fmt.Errorf("the data folder DATA_DIR=%s is in use by another disputebot process that does not answer on %s; stop it or use another DATA_DIR", cfg.DataDir, socketPath(cfg.DataDir))
 	}
 	if err != nil {
-		return nil, fmt.Errorf("opening DATA_DIR=%s: %w", cfg.DataDir, err)
+		return nil, fmt.Errorf("opening %s: %w", storeName(cfg), err)
 	}
 	return lib, nil
+}
+
+// storeName names the store and folder cfg points at, as a message says
+// it: never the database URL itself, which may hold a password.
+func storeName(cfg *config.Config) string {
+	if cfg.DatabaseURL != "" {
+		return "the PostgreSQL store at DATABASE_URL (data folder DATA_DIR=" + cfg.DataDir + ")"
+	}
+	return "DATA_DIR=" + cfg.DataDir
 }
 
 // closeLib closes the library, logging what failed; the running bot's own

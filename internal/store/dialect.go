@@ -143,3 +143,28 @@ func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.R
 func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
 	return t.Tx.ExecContext(ctx, t.d.rebind(q), args...)
 }
+
+// snapshot is the isolation of a read that must see one moment (an
+// export): SQLite's read transaction already does.
+func (d *dialect) snapshot() sql.IsolationLevel {
+	if d.postgres {
+		return sql.LevelRepeatableRead
+	}
+	return sql.LevelDefault
+}
+
+// afterImport readies a store that was given rows with their ids: the
+// ids PostgreSQL hands out next must come after them (SQLite takes the
+// largest id plus one by itself).
+func (d *dialect) afterImport(ctx context.Context, tx *txn) error {
+	if !d.postgres {
+		return nil
+	}
+	for _, t := range serialTables {
+		q := "SELECT setval(pg_get_serial_sequence('" + t + "', 'id'), COALESCE((SELECT MAX(id) FROM " + t + "), 0) + 1, false)"
+		if _, err := tx.ExecContext(ctx, q); err != nil {
+			return fmt.Errorf("store: after import: %w", err)
+		}
+	}
+	return nil
+}
