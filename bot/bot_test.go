@@ -13,10 +13,10 @@ import (
 
 	"github.com/disputebot/disputebot/bot"
 	"github.com/disputebot/disputebot/internal/answer"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 const (
@@ -162,10 +162,10 @@ func TestModeratorCommandsRefusedAndNothingChanges(t *testing.T) {
 		}
 	}
 	ctx := context.Background()
-	if s, _ := lib.Store.Sources(ctx, guildA, store.KindArticle); len(s) != 0 {
+	if s, _ := lib.Store.Sources(ctx, guildA, domain.ArticleSource); len(s) != 0 {
 		t.Errorf("sources changed: %d", len(s))
 	}
-	if s, _ := lib.Store.Sources(ctx, guildA, store.KindFeed); len(s) != 0 {
+	if s, _ := lib.Store.Sources(ctx, guildA, domain.FeedSource); len(s) != 0 {
 		t.Errorf("feeds changed: %d", len(s))
 	}
 	if al, _ := lib.Store.Aliases(ctx, guildA); len(al) != 0 {
@@ -239,7 +239,7 @@ func TestSourceAddRefusesWithReasons(t *testing.T) {
 	if r.Color != bot.Warn || !strings.Contains(r.Body, "404") {
 		t.Errorf("404: %q", r.Body)
 	}
-	if s, _ := lib.Store.Sources(context.Background(), guildA, store.KindArticle); len(s) != 0 {
+	if s, _ := lib.Store.Sources(context.Background(), guildA, domain.ArticleSource); len(s) != 0 {
 		t.Errorf("a failed source was kept: %d", len(s))
 	}
 }
@@ -260,7 +260,7 @@ func TestFeedAddChecksTheFeed(t *testing.T) {
 	if r.Color != bot.Good || r.Title != "Example Tech" || !strings.Contains(r.Body, "1 item") {
 		t.Fatalf("feed add: %+v", r)
 	}
-	feeds, _ := lib.Store.Sources(context.Background(), guildA, store.KindFeed)
+	feeds, _ := lib.Store.Sources(context.Background(), guildA, domain.FeedSource)
 	if len(feeds) != 1 || feeds[0].Feed.ChannelID != chanA || feeds[0].Feed.Interval != 30*time.Minute {
 		t.Fatalf("stored feeds: %+v", feeds)
 	}
@@ -391,8 +391,8 @@ func TestCrossGuildIdsRefused(t *testing.T) {
 	}
 	ask(b, guildB, modUser, true, "alias add bigsoft = microsoft")
 	ask(b, guildB, member, false, "subscribe epic apple")
-	feeds, _ := lib.Store.Sources(ctx, guildB, store.KindFeed)
-	sources, _ := lib.Store.Sources(ctx, guildB, store.KindArticle)
+	feeds, _ := lib.Store.Sources(ctx, guildB, domain.FeedSource)
+	sources, _ := lib.Store.Sources(ctx, guildB, domain.ArticleSource)
 	subs, _ := lib.Store.Subscriptions(ctx, guildB, member)
 	if len(feeds) != 1 || len(sources) != 1 || len(subs) != 1 {
 		t.Fatalf("setup: %d feeds, %d sources, %d subscriptions", len(feeds), len(sources), len(subs))
@@ -408,8 +408,8 @@ func TestCrossGuildIdsRefused(t *testing.T) {
 			t.Errorf("%q from guild A succeeded: %q", text, r.Body)
 		}
 	}
-	feeds, _ = lib.Store.Sources(ctx, guildB, store.KindFeed)
-	sources, _ = lib.Store.Sources(ctx, guildB, store.KindArticle)
+	feeds, _ = lib.Store.Sources(ctx, guildB, domain.FeedSource)
+	sources, _ = lib.Store.Sources(ctx, guildB, domain.ArticleSource)
 	subs, _ = lib.Store.Subscriptions(ctx, guildB, member)
 	al, _ := lib.Store.Aliases(ctx, guildB)
 	if len(feeds) != 1 || len(sources) != 1 || len(subs) != 1 || al["bigsoft"] != "Microsoft" {
@@ -433,7 +433,7 @@ func TestSlowCommandTimesOutPolitely(t *testing.T) {
 	if !strings.Contains(r.Body, "took too long") || r.Color != bot.Bad {
 		t.Errorf("reply = %q", r.Body)
 	}
-	if s, _ := lib.Store.Sources(context.Background(), guildA, store.KindArticle); len(s) != 0 {
+	if s, _ := lib.Store.Sources(context.Background(), guildA, domain.ArticleSource); len(s) != 0 {
 		t.Errorf("a timed-out source was kept")
 	}
 }

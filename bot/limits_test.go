@@ -9,15 +9,15 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/bot"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // newCappedBot is newBot with a server's caps set.
-func newCappedBot(t *testing.T, caps store.Caps) *bot.Bot {
+func newCappedBot(t *testing.T, caps domain.Caps) *bot.Bot {
 	t.Helper()
 	lib, err := library.Open(context.Background(), library.Options{DataDir: t.TempDir(), Caps: caps,
 		Fetch: fetch.Options{Timeout: 5 * time.Second, MaxBytes: 1 << 20, AllowPrivate: true}})
@@ -38,7 +38,7 @@ func newCappedBot(t *testing.T, caps store.Caps) *bot.Bot {
 // by one member store exactly the member's cap, and the others are told
 // why, naming it.
 func TestConcurrentSubscribesKeepTheCap(t *testing.T) {
-	b := newCappedBot(t, store.Caps{MemberSubscriptions: 25})
+	b := newCappedBot(t, domain.Caps{MemberSubscriptions: 25})
 	var wg sync.WaitGroup
 	replies := make([]bot.Reply, 500)
 	for i := range replies {
@@ -74,7 +74,7 @@ func TestConcurrentSubscribesKeepTheCap(t *testing.T) {
 // so, with the number, and nothing changes; renaming an alias it has is
 // not a new one.
 func TestServerCapsAreRefusedClearly(t *testing.T) {
-	b := newCappedBot(t, store.Caps{Aliases: 2})
+	b := newCappedBot(t, domain.Caps{Aliases: 2})
 	for _, cmd := range []string{"alias add big boss = elon musk", "alias add softy = microsoft", "alias add softy = apple"} {
 		if r := ask(b, guildA, modUser, true, cmd); r.Color != bot.Good {
 			t.Fatalf("%s: %q", cmd, r.Body)

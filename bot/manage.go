@@ -10,11 +10,11 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/english"
 	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/gazetteer"
 	"github.com/disputebot/disputebot/internal/ingest"
-	"github.com/disputebot/disputebot/internal/store"
 	"github.com/disputebot/disputebot/internal/summarise"
 )
 
@@ -40,7 +40,7 @@ func (b *Bot) source(ctx context.Context, r Request, args string) Reply {
 	case "add":
 		return b.sourceAdd(ctx, r, rest)
 	case "remove", "rm", "delete":
-		return b.sourceRemove(ctx, r, rest, store.KindArticle, "source")
+		return b.sourceRemove(ctx, r, rest, domain.ArticleSource, "source")
 	case "list", "":
 		return b.sources(ctx, r, "")
 	}
@@ -58,12 +58,12 @@ func (b *Bot) sourceAdd(ctx context.Context, r Request, raw string) Reply {
 	if err := b.Fetch.CheckURL(u); err != nil {
 		return Reply{Body: ingest.Reason(err), Color: Warn, Ephemeral: true}
 	}
-	src := &store.Source{GuildID: r.GuildID, URL: u, Kind: store.KindArticle, AddedBy: r.UserID, AddedAt: b.now()}
-	var capErr *store.CapError
+	src := &domain.Source{GuildID: r.GuildID, URL: u, Kind: domain.ArticleSource, AddedBy: r.UserID, AddedAt: b.now()}
+	var capErr *domain.CapError
 	if err := b.Store.AddSource(ctx, src); errors.As(err, &capErr) {
 		return b.atCap(capErr)
-	} else if errors.Is(err, store.ErrExists) {
-		existing, _ := b.Store.SourceByRef(ctx, r.GuildID, store.KindArticle, u)
+	} else if errors.Is(err, domain.ErrExists) {
+		existing, _ := b.Store.SourceByRef(ctx, r.GuildID, domain.ArticleSource, u)
 		n := ""
 		if existing != nil {
 			n = fmt.Sprintf(" (#%d)", existing.ID)
@@ -105,17 +105,17 @@ func (b *Bot) sourceAdd(ctx context.Context, r Request, raw string) Reply {
 	}
 }
 
-func (b *Bot) sourceRemove(ctx context.Context, r Request, ref, kind, name string) Reply {
+func (b *Bot) sourceRemove(ctx context.Context, r Request, ref string, kind domain.SourceKind, name string) Reply {
 	if ref == "" {
 		return b.usage(name)
 	}
 	src, err := b.Store.SourceByRef(ctx, r.GuildID, kind, strings.Trim(ref, "<>"))
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		if u, cerr := article.CanonicalURL(strings.Trim(ref, "<>")); cerr == nil {
 			src, err = b.Store.SourceByRef(ctx, r.GuildID, kind, u)
 		}
 	}
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return Reply{Body: fmt.Sprintf("This server has no %s %q. See %s%ss for the list.", name, ref, b.prefix(), name), Color: Warn, Ephemeral: true}
 	}
 	if err != nil {
@@ -129,7 +129,7 @@ func (b *Bot) sourceRemove(ctx context.Context, r Request, ref, kind, name strin
 		b.Log.Error("indexing after removing a source", "error", err)
 	}
 	what := "Removed source"
-	if kind == store.KindFeed {
+	if kind == domain.FeedSource {
 		what = "Stopped following"
 	}
 	gone := "No article left this server's answers with it."
@@ -143,7 +143,7 @@ func (b *Bot) sourceRemove(ctx context.Context, r Request, ref, kind, name strin
 }
 
 func (b *Bot) sources(ctx context.Context, r Request, args string) Reply {
-	list, err := b.Store.Sources(ctx, r.GuildID, store.KindArticle)
+	list, err := b.Store.Sources(ctx, r.GuildID, domain.ArticleSource)
 	if err != nil {
 		return b.internalError("listing sources", err)
 	}
@@ -171,7 +171,7 @@ func (b *Bot) feed(ctx context.Context, r Request, args string) Reply {
 	case "add":
 		return b.feedAdd(ctx, r, rest)
 	case "remove", "rm", "delete":
-		return b.sourceRemove(ctx, r, rest, store.KindFeed, "feed")
+		return b.sourceRemove(ctx, r, rest, domain.FeedSource, "feed")
 	case "list", "":
 		return b.feeds(ctx, r, "")
 	}
@@ -223,12 +223,12 @@ func (b *Bot) feedAdd(ctx context.Context, r Request, args string) Reply {
 		}
 		return Reply{Body: "I could not add that feed: " + feed.Reason(err), Color: Warn, Ephemeral: true}
 	}
-	src := &store.Source{GuildID: r.GuildID, URL: u, Kind: store.KindFeed, AddedBy: r.UserID, AddedAt: b.now(),
-		Feed: &store.Feed{ChannelID: channel, Interval: interval, Title: parsed.Title}}
-	var capErr *store.CapError
+	src := &domain.Source{GuildID: r.GuildID, URL: u, Kind: domain.FeedSource, AddedBy: r.UserID, AddedAt: b.now(),
+		Feed: &domain.Feed{ChannelID: channel, Interval: interval, Title: parsed.Title}}
+	var capErr *domain.CapError
 	if err := b.Store.AddSource(ctx, src); errors.As(err, &capErr) {
 		return b.atCap(capErr)
-	} else if errors.Is(err, store.ErrExists) {
+	} else if errors.Is(err, domain.ErrExists) {
 		return Reply{Body: "This server already follows that feed. See " + b.prefix() + "feeds.", Ephemeral: true}
 	} else if err != nil {
 		return b.internalError("adding a feed", err)
@@ -251,7 +251,7 @@ func (b *Bot) feedAdd(ctx context.Context, r Request, args string) Reply {
 }
 
 func (b *Bot) feeds(ctx context.Context, r Request, args string) Reply {
-	list, err := b.Store.Sources(ctx, r.GuildID, store.KindFeed)
+	list, err := b.Store.Sources(ctx, r.GuildID, domain.FeedSource)
 	if err != nil {
 		return b.internalError("listing feeds", err)
 	}
@@ -307,7 +307,7 @@ func (b *Bot) alias(ctx context.Context, r Request, args string) Reply {
 		if rest == "" {
 			return b.usage("alias")
 		}
-		if err := b.Store.RemoveAlias(ctx, r.GuildID, gazetteer.Key(rest)); errors.Is(err, store.ErrNotFound) {
+		if err := b.Store.RemoveAlias(ctx, r.GuildID, gazetteer.Key(rest)); errors.Is(err, domain.ErrNotFound) {
 			return Reply{Body: fmt.Sprintf("This server has no alias %q.", rest), Color: Warn, Ephemeral: true}
 		} else if err != nil {
 			return b.internalError("removing an alias", err)
@@ -334,7 +334,7 @@ func (b *Bot) aliasAdd(ctx context.Context, r Request, name, party string) Reply
 	if len(res.Parties) != 1 || len(res.Words) > 0 {
 		return Reply{Body: fmt.Sprintf("I don't know one party called %q. Use a name I know, e.g. Elon Musk or Microsoft.", party), Color: Warn, Ephemeral: true}
 	}
-	var capErr *store.CapError
+	var capErr *domain.CapError
 	if err := b.Store.AddAlias(ctx, r.GuildID, key, name, res.Parties[0], r.UserID); errors.As(err, &capErr) {
 		return b.atCap(capErr)
 	} else if err != nil {
@@ -366,16 +366,16 @@ func (b *Bot) aliases(ctx context.Context, r Request, args string) Reply {
 // atCap is the refusal of a command that would take the server, or the
 // member, past one of its caps: the cap's number, and what to do instead.
 // Nothing was changed.
-func (b *Bot) atCap(e *store.CapError) Reply {
+func (b *Bot) atCap(e *domain.CapError) Reply {
 	var body string
 	switch e.What {
-	case "feeds":
+	case domain.CapFeeds:
 		body = fmt.Sprintf("This server follows %d feeds, the most I allow a server. Stop following one with %sfeed remove first.", e.Limit, b.prefix())
-	case "sources":
+	case domain.CapSources:
 		body = fmt.Sprintf("This server has %d sources, the most I allow a server. Remove one with %ssource remove first.", e.Limit, b.prefix())
-	case "aliases":
+	case domain.CapAliases:
 		body = fmt.Sprintf("This server has %d aliases, the most I allow a server. Remove one with %salias remove first.", e.Limit, b.prefix())
-	case "subscriptions":
+	case domain.CapSubscriptions:
 		if e.Member {
 			body = fmt.Sprintf("You have %d subscriptions here, the most I keep for one member. Remove one with %sunsubscribe first.", e.Limit, b.prefix())
 		} else {

@@ -5,15 +5,15 @@ import (
 	"strings"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
 	"github.com/disputebot/disputebot/internal/summarise"
 )
 
 // NoticeReply renders a notice: one article as itself, several as a digest.
 func NoticeReply(n notify.Notice, prefix string) Reply {
 	footer := "You subscribed to this; " + prefix + "subscriptions lists yours, " + prefix + "unsubscribe stops one."
-	if strings.HasPrefix(n.Target, "ch:") {
+	if n.Target.Channel {
 		footer = "Posted for this channel's feed or subscription; moderators manage them with " + prefix + "feeds and " + prefix + "subscriptions."
 	}
 	if len(n.Articles) == 1 {
@@ -49,7 +49,7 @@ func meta(a *article.Article) string {
 }
 
 // FeedFailureReply is the notice moderators get when a feed keeps failing.
-func FeedFailureReply(src *store.Source, reason, prefix string) Reply {
+func FeedFailureReply(src *domain.Source, reason, prefix string) Reply {
 	return Reply{
 		Title:  "A feed keeps failing",
 		URL:    src.URL,

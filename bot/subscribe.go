@@ -9,8 +9,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/english"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // inChannel matches a trailing "in #channel" (as Discord sends it, "in
@@ -56,12 +56,12 @@ func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
 	// subscription.
 	parties := append([]string(nil), res.Parties...)
 	sort.Strings(parties)
-	sub := &store.Subscription{GuildID: r.GuildID, UserID: r.UserID, ChannelID: channel, Query: describe(parties, res.Words), Parties: parties, Words: res.Words}
-	var capErr *store.CapError
+	sub := &domain.Subscription{GuildID: r.GuildID, UserID: r.UserID, ChannelID: channel, Query: describe(parties, res.Words), Parties: parties, Words: res.Words}
+	var capErr *domain.CapError
 	switch err := b.Store.Subscribe(ctx, sub); {
 	case errors.As(err, &capErr):
 		return b.atCap(capErr)
-	case errors.Is(err, store.ErrExists):
+	case errors.Is(err, domain.ErrExists):
 		return Reply{Body: fmt.Sprintf("You are already subscribed to %s (#%d).", sub.Query, sub.ID), Ephemeral: true}
 	case err != nil:
 		return b.internalError("subscribing", err)
@@ -119,7 +119,7 @@ func (b *Bot) unsubscribe(ctx context.Context, r Request, args string) Reply {
 		}
 	}
 	sub, err := b.Store.Unsubscribe(ctx, r.GuildID, r.UserID, ref)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return Reply{Body: fmt.Sprintf("You have no subscription %q here. See %ssubscriptions.", args, b.prefix()), Color: Warn, Ephemeral: true}
 	}
 	if err != nil {

@@ -7,10 +7,10 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/english"
 	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
 	"github.com/disputebot/disputebot/internal/summarise"
 )
 
@@ -43,7 +43,7 @@ func (b *Bot) why(ctx context.Context, r Request, args string) Reply {
 		add("It is part of my built-in corpus, which every server sees; built-in articles are never announced.")
 	}
 	for _, c := range t.Sources {
-		if c.Source.Kind == store.KindFeed {
+		if c.Source.Kind == domain.FeedSource {
 			add("Feed #%d (%s) carried it; I read it %s.", c.Source.ID, feedName(c.Source), ago(now, c.At))
 		} else {
 			add("It was added as source #%d %s.", c.Source.ID, ago(now, c.At))
@@ -73,7 +73,7 @@ func (b *Bot) why(ctx context.Context, r Request, args string) Reply {
 	// items from before it was added are history, told to no one.
 	announced := false
 	for _, c := range t.Sources {
-		if c.Source.Kind != store.KindFeed || feed.IsNews(a.Date(), c.Source.AddedAt) {
+		if c.Source.Kind != domain.FeedSource || feed.IsNews(a.Date(), c.Source.AddedAt) {
 			announced = true
 			continue
 		}
@@ -89,7 +89,7 @@ func (b *Bot) why(ctx context.Context, r Request, args string) Reply {
 		}
 		ch := "<#" + f.ChannelID + ">"
 		switch {
-		case hasDelivery(t.Deliveries, store.ChannelTarget(f.ChannelID)):
+		case hasDelivery(t.Notices, domain.ChannelTarget(f.ChannelID)):
 			// told below, with the queue's state
 		case len(a.Parties) == 0:
 			add("Feed #%d posts only dispute articles in %s, and this one names no party I know.", c.Source.ID, ch)
@@ -100,12 +100,12 @@ func (b *Bot) why(ctx context.Context, r Request, args string) Reply {
 		}
 	}
 
-	lines = append(lines, b.deliveryLines(r, t.Deliveries, announced)...)
+	lines = append(lines, b.deliveryLines(r, t.Notices, announced)...)
 	return Reply{Title: summarise.Truncate(a.Title, maxTitle), URL: a.URL, Body: strings.Join(lines, "\n"), Ephemeral: true}
 }
 
 // whyUnread explains an address this server has not read.
-func (b *Bot) whyUnread(ctx context.Context, r Request, u string, t *store.Trace) Reply {
+func (b *Bot) whyUnread(ctx context.Context, r Request, u string, t *domain.Trace) Reply {
 	var lines []string
 	for _, c := range t.Unread {
 		lines = append(lines, fmt.Sprintf("Feed #%d listed it %s, but I could not read the page and the item had no title to keep instead, so nothing was stored or posted.",
@@ -113,7 +113,7 @@ func (b *Bot) whyUnread(ctx context.Context, r Request, u string, t *store.Trace
 	}
 	if len(t.Unread) == 0 {
 		lines = append(lines, "I have not read that address for this server.")
-		feeds, err := b.Store.Sources(ctx, r.GuildID, store.KindFeed)
+		feeds, err := b.Store.Sources(ctx, r.GuildID, domain.FeedSource)
 		if err != nil {
 			return b.internalError("listing feeds", err)
 		}
@@ -134,18 +134,18 @@ func (b *Bot) whyUnread(ctx context.Context, r Request, u string, t *store.Trace
 // deliveryLines tell what was queued for the guild's channels and members:
 // each channel by name, members by count (a moderator needs to know that
 // it reached them, not who they are).
-func (b *Bot) deliveryLines(r Request, ds []store.DeliveryState, announced bool) []string {
+func (b *Bot) deliveryLines(r Request, ds []domain.Queued, announced bool) []string {
 	var lines []string
-	dm := map[string][]store.DeliveryState{}
+	dm := map[domain.State][]domain.Queued{}
 	you, matched := false, false
 	for _, d := range ds {
-		matched = matched || strings.HasPrefix(d.Reason, "subscription:")
-		if ch, ok := strings.CutPrefix(d.Target, "ch:"); ok {
-			lines = append(lines, channelDelivery("<#"+ch+">", d, b.now()))
+		matched = matched || d.Reason.Kind == domain.BySubscription
+		if d.Target.Channel {
+			lines = append(lines, channelDelivery("<#"+d.Target.ID+">", d, b.now()))
 			continue
 		}
 		dm[d.State] = append(dm[d.State], d)
-		you = you || d.Target == store.DMTarget(r.UserID)
+		you = you || d.Target == domain.DMTarget(r.UserID)
 	}
 	members := func(n int) string {
 		s := english.Plural(n, "member", "members")
@@ -154,13 +154,13 @@ func (b *Bot) deliveryLines(r Request, ds []store.DeliveryState, announced bool)
 		}
 		return s
 	}
-	if n := len(dm["sent"]); n > 0 {
+	if n := len(dm[domain.Sent]); n > 0 {
 		lines = append(lines, "Sent by DM to "+members(n)+" whose subscriptions matched it.")
 	}
-	if n := len(dm["pending"]) + len(dm["sending"]); n > 0 {
+	if n := len(dm[domain.Pending]) + len(dm[domain.Sending]); n > 0 {
 		lines = append(lines, "Waiting to go by DM to "+members(n)+" whose subscriptions matched it.")
 	}
-	if n := len(dm["failed"]); n > 0 {
+	if n := len(dm[domain.Failed]); n > 0 {
 		lines = append(lines, "Could not be sent by DM to "+members(n)+": their DMs are closed to me.")
 	}
 	if announced && !matched {
@@ -169,22 +169,22 @@ func (b *Bot) deliveryLines(r Request, ds []store.DeliveryState, announced bool)
 	return lines
 }
 
-func channelDelivery(ch string, d store.DeliveryState, now time.Time) string {
+func channelDelivery(ch string, d domain.Queued, now time.Time) string {
 	as := ""
 	if d.OtherURL != "" {
 		as = " (as another report of the same story: " + d.OtherURL + ")"
 	}
 	switch d.State {
-	case "sent":
+	case domain.Sent:
 		return "Posted in " + ch + " " + ago(now, d.SentAt) + as + "."
-	case "failed":
+	case domain.Failed:
 		return "Could not be posted in " + ch + as + ": I may lack permission to send messages or embeds there."
 	default:
 		return "Waiting to be posted in " + ch + as + "."
 	}
 }
 
-func hasDelivery(ds []store.DeliveryState, target string) bool {
+func hasDelivery(ds []domain.Queued, target domain.Target) bool {
 	for _, d := range ds {
 		if d.Target == target {
 			return true
@@ -193,7 +193,7 @@ func hasDelivery(ds []store.DeliveryState, target string) bool {
 	return false
 }
 
-func feedName(s *store.Source) string {
+func feedName(s *domain.Source) string {
 	if s.Feed != nil && s.Feed.Title != "" {
 		return s.Feed.Title
 	}

@@ -11,10 +11,10 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/bot"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // articlePage is a small news page: a headline, a date in its metadata and
@@ -164,7 +164,7 @@ func TestWhyExplainsEachOutcome(t *testing.T) {
 // poll runs one poll of every feed, due or not.
 func poll(t *testing.T, p *feed.Poller, lib *library.Library) {
 	t.Helper()
-	feeds, err := lib.Store.Sources(context.Background(), guildA, store.KindFeed)
+	feeds, err := lib.Store.Sources(context.Background(), guildA, domain.FeedSource)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -21,7 +21,7 @@ import (
 	"github.com/gorilla/websocket"
 
 	"github.com/disputebot/disputebot/bot"
-	"github.com/disputebot/disputebot/internal/store"
+	"github.com/disputebot/disputebot/internal/domain"
 )
 
 // Config is what the adapter needs to connect.
@@ -381,7 +381,7 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 	if hasCode(err, discordgo.ErrCodeMissingPermissions, discordgo.ErrCodeMissingAccess) && m.GuildID != "" {
 		// The bot may not post here at all: tell the member why it is
 		// silent, privately, rather than leave them waiting.
-		err = a.post(ctx, store.DMTarget(m.Author.ID), "", cannotPostHere(m.ChannelID, a.cfg.Prefix))
+		err = a.post(ctx, domain.DMTarget(m.Author.ID), "", cannotPostHere(m.ChannelID, a.cfg.Prefix))
 	}
 	if err != nil {
 		a.cfg.Log.Error("replying to a message", "channel", m.ChannelID, "error", err)

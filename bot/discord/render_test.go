@@ -13,6 +13,7 @@ import (
 
 	"github.com/disputebot/disputebot/bot"
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/notify"
 )
 
@@ -294,7 +295,7 @@ func TestHostileFeedItemNotice(t *testing.T) {
 		{Title: strings.Repeat("Musk sues Microsoft ", 5000), URL: "https://news.example.com/b", Summary: strings.Repeat("x", 100_000)},
 		{Title: "javascript link", URL: "javascript:alert(1)", Summary: "no link here"},
 	}
-	r := bot.NoticeReply(notify.Notice{Target: "dm:1", Articles: hostile}, "!")
+	r := bot.NoticeReply(notify.Notice{Target: domain.DMTarget("1"), Articles: hostile}, "!")
 	e, _ := Embed(r)
 	all := e.Title + e.Description
 	for _, f := range e.Fields {

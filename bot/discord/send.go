@@ -5,14 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
 
 	"github.com/disputebot/disputebot/bot"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // messageWithNonce is a message create body with the nonce discordgo's
@@ -131,19 +130,17 @@ func (a *Adapter) Send(ctx context.Context, n notify.Notice) (err error) {
 	return a.post(ctx, n.Target, n.Nonce, bot.NoticeReply(n, a.cfg.Prefix))
 }
 
-func (a *Adapter) post(ctx context.Context, target, nonce string, reply bot.Reply) error {
-	channel := ""
-	switch {
-	case strings.HasPrefix(target, "dm:"):
-		c, err := a.s.UserChannelCreate(strings.TrimPrefix(target, "dm:"), discordgo.WithContext(ctx))
+func (a *Adapter) post(ctx context.Context, target domain.Target, nonce string, reply bot.Reply) error {
+	channel := target.ID
+	if channel == "" {
+		return fmt.Errorf("%w: no target", notify.ErrUndeliverable)
+	}
+	if !target.Channel {
+		c, err := a.s.UserChannelCreate(target.ID, discordgo.WithContext(ctx))
 		if err != nil {
 			return classify(err)
 		}
 		channel = c.ID
-	case strings.HasPrefix(target, "ch:"):
-		channel = strings.TrimPrefix(target, "ch:")
-	default:
-		return fmt.Errorf("%w: unknown target %q", notify.ErrUndeliverable, target)
 	}
 	return classify(a.sendReply(ctx, channel, nonce, reply, nil))
 }
@@ -174,12 +171,12 @@ func classify(err error) error {
 
 // FeedFailure tells a feed's moderators, in the feed's channel, that it
 // keeps failing. A feed without a channel shows the failure in `feeds`.
-func (a *Adapter) FeedFailure(ctx context.Context, src *store.Source, reason string) {
+func (a *Adapter) FeedFailure(ctx context.Context, src *domain.Source, reason string) {
 	defer a.recovered("posting a feed failure notice", nil)
 	if src.Feed == nil || src.Feed.ChannelID == "" {
 		return
 	}
-	if err := a.post(ctx, store.ChannelTarget(src.Feed.ChannelID), "", bot.FeedFailureReply(src, reason, a.cfg.Prefix)); err != nil {
+	if err := a.post(ctx, domain.ChannelTarget(src.Feed.ChannelID), "", bot.FeedFailureReply(src, reason, a.cfg.Prefix)); err != nil {
 		a.cfg.Log.Warn("posting a feed failure notice", "feed", src.ID, "error", err)
 	}
 }

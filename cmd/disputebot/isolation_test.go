@@ -16,11 +16,11 @@ import (
 
 	"github.com/disputebot/disputebot/bot"
 	"github.com/disputebot/disputebot/bot/discord"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // TestHostileServerChangesNoOtherAnswer is the isolation guarantee as a
@@ -60,7 +60,7 @@ func TestHostileServerChangesNoOtherAnswer(t *testing.T) {
 	vars := storeVars(t, map[string]string{"DATA_DIR": dir})
 	clock := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	open := func() (*library.Library, *bot.Bot) {
-		lib, err := library.Open(context.Background(), library.Options{DataDir: dir, DatabaseURL: vars["DATABASE_URL"], Fetch: web.fetch(), Caps: store.Caps{Feeds: 10, Sources: 10, Aliases: 10, MemberSubscriptions: 5}})
+		lib, err := library.Open(context.Background(), library.Options{DataDir: dir, DatabaseURL: vars["DATABASE_URL"], Fetch: web.fetch(), Caps: domain.Caps{Feeds: 10, Sources: 10, Aliases: 10, MemberSubscriptions: 5}})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,7 +123,7 @@ func TestHostileServerChangesNoOtherAnswer(t *testing.T) {
 		say(b, guildA, chanA, modA, true, cmd)
 	}
 	poller := &feed.Poller{Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch, Notifier: b.Notifier, Log: lib.Log}
-	feeds, err := lib.Store.Sources(context.Background(), guildA, store.KindFeed)
+	feeds, err := lib.Store.Sources(context.Background(), guildA, domain.FeedSource)
 	if err != nil || len(feeds) != 2 {
 		t.Fatalf("A's feeds: %d, %v", len(feeds), err)
 	}

@@ -3,10 +3,11 @@ package main
 import (
 	"os"
 
-	"github.com/disputebot/disputebot/bot/discord/discordtest"
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/disputebot/disputebot/bot/discord/discordtest"
 )
 
 // TestCommandLineBesideTheBot runs serve against the fake Discord and the

@@ -18,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/disputebot/disputebot/bot/discord/discordtest"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/store"
 	"github.com/disputebot/disputebot/internal/store/pgtest"
@@ -612,7 +613,7 @@ func queued(t *testing.T, vars map[string]string) int {
 func feedItems(t *testing.T, vars map[string]string) int {
 	n := 0
 	withStore(t, vars, func(st *store.Store) {
-		feeds, _ := st.Sources(context.Background(), guildA, store.KindFeed)
+		feeds, _ := st.Sources(context.Background(), guildA, domain.FeedSource)
 		for _, f := range feeds {
 			n += f.Items
 		}

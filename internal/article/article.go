@@ -5,6 +5,7 @@
 package article
 
 import (
+	"strings"
 	"time"
 )
 
@@ -139,3 +140,17 @@ func (d *Dispute) LastActive() string {
 // DateLayout is the layout of every calendar date in the corpus and in
 // disputebot's output.
 const DateLayout = "2006-01-02"
+
+// Fingerprint identifies a story across addresses: its title's words,
+// lower-cased, with its publication day. The same story carried by two
+// feeds, or re-issued under a new GUID, has the same fingerprint.
+func Fingerprint(a *Article) string {
+	words := strings.FieldsFunc(strings.ToLower(a.Title), func(r rune) bool {
+		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r > 127)
+	})
+	day := ""
+	if !a.Published.IsZero() {
+		day = a.Published.UTC().Format(DateLayout)
+	}
+	return day + "|" + strings.Join(words, " ")
+}

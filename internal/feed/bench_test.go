@@ -10,11 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // BenchmarkPoll1000Feeds has the scheduler poll 1,000 feeds on a local
@@ -47,8 +47,8 @@ func BenchmarkPoll1000Feeds(b *testing.B) {
 	defer lib.Close()
 	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	for i := 0; i < feeds; i++ {
-		src := &store.Source{GuildID: fmt.Sprint(i % 50), URL: fmt.Sprintf("%s/feed/%d", srv.URL, i), Kind: store.KindFeed, AddedAt: start,
-			Feed: &store.Feed{Interval: 15 * time.Minute, ETag: `"v1"`}}
+		src := &domain.Source{GuildID: fmt.Sprint(i % 50), URL: fmt.Sprintf("%s/feed/%d", srv.URL, i), Kind: domain.FeedSource, AddedAt: start,
+			Feed: &domain.Feed{Interval: 15 * time.Minute, ETag: `"v1"`}}
 		if err := lib.Store.AddSource(ctx, src); err != nil {
 			b.Fatal(err)
 		}

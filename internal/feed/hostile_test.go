@@ -19,11 +19,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // hostileServer serves, under /hang/, item pages that never answer (until
@@ -95,9 +95,9 @@ func hostileLib(t *testing.T, dir string, timeout time.Duration, log *slog.Logge
 	return lib
 }
 
-func addFeed(t *testing.T, lib *library.Library, guild, u string, every time.Duration) *store.Source {
+func addFeed(t *testing.T, lib *library.Library, guild, u string, every time.Duration) *domain.Source {
 	t.Helper()
-	src := &store.Source{GuildID: guild, URL: u, Kind: store.KindFeed, AddedAt: time.Now().Add(-time.Hour), Feed: &store.Feed{Interval: every}}
+	src := &domain.Source{GuildID: guild, URL: u, Kind: domain.FeedSource, AddedAt: time.Now().Add(-time.Hour), Feed: &domain.Feed{Interval: every}}
 	if err := lib.Store.AddSource(context.Background(), src); err != nil {
 		t.Fatal(err)
 	}

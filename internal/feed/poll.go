@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/notify"
@@ -61,7 +62,7 @@ type Poller struct {
 	Retain int
 	// Notice tells a feed's moderators that it keeps failing (in the
 	// feed's channel); nil tells no one.
-	Notice func(ctx context.Context, src *store.Source, reason string)
+	Notice func(ctx context.Context, src *domain.Source, reason string)
 	// Polled, Failed and Panicked count polls, for metrics; nil is fine.
 	Polled, Failed, Panicked func()
 
@@ -132,7 +133,7 @@ func (p *Poller) Run(ctx context.Context) {
 				running++
 				launched++
 				wg.Add(1)
-				go func(src *store.Source) {
+				go func(src *domain.Source) {
 					defer wg.Done()
 					defer func() { p.release(src); done <- struct{}{} }()
 					defer p.recovered("polling a feed", src)
@@ -167,7 +168,7 @@ func (p *Poller) Run(ctx context.Context) {
 
 // fair orders due feeds so that the guild served least recently comes
 // first, and within a guild the most overdue feed.
-func (p *Poller) fair(due []*store.Source) []*store.Source {
+func (p *Poller) fair(due []*domain.Source) []*domain.Source {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	last := func(g string) time.Time {
@@ -188,7 +189,7 @@ func (p *Poller) fair(due []*store.Source) []*store.Source {
 
 // take claims a poll of src, unless it is running already or its guild
 // has perGuild polls running.
-func (p *Poller) take(src *store.Source, perGuild int) bool {
+func (p *Poller) take(src *domain.Source, perGuild int) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.guilds == nil {
@@ -210,7 +211,7 @@ func (p *Poller) take(src *store.Source, perGuild int) bool {
 	return true
 }
 
-func (p *Poller) release(src *store.Source) {
+func (p *Poller) release(src *domain.Source) {
 	p.inFlight.Delete(src.ID)
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -225,7 +226,7 @@ func (p *Poller) release(src *store.Source) {
 // recovered is deferred at the root of every poll: a panic in one feed's
 // poll (a parser's bug, a page no one foresaw) is logged and counted, and
 // the feed is tried again after its interval, instead of ending the bot.
-func (p *Poller) recovered(what string, src *store.Source) {
+func (p *Poller) recovered(what string, src *domain.Source) {
 	v := recover()
 	if v == nil {
 		return
@@ -246,7 +247,7 @@ func (p *Poller) recovered(what string, src *store.Source) {
 // articles, queue the notices of those that arrived after the feed was
 // added, mark them seen and schedule the next poll (with backoff after a
 // failure). A crash anywhere leaves all of it or none; the poll is redone.
-func (p *Poller) Poll(ctx context.Context, src *store.Source) {
+func (p *Poller) Poll(ctx context.Context, src *domain.Source) {
 	f := *src.Feed
 	now := p.now()
 	budget := p.Budget
@@ -291,7 +292,7 @@ func (p *Poller) Poll(ctx context.Context, src *store.Source) {
 	f.Failures, f.FailureNoticed, f.LastOK = 0, false, now
 	f.NextPoll = now.Add(jitter(f.Interval))
 	if err := p.save(ctx, src, &f, read); err != nil {
-		if errors.Is(err, store.ErrNotFound) {
+		if errors.Is(err, domain.ErrNotFound) {
 			p.Log.Info("feed removed while it was polled; its items were dropped", "feed", src.ID)
 			return
 		}
@@ -317,7 +318,7 @@ type readItem struct {
 // readItems reads the pages of the feed's new items, newest first as the
 // feed lists them, while the poll's budget, its item cap and the guild's
 // daily cap allow; complete is false when some were left for later.
-func (p *Poller) readItems(ctx, pctx context.Context, src *store.Source, parsed *Parsed) (read []readItem, complete bool) {
+func (p *Poller) readItems(ctx, pctx context.Context, src *domain.Source, parsed *Parsed) (read []readItem, complete bool) {
 	keys := make([]string, len(parsed.Items))
 	byKey := make(map[string]Item, len(parsed.Items))
 	for i, it := range parsed.Items {
@@ -374,9 +375,9 @@ func (p *Poller) readItems(ctx, pctx context.Context, src *store.Source, parsed 
 
 // save stores a poll's outcome in one unit of work: the items' articles,
 // their notices, the items marked seen (the oldest forgotten), and the
-// feed's new state. It returns store.ErrNotFound when the feed was
+// feed's new state. It returns domain.ErrNotFound when the feed was
 // removed meanwhile.
-func (p *Poller) save(ctx context.Context, src *store.Source, f *store.Feed, read []readItem) error {
+func (p *Poller) save(ctx context.Context, src *domain.Source, f *domain.Feed, read []readItem) error {
 	now := p.now()
 	retain := p.Retain
 	if retain <= 0 {
@@ -386,7 +387,7 @@ func (p *Poller) save(ctx context.Context, src *store.Source, f *store.Feed, rea
 		if ok, err := tx.SourceExists(src.ID); err != nil {
 			return err
 		} else if !ok {
-			return store.ErrNotFound
+			return domain.ErrNotFound
 		}
 		for _, r := range read {
 			var id int64
@@ -424,7 +425,7 @@ func (p *Poller) save(ctx context.Context, src *store.Source, f *store.Feed, rea
 // or one dated ahead of the clock, is history too, and adding a feed
 // never floods a channel. On later polls an undated item arrived since
 // the last one, and is news.
-func (p *Poller) isNews(it Item, src *store.Source, firstPoll bool) bool {
+func (p *Poller) isNews(it Item, src *domain.Source, firstPoll bool) bool {
 	now := p.now()
 	date := it.Published
 	if !article.PlausibleDate(date, now) {
@@ -445,7 +446,7 @@ func IsNews(date, added time.Time) bool {
 	return !date.Before(added.Add(-time.Minute))
 }
 
-func (p *Poller) failed(ctx context.Context, src *store.Source, now time.Time, err error) {
+func (p *Poller) failed(ctx context.Context, src *domain.Source, now time.Time, err error) {
 	f := src.Feed
 	f.Failures++
 	reason := Reason(err)

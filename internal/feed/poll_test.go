@@ -11,11 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // feedServer serves an RSS feed whose items a test changes, and article
@@ -71,7 +71,7 @@ type rig struct {
 	lib    *library.Library
 	poller *feed.Poller
 	now    time.Time
-	src    *store.Source
+	src    *domain.Source
 	notes  []string
 }
 
@@ -85,21 +85,21 @@ func newRig(t *testing.T, fs *feedServer) *rig {
 	t.Cleanup(func() { lib.Close() })
 	r := &rig{lib: lib, now: time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)}
 	clock := func() time.Time { return r.now }
-	sub := &store.Subscription{GuildID: "A", UserID: "u1", Query: "Elon Musk and Microsoft", Parties: []string{"Elon Musk", "Microsoft"}}
+	sub := &domain.Subscription{GuildID: "A", UserID: "u1", Query: "Elon Musk and Microsoft", Parties: []string{"Elon Musk", "Microsoft"}}
 	if err := lib.Store.Subscribe(ctx, sub); err != nil {
 		t.Fatal(err)
 	}
-	notifier := &notify.Notifier{Store: lib.Store, Matcher: notify.NewMatcher([]*store.Subscription{sub}), Now: clock}
+	notifier := &notify.Notifier{Store: lib.Store, Matcher: notify.NewMatcher([]*domain.Subscription{sub}), Now: clock}
 	r.poller = &feed.Poller{Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch, Notifier: notifier, Log: lib.Log, Now: clock,
-		Notice: func(ctx context.Context, src *store.Source, reason string) { r.notes = append(r.notes, reason) }}
-	r.src = &store.Source{GuildID: "A", URL: fs.URL + "/feed", Kind: store.KindFeed, AddedAt: r.now, Feed: &store.Feed{ChannelID: "C1", Interval: 15 * time.Minute}}
+		Notice: func(ctx context.Context, src *domain.Source, reason string) { r.notes = append(r.notes, reason) }}
+	r.src = &domain.Source{GuildID: "A", URL: fs.URL + "/feed", Kind: domain.FeedSource, AddedAt: r.now, Feed: &domain.Feed{ChannelID: "C1", Interval: 15 * time.Minute}}
 	if err := lib.Store.AddSource(ctx, r.src); err != nil {
 		t.Fatal(err)
 	}
 	return r
 }
 
-func (r *rig) poll(t *testing.T) *store.Source {
+func (r *rig) poll(t *testing.T) *domain.Source {
 	t.Helper()
 	src, err := r.lib.Store.Source(context.Background(), r.src.ID)
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/disputebot/disputebot/index"
 	"github.com/disputebot/disputebot/internal/analyse"
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/extract"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/store"
@@ -258,7 +259,7 @@ func (p *Pipeline) PrepareHTML(ctx context.Context, body []byte, contentType, pa
 // stored returns the page already stored at canon, or nil.
 func (p *Pipeline) stored(ctx context.Context, canon string) (*article.Article, error) {
 	a, err := p.Store.ArticleByURL(ctx, canon)
-	if errors.Is(err, store.ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return nil, nil
 	}
 	return a, err

@@ -22,13 +22,13 @@ import (
 
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/notify"
 	"github.com/disputebot/disputebot/internal/render"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // hostileWeb is a loopback web server whose pages and feeds a test sets
@@ -120,12 +120,12 @@ func item(guid, link, title, desc string, date time.Time) string {
 func pollAs(t *testing.T, lib *library.Library, guild, feedURL string) {
 	t.Helper()
 	ctx := context.Background()
-	src := &store.Source{GuildID: guild, URL: feedURL, Kind: store.KindFeed, AddedAt: time.Now().Add(-time.Hour),
-		Feed: &store.Feed{Interval: 15 * time.Minute}}
-	if err := lib.Store.AddSource(ctx, src); err != nil && !errors.Is(err, store.ErrExists) {
+	src := &domain.Source{GuildID: guild, URL: feedURL, Kind: domain.FeedSource, AddedAt: time.Now().Add(-time.Hour),
+		Feed: &domain.Feed{Interval: 15 * time.Minute}}
+	if err := lib.Store.AddSource(ctx, src); err != nil && !errors.Is(err, domain.ErrExists) {
 		t.Fatal(err)
 	}
-	src, err := lib.Store.SourceByRef(ctx, guild, store.KindFeed, feedURL)
+	src, err := lib.Store.SourceByRef(ctx, guild, domain.FeedSource, feedURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"github.com/disputebot/disputebot/internal/analyse"
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/config"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/gazetteer"
 	"github.com/disputebot/disputebot/internal/ingest"
@@ -38,8 +39,8 @@ type Options struct {
 	// StorePragmas are extra SQLite pragmas (tests limit the size with
 	// max_page_count to play a full disk).
 	StorePragmas []string
-	// Caps bound what one guild may keep (see store.Caps).
-	Caps store.Caps
+	// Caps bound what one guild may keep (see domain.Caps).
+	Caps domain.Caps
 }
 
 // Library is an open data folder.
@@ -70,7 +71,7 @@ func OptionsFrom(cfg *config.Config, log *slog.Logger) Options {
 			UserAgent:    cfg.FetchUserAgent,
 			AllowPrivate: cfg.FetchAllowPrivate,
 		},
-		Caps: store.Caps{
+		Caps: domain.Caps{
 			Feeds:               cfg.GuildMaxFeeds,
 			Sources:             cfg.GuildMaxSources,
 			Aliases:             cfg.GuildMaxAliases,

@@ -15,6 +15,7 @@ import (
 
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/library"
@@ -269,7 +270,7 @@ func TestDiskFullLosesNothing(t *testing.T) {
 	if after != before {
 		t.Errorf("articles %d -> %d: a failed write left something behind", before, after)
 	}
-	if _, err := lib.Store.ArticleByURL(ctx, "https://news.example.com/huge"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := lib.Store.ArticleByURL(ctx, "https://news.example.com/huge"); !errors.Is(err, domain.ErrNotFound) {
 		t.Errorf("the half-written article is there: %v", err)
 	}
 	assertConsistent(t, lib)

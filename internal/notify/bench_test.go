@@ -7,10 +7,10 @@ import (
 
 	"github.com/disputebot/disputebot/data"
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/gencorpus"
 	"github.com/disputebot/disputebot/internal/latency"
 	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // BenchmarkMatch times matching one new article against 10k and 100k
@@ -24,10 +24,10 @@ func BenchmarkMatch(b *testing.B) {
 	for _, n := range []int{10_000, 100_000} {
 		g := gencorpus.New(c, gencorpus.Options{Seed: 7})
 		rng := rand.New(rand.NewPCG(7, 8))
-		subs := make([]*store.Subscription, n)
+		subs := make([]*domain.Subscription, n)
 		for i := range subs {
 			a := g.Next() // its parties follow the news' skew
-			s := &store.Subscription{ID: int64(i + 1), GuildID: fmt.Sprint(rng.IntN(50)), UserID: fmt.Sprint(i)}
+			s := &domain.Subscription{ID: int64(i + 1), GuildID: fmt.Sprint(rng.IntN(50)), UserID: fmt.Sprint(i)}
 			switch rng.IntN(10) {
 			case 0:
 				s.Words = []string{"patent"}

@@ -11,8 +11,8 @@ import (
 	"sync"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/english"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // Matcher holds every subscription, indexed so that an article is checked
@@ -20,14 +20,14 @@ import (
 // its parties, or by one of its words.
 type Matcher struct {
 	mu      sync.RWMutex
-	byParty map[string][]*store.Subscription
-	byWord  map[string][]*store.Subscription
-	byID    map[int64]*store.Subscription
+	byParty map[string][]*domain.Subscription
+	byWord  map[string][]*domain.Subscription
+	byID    map[int64]*domain.Subscription
 }
 
 // NewMatcher indexes subs.
-func NewMatcher(subs []*store.Subscription) *Matcher {
-	m := &Matcher{byParty: map[string][]*store.Subscription{}, byWord: map[string][]*store.Subscription{}, byID: map[int64]*store.Subscription{}}
+func NewMatcher(subs []*domain.Subscription) *Matcher {
+	m := &Matcher{byParty: map[string][]*domain.Subscription{}, byWord: map[string][]*domain.Subscription{}, byID: map[int64]*domain.Subscription{}}
 	for _, s := range subs {
 		m.add(s)
 	}
@@ -35,13 +35,13 @@ func NewMatcher(subs []*store.Subscription) *Matcher {
 }
 
 // Add indexes a new subscription.
-func (m *Matcher) Add(s *store.Subscription) {
+func (m *Matcher) Add(s *domain.Subscription) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	m.add(s)
 }
 
-func (m *Matcher) add(s *store.Subscription) {
+func (m *Matcher) add(s *domain.Subscription) {
 	if _, dup := m.byID[s.ID]; dup {
 		return
 	}
@@ -66,8 +66,8 @@ func (m *Matcher) Remove(id int64) {
 		return
 	}
 	delete(m.byID, id)
-	drop := func(list []*store.Subscription) []*store.Subscription {
-		return slices.DeleteFunc(list, func(x *store.Subscription) bool { return x.ID == id })
+	drop := func(list []*domain.Subscription) []*domain.Subscription {
+		return slices.DeleteFunc(list, func(x *domain.Subscription) bool { return x.ID == id })
 	}
 	if len(s.Parties) > 0 {
 		m.byParty[s.Parties[0]] = drop(m.byParty[s.Parties[0]])
@@ -85,15 +85,15 @@ func (m *Matcher) Len() int {
 
 // Match returns the subscriptions an article satisfies, among those for
 // which inGuild is true.
-func (m *Matcher) Match(a *article.Article, inGuild func(guild string) bool) []*store.Subscription {
+func (m *Matcher) Match(a *article.Article, inGuild func(guild string) bool) []*domain.Subscription {
 	words := map[string]bool{}
 	for _, w := range Stems(a.Title + " " + a.Summary + " " + a.Text) {
 		words[w] = true
 	}
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	var out []*store.Subscription
-	check := func(list []*store.Subscription) {
+	var out []*domain.Subscription
+	check := func(list []*domain.Subscription) {
 		for _, s := range list {
 			if !inGuild(s.GuildID) {
 				continue

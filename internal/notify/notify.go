@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/store"
 )
 
@@ -52,7 +53,7 @@ func (n *Notifier) Wake() <-chan struct{} {
 // guild, or the global scope, which every guild sees): see Deliveries.
 // Queuing the same article or story for a target twice does nothing, so
 // Announce may be repeated after a crash.
-func (n *Notifier) Announce(ctx context.Context, a *article.Article, scope string, feed *store.Source) (int, error) {
+func (n *Notifier) Announce(ctx context.Context, a *article.Article, scope string, feed *domain.Source) (int, error) {
 	ds := n.Deliveries(a, scope, feed)
 	if len(ds) == 0 {
 		return 0, nil
@@ -72,15 +73,15 @@ func (n *Notifier) Announce(ctx context.Context, a *article.Article, scope strin
 // when feed has a channel and the article is a dispute, one for that
 // channel. A guild's article (its own version of a page, or a page its
 // source brought) only ever notifies that guild.
-func (n *Notifier) Deliveries(a *article.Article, scope string, feed *store.Source) []store.Delivery {
+func (n *Notifier) Deliveries(a *article.Article, scope string, feed *domain.Source) []domain.Delivery {
 	inGuild := func(g string) bool { return scope == article.GlobalScope || g == scope }
-	story := store.StoryKey(a)
-	var ds []store.Delivery
+	story := domain.StoryKey(a)
+	var ds []domain.Delivery
 	for _, s := range n.Matcher.Match(a, inGuild) {
-		ds = append(ds, store.Delivery{GuildID: s.GuildID, Target: s.Target(), ArticleID: a.ID, Story: story, Reason: "subscription:" + strconv.FormatInt(s.ID, 10)})
+		ds = append(ds, domain.Delivery{GuildID: s.GuildID, Target: s.Target(), ArticleID: a.ID, Story: story, Reason: domain.Reason{Kind: domain.BySubscription, ID: s.ID}})
 	}
 	if feed != nil && feed.Feed != nil && feed.Feed.ChannelID != "" && IsDispute(a) {
-		ds = append(ds, store.Delivery{GuildID: feed.GuildID, Target: store.ChannelTarget(feed.Feed.ChannelID), ArticleID: a.ID, Story: story, Reason: "feed:" + strconv.FormatInt(feed.ID, 10)})
+		ds = append(ds, domain.Delivery{GuildID: feed.GuildID, Target: domain.ChannelTarget(feed.Feed.ChannelID), ArticleID: a.ID, Story: story, Reason: domain.Reason{Kind: domain.ByFeed, ID: feed.ID}})
 	}
 	return ds
 }
@@ -97,7 +98,7 @@ func (n *Notifier) Signal() {
 
 // Notice is one message to send.
 type Notice struct {
-	Target   string // store.DMTarget or store.ChannelTarget
+	Target   domain.Target
 	Nonce    string // the same for every attempt at this message
 	Articles []*article.Article
 }
@@ -203,7 +204,7 @@ func (d *Deliverer) Flush(ctx context.Context) error {
 // message (a sender's bug, an article no one foresaw) is logged and
 // counted, and that message is tried again later like any failure, up to
 // its attempts, rather than ending the process or being resent at once.
-func (d *Deliverer) deliverSafely(ctx context.Context, b *store.Batch) {
+func (d *Deliverer) deliverSafely(ctx context.Context, b *domain.Batch) {
 	defer func() {
 		v := recover()
 		if v == nil {
@@ -229,7 +230,7 @@ func (d *Deliverer) maxAttempts() int {
 	return d.MaxAttempts
 }
 
-func (d *Deliverer) deliver(ctx context.Context, b *store.Batch) {
+func (d *Deliverer) deliver(ctx context.Context, b *domain.Batch) {
 	if len(b.Articles) == 0 {
 		_ = d.Store.BatchFailed(ctx, b.ID, "its articles are gone")
 		return

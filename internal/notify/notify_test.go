@@ -10,12 +10,13 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/notify"
 	"github.com/disputebot/disputebot/internal/store"
 )
 
 func TestMatcher(t *testing.T) {
-	subs := []*store.Subscription{
+	subs := []*domain.Subscription{
 		{ID: 1, GuildID: "A", UserID: "u1", Parties: []string{"Elon Musk", "Microsoft"}},
 		{ID: 2, GuildID: "A", UserID: "u2", Parties: []string{"Apple"}},
 		{ID: 3, GuildID: "B", UserID: "u3", Parties: []string{"Elon Musk"}},
@@ -24,7 +25,7 @@ func TestMatcher(t *testing.T) {
 	}
 	m := notify.NewMatcher(subs)
 	a := &article.Article{Title: "Musk files a lawsuit against Microsoft", Parties: []string{"Elon Musk", "Microsoft"}}
-	ids := func(got []*store.Subscription) map[int64]bool {
+	ids := func(got []*domain.Subscription) map[int64]bool {
 		out := map[int64]bool{}
 		for _, s := range got {
 			out[s.ID] = true
@@ -72,7 +73,7 @@ type env struct {
 	not   *notify.Notifier
 }
 
-func newEnv(t *testing.T, subs ...*store.Subscription) *env {
+func newEnv(t *testing.T, subs ...*domain.Subscription) *env {
 	t.Helper()
 	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "db"))
 	if err != nil {
@@ -101,7 +102,7 @@ func (e *env) article(t *testing.T, url, title string, parties ...string) *artic
 
 func TestBurstBecomesOneDigestAndRepeatsAreIgnored(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, &store.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}})
+	e := newEnv(t, &domain.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}})
 	for i, title := range []string{"Musk one", "Musk two", "Musk three"} {
 		a := e.article(t, "https://example.com/"+string(rune('a'+i)), title, "Elon Musk")
 		if _, err := e.not.Announce(ctx, a, "A", nil); err != nil {
@@ -117,7 +118,7 @@ func TestBurstBecomesOneDigestAndRepeatsAreIgnored(t *testing.T) {
 	}
 	e.now = e.now.Add(3 * time.Second)
 	e.deliv.Flush(ctx)
-	if len(e.rec.sent) != 1 || len(e.rec.sent[0].Articles) != 3 || e.rec.sent[0].Target != "dm:u1" {
+	if len(e.rec.sent) != 1 || len(e.rec.sent[0].Articles) != 3 || e.rec.sent[0].Target != domain.DMTarget("u1") {
 		t.Fatalf("sent = %+v, want one digest of 3 to dm:u1", e.rec.sent)
 	}
 	e.now = e.now.Add(time.Hour)
@@ -130,15 +131,15 @@ func TestBurstBecomesOneDigestAndRepeatsAreIgnored(t *testing.T) {
 func TestRetryKeepsTheNonceAndGivesUpOnUndeliverable(t *testing.T) {
 	ctx := context.Background()
 	e := newEnv(t,
-		&store.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}},
-		&store.Subscription{GuildID: "A", UserID: "closed", Query: "musk", Parties: []string{"Elon Musk"}})
+		&domain.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}},
+		&domain.Subscription{GuildID: "A", UserID: "closed", Query: "musk", Parties: []string{"Elon Musk"}})
 	a := e.article(t, "https://example.com/x", "Musk news", "Elon Musk")
 	e.not.Announce(ctx, a, "A", nil)
 	var attempts []notify.Notice
 	e.deliv.Sender = senderFunc(func(ctx context.Context, n notify.Notice) error {
 		attempts = append(attempts, n)
 		switch {
-		case n.Target == "dm:closed":
+		case n.Target == domain.DMTarget("closed"):
 			return notify.ErrUndeliverable
 		case len(attempts) <= 2:
 			return errors.New("connection reset")
@@ -151,7 +152,7 @@ func TestRetryKeepsTheNonceAndGivesUpOnUndeliverable(t *testing.T) {
 	e.deliv.Flush(ctx)
 	var u1 []string
 	for _, n := range attempts {
-		if n.Target == "dm:u1" {
+		if n.Target == domain.DMTarget("u1") {
 			u1 = append(u1, n.Nonce)
 		}
 	}
@@ -180,7 +181,7 @@ func (f senderFunc) Send(ctx context.Context, n notify.Notice) error { return f(
 // after sends the same batch with the same nonce.
 func TestCrashBetweenSendAndRecordResendsTheSameMessage(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, &store.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}})
+	e := newEnv(t, &domain.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}})
 	a := e.article(t, "https://example.com/x", "Musk news", "Elon Musk")
 	e.not.Announce(ctx, a, "A", nil)
 	e.now = e.now.Add(3 * time.Second)
@@ -217,7 +218,7 @@ func (panicky) Send(context.Context, notify.Notice) error { panic("a sender's bu
 // failure, and the panic is counted.
 func TestDelivererSurvivesAPanic(t *testing.T) {
 	ctx := context.Background()
-	e := newEnv(t, &store.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}})
+	e := newEnv(t, &domain.Subscription{GuildID: "A", UserID: "u1", Query: "musk", Parties: []string{"Elon Musk"}})
 	a := e.article(t, "https://example.com/p", "Musk again", "Elon Musk")
 	if _, err := e.not.Announce(ctx, a, "A", nil); err != nil {
 		t.Fatal(err)

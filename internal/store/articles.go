@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 )
 
 // Saved tells what SaveArticle did.
@@ -173,7 +174,7 @@ func insertArticle(ctx context.Context, tx *txn, a *article.Article, curated boo
 		(url, owner, curated, title, site, byline, published, updated, first_seen, date_source, text, summary, parties, disputes, dispute_score, fingerprint, seq)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 		a.URL, a.Owner, boolInt(curated), a.Title, a.Site, a.Byline, timeText(a.Published), timeText(a.Updated), timeText(a.FirstSeen),
-		a.DateSource, a.Text, a.Summary, string(parties), string(disputes), a.DisputeScore, fingerprint(a), seq).Scan(&id)
+		a.DateSource, a.Text, a.Summary, string(parties), string(disputes), a.DisputeScore, article.Fingerprint(a), seq).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("store: insert article: %w", err)
 	}
@@ -197,7 +198,7 @@ func updateArticle(ctx context.Context, tx *txn, id int64, a *article.Article, c
 		WHERE id = ?`,
 		boolInt(curated), a.Title, a.Site, a.Byline, timeText(a.Published), timeText(a.Updated), a.DateSource,
 		a.Text, a.Summary, string(parties), string(disputes), string(disputes),
-		a.DisputeScore, fingerprint(a), seq, id)
+		a.DisputeScore, article.Fingerprint(a), seq, id)
 	if err != nil {
 		return fmt.Errorf("store: update article: %w", err)
 	}
@@ -238,20 +239,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// fingerprint identifies a story across addresses: its title's words,
-// lower-cased, with its publication day. The same story carried by two
-// feeds, or re-issued under a new GUID, has the same fingerprint.
-func fingerprint(a *article.Article) string {
-	words := strings.FieldsFunc(strings.ToLower(a.Title), func(r rune) bool {
-		return !('a' <= r && r <= 'z' || '0' <= r && r <= '9' || r > 127)
-	})
-	day := ""
-	if !a.Published.IsZero() {
-		day = a.Published.UTC().Format(article.DateLayout)
-	}
-	return day + "|" + strings.Join(words, " ")
 }
 
 // articleColumns are an article's columns, its text and scopes included.
@@ -384,7 +371,7 @@ func (s *Store) ArticleFor(ctx context.Context, guild, u string) (*article.Artic
 func (s *Store) articleWhere(ctx context.Context, where string, args ...any) (*article.Article, error) {
 	a, err := scanArticle(s.db.QueryRowContext(ctx, "SELECT "+s.db.d.articleColumns()+" FROM articles a WHERE "+where, args...), true)
 	if errors.Is(err, sql.ErrNoRows) {
-		return nil, ErrNotFound
+		return nil, domain.ErrNotFound
 	}
 	if err != nil {
 		return nil, fmt.Errorf("store: article: %w", err)

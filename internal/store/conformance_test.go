@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 )
 
 // The conformance suite: each store behaviour the rest of disputebot
@@ -155,20 +156,20 @@ func TestArticlesReadBack(t *testing.T) {
 func TestSourcesAndFeeds(t *testing.T) {
 	eachOpenStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		feed := func(guild, u string, next time.Time) *Source {
-			src := &Source{GuildID: guild, URL: u, Kind: KindFeed, AddedBy: "mod", AddedAt: t0, Feed: &Feed{Interval: time.Hour, ChannelID: "c1", NextPoll: next}}
+		feed := func(guild, u string, next time.Time) *domain.Source {
+			src := &domain.Source{GuildID: guild, URL: u, Kind: domain.FeedSource, AddedBy: "mod", AddedAt: t0, Feed: &domain.Feed{Interval: time.Hour, ChannelID: "c1", NextPoll: next}}
 			if err := s.AddSource(ctx, src); err != nil {
 				t.Fatal(err)
 			}
 			return src
 		}
-		var busy []*Source
+		var busy []*domain.Source
 		for i := 0; i < 5; i++ {
 			busy = append(busy, feed("BUSY", fmt.Sprintf("https://busy.example/%d.xml", i), t0.Add(time.Duration(i)*time.Minute)))
 		}
 		quiet := feed("QUIET", "https://quiet.example/feed.xml", t0.Add(10*time.Minute))
 		feed("LATER", "https://later.example/feed.xml", t0.Add(48*time.Hour))
-		art := &Source{GuildID: "QUIET", URL: "https://quiet.example/story", Kind: KindArticle, AddedAt: t0}
+		art := &domain.Source{GuildID: "QUIET", URL: "https://quiet.example/story", Kind: domain.ArticleSource, AddedAt: t0}
 		if err := s.AddSource(ctx, art); err != nil {
 			t.Fatal(err)
 		}
@@ -188,13 +189,13 @@ func TestSourcesAndFeeds(t *testing.T) {
 			t.Errorf("next poll %v", next)
 		}
 
-		if list, _ := s.Sources(ctx, "QUIET", KindFeed); len(list) != 1 || list[0].Feed == nil || list[0].Feed.ChannelID != "c1" || list[0].Feed.Interval != time.Hour {
+		if list, _ := s.Sources(ctx, "QUIET", domain.FeedSource); len(list) != 1 || list[0].Feed == nil || list[0].Feed.ChannelID != "c1" || list[0].Feed.Interval != time.Hour {
 			t.Errorf("QUIET's feeds: %+v", list)
 		}
-		if got, err := s.SourceByRef(ctx, "QUIET", KindArticle, art.URL); err != nil || got.ID != art.ID {
+		if got, err := s.SourceByRef(ctx, "QUIET", domain.ArticleSource, art.URL); err != nil || got.ID != art.ID {
 			t.Errorf("by address: %+v %v", got, err)
 		}
-		if _, err := s.SourceByRef(ctx, "BUSY", KindFeed, fmt.Sprint(quiet.ID)); !errors.Is(err, ErrNotFound) {
+		if _, err := s.SourceByRef(ctx, "BUSY", domain.FeedSource, fmt.Sprint(quiet.ID)); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("BUSY found QUIET's feed by its number: %v", err)
 		}
 
@@ -216,7 +217,7 @@ func TestSourcesAndFeeds(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := s.RemoveSource(ctx, "BUSY", art.ID); !errors.Is(err, ErrNotFound) {
+		if _, err := s.RemoveSource(ctx, "BUSY", art.ID); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("BUSY removed QUIET's source: %v", err)
 		}
 		if n, err := s.RemoveSource(ctx, "QUIET", art.ID); err != nil || n != 1 {
@@ -228,7 +229,7 @@ func TestSourcesAndFeeds(t *testing.T) {
 		if n, _ := s.RemoveSource(ctx, "BUSY", busy[0].ID); n != 0 {
 			t.Errorf("removing a feed that brought nothing lost %d", n)
 		}
-		if list, _ := s.Sources(ctx, "BUSY", KindFeed); len(list) != 4 {
+		if list, _ := s.Sources(ctx, "BUSY", domain.FeedSource); len(list) != 4 {
 			t.Errorf("BUSY has %d feeds after removing one of 5", len(list))
 		}
 	})
@@ -239,7 +240,7 @@ func TestSourcesAndFeeds(t *testing.T) {
 func TestFeedItemsAndRetention(t *testing.T) {
 	eachOpenStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		src := &Source{GuildID: "G", URL: "https://g.example/feed.xml", Kind: KindFeed, AddedAt: t0, Feed: &Feed{Interval: time.Hour}}
+		src := &domain.Source{GuildID: "G", URL: "https://g.example/feed.xml", Kind: domain.FeedSource, AddedAt: t0, Feed: &domain.Feed{Interval: time.Hour}}
 		if err := s.AddSource(ctx, src); err != nil {
 			t.Fatal(err)
 		}
@@ -283,23 +284,23 @@ func TestFeedItemsAndRetention(t *testing.T) {
 func TestSubscriptionsAndAliases(t *testing.T) {
 	eachOpenStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		sub := &Subscription{GuildID: "G", UserID: "u1", Query: "musk microsoft", Parties: []string{"Elon Musk", "Microsoft"}, Words: []string{"lawsuit"}, CreatedAt: t0}
+		sub := &domain.Subscription{GuildID: "G", UserID: "u1", Query: "musk microsoft", Parties: []string{"Elon Musk", "Microsoft"}, Words: []string{"lawsuit"}, CreatedAt: t0}
 		if err := s.Subscribe(ctx, sub); err != nil {
 			t.Fatal(err)
 		}
-		again := &Subscription{GuildID: "G", UserID: "u1", Query: "musk microsoft"}
-		if err := s.Subscribe(ctx, again); !errors.Is(err, ErrExists) || again.ID != sub.ID {
+		again := &domain.Subscription{GuildID: "G", UserID: "u1", Query: "musk microsoft"}
+		if err := s.Subscribe(ctx, again); !errors.Is(err, domain.ErrExists) || again.ID != sub.ID {
 			t.Errorf("the same subscription again: %v, id %d", err, again.ID)
 		}
-		s.Subscribe(ctx, &Subscription{GuildID: "G", UserID: "u2", ChannelID: "c9", Query: "epic"})
+		s.Subscribe(ctx, &domain.Subscription{GuildID: "G", UserID: "u2", ChannelID: "c9", Query: "epic"})
 		list, err := s.Subscriptions(ctx, "G", "u1")
 		if err != nil || len(list) != 1 || strings.Join(list[0].Parties, ",") != "Elon Musk,Microsoft" || strings.Join(list[0].Words, ",") != "lawsuit" || !list[0].CreatedAt.Equal(t0) {
 			t.Errorf("u1's subscriptions: %+v %v", list, err)
 		}
-		if all, _ := s.AllSubscriptions(ctx); len(all) != 2 || all[1].Target() != ChannelTarget("c9") || all[0].Target() != DMTarget("u1") {
+		if all, _ := s.AllSubscriptions(ctx); len(all) != 2 || all[1].Target() != domain.ChannelTarget("c9") || all[0].Target() != domain.DMTarget("u1") {
 			t.Errorf("all: %+v", all)
 		}
-		if _, err := s.Unsubscribe(ctx, "G", "u2", fmt.Sprint(sub.ID)); !errors.Is(err, ErrNotFound) {
+		if _, err := s.Unsubscribe(ctx, "G", "u2", fmt.Sprint(sub.ID)); !errors.Is(err, domain.ErrNotFound) {
 			t.Errorf("u2 removed u1's subscription: %v", err)
 		}
 		if got, err := s.Unsubscribe(ctx, "G", "u1", "MUSK MICROSOFT"); err != nil || got.ID != sub.ID {
@@ -328,13 +329,13 @@ func TestSubscriptionsAndAliases(t *testing.T) {
 func TestDeliveriesAreClaimedOnce(t *testing.T) {
 	eachOpenStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		var ds []Delivery
+		var ds []domain.Delivery
 		for i := 0; i < 40; i++ {
 			r, err := s.SaveArticle(ctx, &article.Article{URL: fmt.Sprintf("https://q.example/%d", i), Title: "t", FirstSeen: t0}, "G", 0)
 			if err != nil {
 				t.Fatal(err)
 			}
-			ds = append(ds, Delivery{GuildID: "G", Target: DMTarget(fmt.Sprint("u", i%20)), ArticleID: r.ID, Story: fmt.Sprint("story", i), Reason: "subscription:1"})
+			ds = append(ds, domain.Delivery{GuildID: "G", Target: domain.DMTarget(fmt.Sprint("u", i%20)), ArticleID: r.ID, Story: fmt.Sprint("story", i), Reason: domain.Reason{Kind: domain.BySubscription, ID: 1}})
 		}
 		if n, err := s.Enqueue(ctx, append(ds, ds[:5]...), t0); err != nil || n != 40 {
 			t.Fatalf("enqueued %d, %v", n, err)
@@ -415,7 +416,7 @@ func TestDeliveriesAreClaimedOnce(t *testing.T) {
 func TestTraceIsOneGuildsOwn(t *testing.T) {
 	eachOpenStore(t, func(t *testing.T, s *Store) {
 		ctx := context.Background()
-		src := &Source{GuildID: "G", URL: "https://g.example/feed.xml", Kind: KindFeed, AddedAt: t0, Feed: &Feed{Interval: time.Hour}}
+		src := &domain.Source{GuildID: "G", URL: "https://g.example/feed.xml", Kind: domain.FeedSource, AddedAt: t0, Feed: &domain.Feed{Interval: time.Hour}}
 		if err := s.AddSource(ctx, src); err != nil {
 			t.Fatal(err)
 		}
@@ -425,7 +426,7 @@ func TestTraceIsOneGuildsOwn(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Enqueue([]Delivery{{GuildID: "G", Target: DMTarget("u1"), ArticleID: r.ID, Story: "s", Reason: "subscription:1"}}, t0); err != nil {
+			if _, err := tx.Enqueue([]domain.Delivery{{GuildID: "G", Target: domain.DMTarget("u1"), ArticleID: r.ID, Story: "s", Reason: domain.Reason{Kind: domain.BySubscription, ID: 1}}}, t0); err != nil {
 				return err
 			}
 			return tx.MarkFeedItem(src.ID, "k", r.ID, t0)
@@ -434,11 +435,11 @@ func TestTraceIsOneGuildsOwn(t *testing.T) {
 			t.Fatal(err)
 		}
 		tr, err := s.TraceURL(ctx, "G", u)
-		if err != nil || tr.Article == nil || len(tr.Sources) != 1 || tr.Sources[0].Source.ID != src.ID || len(tr.Deliveries) != 1 || tr.Deliveries[0].State != "pending" {
+		if err != nil || tr.Article == nil || len(tr.Sources) != 1 || tr.Sources[0].Source.ID != src.ID || len(tr.Notices) != 1 || tr.Notices[0].State != domain.Pending {
 			t.Errorf("G's trace: %+v %v", tr, err)
 		}
 		other, err := s.TraceURL(ctx, "H", u)
-		if err != nil || other.Article != nil || len(other.Sources) != 0 || len(other.Deliveries) != 0 {
+		if err != nil || other.Article != nil || len(other.Sources) != 0 || len(other.Notices) != 0 {
 			t.Errorf("H's trace shows G's records: %+v %v", other, err)
 		}
 	})

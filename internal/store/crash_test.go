@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 )
 
 // TestMain lets this test binary be the writer TestKilledWriter kills.
@@ -40,7 +41,7 @@ func crashWriter(target string) {
 		fmt.Println("open:", err)
 		os.Exit(1)
 	}
-	srcs, err := s.Sources(ctx, "G", KindFeed)
+	srcs, err := s.Sources(ctx, "G", domain.FeedSource)
 	if err != nil || len(srcs) != 1 {
 		fmt.Println("no feed:", err)
 		os.Exit(1)
@@ -54,7 +55,7 @@ func crashWriter(target string) {
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Enqueue([]Delivery{{GuildID: "G", Target: DMTarget("u"), ArticleID: r.ID, Story: key, Reason: "feed:1"}}, time.Now()); err != nil {
+			if _, err := tx.Enqueue([]domain.Delivery{{GuildID: "G", Target: domain.DMTarget("u"), ArticleID: r.ID, Story: key, Reason: domain.Reason{Kind: domain.ByFeed, ID: 1}}}, time.Now()); err != nil {
 				return err
 			}
 			if err := tx.MarkFeedItem(feed, key, r.ID, time.Now()); err != nil {
@@ -80,7 +81,7 @@ func TestKilledWriterLeavesAConsistentStore(t *testing.T) {
 	eachStore(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		s := b.mustOpen(t)
-		if err := s.AddSource(ctx, &Source{GuildID: "G", URL: "https://crash.example/feed.xml", Kind: KindFeed, Feed: &Feed{Interval: time.Hour}}); err != nil {
+		if err := s.AddSource(ctx, &domain.Source{GuildID: "G", URL: "https://crash.example/feed.xml", Kind: domain.FeedSource, Feed: &domain.Feed{Interval: time.Hour}}); err != nil {
 			t.Fatal(err)
 		}
 		target := s.Path()

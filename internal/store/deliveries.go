@@ -3,25 +3,15 @@ package store
 import (
 	"context"
 	"fmt"
-	"strings"
 	"time"
 
-	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 )
-
-// Delivery is one notice to enqueue: an article for a target.
-type Delivery struct {
-	GuildID   string
-	Target    string // DMTarget or ChannelTarget
-	ArticleID int64
-	Story     string // the article's fingerprint: one story, one notice per target
-	Reason    string // "subscription:<id>" or "feed:<id>"
-}
 
 // Enqueue adds deliveries to the queue, skipping any whose target has
 // already been (or is being) told of the same article or story in the
 // same guild. It returns how many were new.
-func (s *Store) Enqueue(ctx context.Context, ds []Delivery, now time.Time) (int, error) {
+func (s *Store) Enqueue(ctx context.Context, ds []domain.Delivery, now time.Time) (int, error) {
 	n := 0
 	err := s.Write(ctx, func(tx *Tx) error {
 		var err error
@@ -32,12 +22,12 @@ func (s *Store) Enqueue(ctx context.Context, ds []Delivery, now time.Time) (int,
 }
 
 // Enqueue is Store.Enqueue inside a unit of work.
-func (t *Tx) Enqueue(ds []Delivery, now time.Time) (int, error) {
+func (t *Tx) Enqueue(ds []domain.Delivery, now time.Time) (int, error) {
 	n := 0
 	for _, d := range ds {
 		r, err := t.tx.ExecContext(t.ctx, `INSERT INTO deliveries(guild_id, target, article_id, story, reason, next_attempt, created_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-			d.GuildID, d.Target, d.ArticleID, d.Story, d.Reason, timeText(now), timeText(now))
+			d.GuildID, d.Target.String(), d.ArticleID, d.Story, d.Reason.String(), timeText(now), timeText(now))
 		if err != nil {
 			return n, fmt.Errorf("store: enqueue: %w", err)
 		}
@@ -47,26 +37,6 @@ func (t *Tx) Enqueue(ds []Delivery, now time.Time) (int, error) {
 	return n, nil
 }
 
-// StoryKey is the story a delivery is deduplicated on.
-func StoryKey(a *article.Article) string {
-	if fp := fingerprint(a); !strings.HasSuffix(fp, "|") {
-		return fp
-	}
-	return a.URL
-}
-
-// Batch is one message to send: every article it tells of, for one target.
-type Batch struct {
-	ID       int64
-	Target   string
-	Articles []*article.Article
-	Attempts int
-}
-
-// MaxBatch is the most articles one message carries; more wait for the
-// next message.
-const MaxBatch = 10
-
 // ClaimBatches returns the messages due now, each to one claimer: a
 // claimed message is leased to its claimer until now+lease, and comes back
 // to any claimer only when the lease runs out without BatchSent, Retry or
@@ -75,7 +45,7 @@ const MaxBatch = 10
 // that have settled (waited settle, so a burst gathers into one digest)
 // are formed into new batches, one per target. Claimers in several
 // processes queue on a lock, so no delivery joins two batches.
-func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease time.Duration, limit int) ([]*Batch, error) {
+func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease time.Duration, limit int) ([]*domain.Batch, error) {
 	var ids []int64
 	err := s.tx(ctx, func(tx *txn) error {
 		if err := tx.d.lock(ctx, tx, lockClaim, ""); err != nil {
@@ -123,8 +93,8 @@ func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease t
 				break
 			}
 			group := byTarget[target]
-			if len(group) > MaxBatch {
-				group = group[:MaxBatch]
+			if len(group) > domain.MaxBatch {
+				group = group[:domain.MaxBatch]
 			}
 			var bid int64
 			if err := tx.QueryRowContext(ctx, "INSERT INTO batches(target, created_at) VALUES (?, ?) RETURNING id", target, timeText(now)).Scan(&bid); err != nil {
@@ -142,7 +112,7 @@ func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease t
 	if err != nil {
 		return nil, fmt.Errorf("store: claim: %w", err)
 	}
-	out := make([]*Batch, 0, len(ids))
+	out := make([]*domain.Batch, 0, len(ids))
 	for _, id := range ids {
 		b, err := s.batch(ctx, id)
 		if err != nil {
@@ -163,9 +133,14 @@ func leaseBatches(ctx context.Context, tx *txn, ids []int64, until time.Time) er
 	return nil
 }
 
-func (s *Store) batch(ctx context.Context, id int64) (*Batch, error) {
-	b := &Batch{ID: id}
-	if err := s.db.QueryRowContext(ctx, "SELECT target FROM batches WHERE id = ?", id).Scan(&b.Target); err != nil {
+func (s *Store) batch(ctx context.Context, id int64) (*domain.Batch, error) {
+	b := &domain.Batch{ID: id}
+	var target string
+	if err := s.db.QueryRowContext(ctx, "SELECT target FROM batches WHERE id = ?", id).Scan(&target); err != nil {
+		return nil, fmt.Errorf("store: batch %d: %w", id, err)
+	}
+	var err error
+	if b.Target, err = domain.ParseTarget(target); err != nil {
 		return nil, fmt.Errorf("store: batch %d: %w", id, err)
 	}
 	rows, err := s.db.QueryContext(ctx, "SELECT article_id, attempts FROM deliveries WHERE batch_id = ? ORDER BY id", id)

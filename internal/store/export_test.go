@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 )
 
 // fill gives a store a row in every table: the corpus, a guild's own
@@ -27,13 +28,13 @@ func fill(t *testing.T, s *Store) {
 	}
 	must(s.SaveCorpus(ctx, []*article.Article{{URL: "https://corpus.example/1", Title: "Curated", Disputes: []string{"d"}, Published: t0.AddDate(-1, 0, 0), FirstSeen: t0, DateSource: "corpus", DisputeScore: 1}}))
 	must(s.SetMeta(ctx, "corpus_hash", "abc"))
-	feed := &Source{GuildID: "G", URL: "https://g.example/feed.xml", Kind: KindFeed, AddedBy: "mod", AddedAt: t0, Feed: &Feed{Interval: time.Hour, ChannelID: "c1", Title: "G's feed"}}
+	feed := &domain.Source{GuildID: "G", URL: "https://g.example/feed.xml", Kind: domain.FeedSource, AddedBy: "mod", AddedAt: t0, Feed: &domain.Feed{Interval: time.Hour, ChannelID: "c1", Title: "G's feed"}}
 	must(s.AddSource(ctx, feed))
-	src := &Source{GuildID: "G", URL: "https://g.example/story", Kind: KindArticle, AddedAt: t0}
+	src := &domain.Source{GuildID: "G", URL: "https://g.example/story", Kind: domain.ArticleSource, AddedAt: t0}
 	must(s.AddSource(ctx, src))
-	sub := &Subscription{GuildID: "G", UserID: "u1", Query: "musk microsoft", Parties: []string{"Elon Musk", "Microsoft"}, CreatedAt: t0}
+	sub := &domain.Subscription{GuildID: "G", UserID: "u1", Query: "musk microsoft", Parties: []string{"Elon Musk", "Microsoft"}, CreatedAt: t0}
 	must(s.Subscribe(ctx, sub))
-	must(s.Subscribe(ctx, &Subscription{GuildID: "G", UserID: "u2", ChannelID: "c2", Query: "epic", Words: []string{"epic"}, CreatedAt: t0}))
+	must(s.Subscribe(ctx, &domain.Subscription{GuildID: "G", UserID: "u2", ChannelID: "c2", Query: "epic", Words: []string{"epic"}, CreatedAt: t0}))
 	must(s.AddAlias(ctx, "G", "twitter boss", "Twitter boss", "Elon Musk", "mod"))
 	must(s.Write(ctx, func(tx *Tx) error {
 		for i := 0; i < 3; i++ {
@@ -43,7 +44,7 @@ func fill(t *testing.T, s *Store) {
 			if err != nil {
 				return err
 			}
-			if _, err := tx.Enqueue([]Delivery{{GuildID: "G", Target: sub.Target(), ArticleID: r.ID, Story: fmt.Sprint("s", i), Reason: fmt.Sprint("subscription:", sub.ID)}}, t0); err != nil {
+			if _, err := tx.Enqueue([]domain.Delivery{{GuildID: "G", Target: sub.Target(), ArticleID: r.ID, Story: fmt.Sprint("s", i), Reason: domain.Reason{Kind: domain.BySubscription, ID: sub.ID}}}, t0); err != nil {
 				return err
 			}
 			if err := tx.MarkFeedItem(feed.ID, fmt.Sprint("guid-", i), r.ID, t0); err != nil {
@@ -61,7 +62,7 @@ func fill(t *testing.T, s *Store) {
 	if _, err := s.ClaimBatches(ctx, t0.Add(time.Minute), 0, time.Minute, 1); err != nil {
 		t.Fatal(err)
 	}
-	s.Enqueue(ctx, []Delivery{{GuildID: "G", Target: DMTarget("u9"), ArticleID: 1, Story: "late", Reason: "subscription:9"}}, t0.Add(2*time.Minute))
+	s.Enqueue(ctx, []domain.Delivery{{GuildID: "G", Target: domain.DMTarget("u9"), ArticleID: 1, Story: "late", Reason: domain.Reason{Kind: domain.BySubscription, ID: 9}}}, t0.Add(2*time.Minute))
 }
 
 // rowsOf is an export without its header line (which says when and from
@@ -117,7 +118,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		if err != nil || len(batches) != 2 || batches[0].ID != 1 || len(batches[0].Articles) != 3 {
 			t.Errorf("after the move, claimed %+v, %v: want the message mid-send (id 1) back and one new", batches, err)
 		}
-		sub := &Subscription{GuildID: "G", UserID: "u3", Query: "new"}
+		sub := &domain.Subscription{GuildID: "G", UserID: "u3", Query: "new"}
 		if err := s.Subscribe(ctx, sub); err != nil || sub.ID != 3 {
 			t.Errorf("a new subscription got id %d, %v: want 3, after the imported ones", sub.ID, err)
 		}

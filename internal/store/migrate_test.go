@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 	"testing"
+
+	"github.com/disputebot/disputebot/internal/domain"
 )
 
 // TestMigrationFromVersion2 opens a database left by the schema before
@@ -78,7 +80,7 @@ func TestMigrationFromVersion2(t *testing.T) {
 		t.Errorf("deliveries after the migration: %v", counts)
 	}
 	// A member told in one server can now be told in another.
-	if n, err := s.Enqueue(ctx, []Delivery{{GuildID: "C", Target: "dm:1", ArticleID: 3, Story: "s2", Reason: "subscription:3"}}, seed.FirstSeen); err != nil || n != 1 {
+	if n, err := s.Enqueue(ctx, []domain.Delivery{{GuildID: "C", Target: domain.DMTarget("1"), ArticleID: 3, Story: "s2", Reason: domain.Reason{Kind: domain.BySubscription, ID: 3}}}, seed.FirstSeen); err != nil || n != 1 {
 		t.Errorf("a notice in another guild: %d, %v", n, err)
 	}
 }

@@ -9,68 +9,12 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/disputebot/disputebot/internal/domain"
 )
-
-// Source is an address a guild's moderators asked disputebot to read: one
-// article, or a feed polled for new ones.
-type Source struct {
-	ID          int64
-	GuildID     string
-	URL         string
-	Kind        string // "article" or "feed"
-	AddedBy     string
-	AddedAt     time.Time
-	LastFetched time.Time
-	LastError   string
-	Items       int
-	Feed        *Feed // for feeds
-}
-
-// Feed is a source's polling state.
-type Feed struct {
-	ChannelID      string // where new dispute articles are posted; "" for none
-	Interval       time.Duration
-	Title          string
-	ETag           string
-	LastModified   string
-	LastOK         time.Time
-	NextPoll       time.Time
-	Failures       int
-	FailureNoticed bool
-}
-
-// Source kinds.
-const (
-	KindArticle = "article"
-	KindFeed    = "feed"
-)
-
-// ErrExists is returned when a guild adds a source it already has.
-var ErrExists = errors.New("store: already added")
-
-// Caps bound what one guild, or one member in a guild, may keep, so that
-// no server can fill the disk or the poller's time; zero means no cap.
-type Caps struct {
-	Feeds               int // feeds per guild
-	Sources             int // article sources per guild
-	Aliases             int // aliases per guild
-	GuildSubscriptions  int // subscriptions per guild, all members together
-	MemberSubscriptions int // subscriptions per member per guild
-}
-
-// CapError refuses a write that would take a guild or a member past a
-// cap. The count and the write are one transaction, so concurrent
-// commands cannot slip past it together.
-type CapError struct {
-	What   string // "feeds", "sources", "aliases", "subscriptions"
-	Limit  int
-	Member bool // the member's own cap rather than the guild's
-}
-
-func (e *CapError) Error() string { return fmt.Sprintf("store: at the cap of %d %s", e.Limit, e.What) }
 
 // SetCaps sets the caps AddSource, AddAlias and Subscribe enforce.
-func (s *Store) SetCaps(c Caps) { s.caps = c }
+func (s *Store) SetCaps(c domain.Caps) { s.caps = c }
 
 // atCap reports whether the count query finds limit rows or more.
 func atCap(ctx context.Context, tx *txn, limit int, count string, args ...any) (bool, error) {
@@ -86,7 +30,7 @@ func atCap(ctx context.Context, tx *txn, limit int, count string, args ...any) (
 
 // AddSource records a guild's new source; a feed gets polling state, first
 // poll due at once.
-func (s *Store) AddSource(ctx context.Context, src *Source) error {
+func (s *Store) AddSource(ctx context.Context, src *domain.Source) error {
 	if src.AddedAt.IsZero() {
 		src.AddedAt = time.Now().UTC()
 	}
@@ -97,28 +41,28 @@ func (s *Store) AddSource(ctx context.Context, src *Source) error {
 		var one int
 		switch err := tx.QueryRowContext(ctx, "SELECT 1 FROM sources WHERE guild_id = ? AND url = ?", src.GuildID, src.URL).Scan(&one); {
 		case err == nil:
-			return ErrExists
+			return domain.ErrExists
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("store: add source: %w", err)
 		}
-		limit, what := s.caps.Sources, "sources"
-		if src.Kind == KindFeed {
-			limit, what = s.caps.Feeds, "feeds"
+		limit, what := s.caps.Sources, domain.CapSources
+		if src.Kind == domain.FeedSource {
+			limit, what = s.caps.Feeds, domain.CapFeeds
 		}
-		if full, err := atCap(ctx, tx, limit, "SELECT COUNT(*) FROM sources WHERE guild_id = ? AND kind = ?", src.GuildID, src.Kind); err != nil {
+		if full, err := atCap(ctx, tx, limit, "SELECT COUNT(*) FROM sources WHERE guild_id = ? AND kind = ?", src.GuildID, string(src.Kind)); err != nil {
 			return fmt.Errorf("store: add source: %w", err)
 		} else if full {
-			return &CapError{What: what, Limit: limit}
+			return &domain.CapError{What: what, Limit: limit}
 		}
 		err := tx.QueryRowContext(ctx, `INSERT INTO sources(guild_id, url, kind, added_by, added_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT(guild_id, url) DO NOTHING RETURNING id`, src.GuildID, src.URL, src.Kind, src.AddedBy, timeText(src.AddedAt)).Scan(&src.ID)
+			ON CONFLICT(guild_id, url) DO NOTHING RETURNING id`, src.GuildID, src.URL, string(src.Kind), src.AddedBy, timeText(src.AddedAt)).Scan(&src.ID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return ErrExists
+			return domain.ErrExists
 		}
 		if err != nil {
 			return fmt.Errorf("store: add source: %w", err)
 		}
-		if src.Kind != KindFeed {
+		if src.Kind != domain.FeedSource {
 			return nil
 		}
 		f := src.Feed
@@ -140,22 +84,24 @@ func (s *Store) AddSource(ctx context.Context, src *Source) error {
 const sourceColumns = `s.id, s.guild_id, s.url, s.kind, s.added_by, s.added_at, s.last_fetched, s.last_error, s.items,
 	f.channel_id, f.interval_s, f.title, f.etag, f.last_modified, f.last_ok, f.next_poll, f.failures, f.failure_noticed`
 
-func scanSource(r scanner) (*Source, error) {
+func scanSource(r scanner) (*domain.Source, error) {
 	var (
-		src                      Source
+		src                      domain.Source
 		added, fetched           sql.NullString
 		channel, title, etag, lm sql.NullString
 		lastOK, next             sql.NullString
 		interval, failures, note sql.NullInt64
+		kind                     string
 	)
-	err := r.Scan(&src.ID, &src.GuildID, &src.URL, &src.Kind, &src.AddedBy, &added, &fetched, &src.LastError, &src.Items,
+	err := r.Scan(&src.ID, &src.GuildID, &src.URL, &kind, &src.AddedBy, &added, &fetched, &src.LastError, &src.Items,
 		&channel, &interval, &title, &etag, &lm, &lastOK, &next, &failures, &note)
 	if err != nil {
 		return nil, err
 	}
+	src.Kind = domain.SourceKind(kind)
 	src.AddedAt, src.LastFetched = parseTime(added), parseTime(fetched)
-	if src.Kind == KindFeed && interval.Valid {
-		src.Feed = &Feed{
+	if src.Kind == domain.FeedSource && interval.Valid {
+		src.Feed = &domain.Feed{
 			ChannelID: channel.String, Interval: time.Duration(interval.Int64) * time.Second, Title: title.String,
 			ETag: etag.String, LastModified: lm.String, LastOK: parseTime(lastOK), NextPoll: parseTime(next),
 			Failures: int(failures.Int64), FailureNoticed: note.Int64 != 0,
@@ -164,13 +110,13 @@ func scanSource(r scanner) (*Source, error) {
 	return &src, nil
 }
 
-func (s *Store) querySources(ctx context.Context, where string, args ...any) ([]*Source, error) {
+func (s *Store) querySources(ctx context.Context, where string, args ...any) ([]*domain.Source, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT "+sourceColumns+" FROM sources s LEFT JOIN feeds f ON f.source_id = s.id WHERE "+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: sources: %w", err)
 	}
 	defer rows.Close()
-	var out []*Source
+	var out []*domain.Source
 	for rows.Next() {
 		src, err := scanSource(rows)
 		if err != nil {
@@ -182,38 +128,38 @@ func (s *Store) querySources(ctx context.Context, where string, args ...any) ([]
 }
 
 // Sources lists a guild's sources of one kind, oldest first.
-func (s *Store) Sources(ctx context.Context, guild, kind string) ([]*Source, error) {
-	return s.querySources(ctx, "s.guild_id = ? AND s.kind = ? ORDER BY s.id", guild, kind)
+func (s *Store) Sources(ctx context.Context, guild string, kind domain.SourceKind) ([]*domain.Source, error) {
+	return s.querySources(ctx, "s.guild_id = ? AND s.kind = ? ORDER BY s.id", guild, string(kind))
 }
 
 // SourceByRef finds a guild's source by its number or its address. Another
 // guild's source is never found, whatever its number.
-func (s *Store) SourceByRef(ctx context.Context, guild, kind, ref string) (*Source, error) {
+func (s *Store) SourceByRef(ctx context.Context, guild string, kind domain.SourceKind, ref string) (*domain.Source, error) {
 	ref = strings.TrimPrefix(strings.TrimSpace(ref), "#")
-	var list []*Source
+	var list []*domain.Source
 	var err error
 	if id, perr := strconv.ParseInt(ref, 10, 64); perr == nil {
-		list, err = s.querySources(ctx, "s.guild_id = ? AND s.kind = ? AND s.id = ?", guild, kind, id)
+		list, err = s.querySources(ctx, "s.guild_id = ? AND s.kind = ? AND s.id = ?", guild, string(kind), id)
 	} else {
-		list, err = s.querySources(ctx, "s.guild_id = ? AND s.kind = ? AND s.url = ?", guild, kind, ref)
+		list, err = s.querySources(ctx, "s.guild_id = ? AND s.kind = ? AND s.url = ?", guild, string(kind), ref)
 	}
 	if err != nil {
 		return nil, err
 	}
 	if len(list) == 0 {
-		return nil, ErrNotFound
+		return nil, domain.ErrNotFound
 	}
 	return list[0], nil
 }
 
 // Source returns a source by id, for the poller.
-func (s *Store) Source(ctx context.Context, id int64) (*Source, error) {
+func (s *Store) Source(ctx context.Context, id int64) (*domain.Source, error) {
 	list, err := s.querySources(ctx, "s.id = ?", id)
 	if err != nil {
 		return nil, err
 	}
 	if len(list) == 0 {
-		return nil, ErrNotFound
+		return nil, domain.ErrNotFound
 	}
 	return list[0], nil
 }
@@ -226,7 +172,7 @@ func (s *Store) RemoveSource(ctx context.Context, guild string, id int64) (int, 
 	err := s.tx(ctx, func(tx *txn) error {
 		var owner string
 		if err := tx.QueryRowContext(ctx, "SELECT guild_id FROM sources WHERE id = ?", id).Scan(&owner); err != nil || owner != guild {
-			return ErrNotFound
+			return domain.ErrNotFound
 		}
 		rows, err := tx.QueryContext(ctx, "SELECT article_id FROM article_scopes WHERE source_id = ? AND guild_id = ?", id, guild)
 		if err != nil {
@@ -258,7 +204,7 @@ func (s *Store) RemoveSource(ctx context.Context, guild string, id int64) (int, 
 		_, err = tx.ExecContext(ctx, "DELETE FROM sources WHERE id = ?", id)
 		return err
 	})
-	if err != nil && !errors.Is(err, ErrNotFound) {
+	if err != nil && !errors.Is(err, domain.ErrNotFound) {
 		err = fmt.Errorf("store: remove source: %w", err)
 	}
 	return n, err
@@ -278,7 +224,7 @@ func (s *Store) SourceFetched(ctx context.Context, id int64, at time.Time, errTe
 // guilds (every guild's most overdue, then every guild's second), so a
 // guild with a thousand overdue feeds fills no more of the list than one
 // with a single feed.
-func (s *Store) DueFeeds(ctx context.Context, now time.Time, perGuild, limit int) ([]*Source, error) {
+func (s *Store) DueFeeds(ctx context.Context, now time.Time, perGuild, limit int) ([]*domain.Source, error) {
 	return s.querySources(ctx, `s.id IN (SELECT id FROM (
 			SELECT s2.id, ROW_NUMBER() OVER (PARTITION BY s2.guild_id ORDER BY f2.next_poll, s2.id) AS turn, f2.next_poll AS due
 			FROM sources s2 JOIN feeds f2 ON f2.source_id = s2.id
@@ -296,12 +242,12 @@ func (s *Store) NextFeedPoll(ctx context.Context) (time.Time, error) {
 
 // FeedPolled records a poll: its validators, when to poll next, and the
 // failure streak (reset by a success).
-func (s *Store) FeedPolled(ctx context.Context, id int64, f *Feed) error {
+func (s *Store) FeedPolled(ctx context.Context, id int64, f *domain.Feed) error {
 	return s.Write(ctx, func(tx *Tx) error { return tx.FeedPolled(id, f) })
 }
 
 // FeedPolled is Store.FeedPolled inside a unit of work.
-func (t *Tx) FeedPolled(id int64, f *Feed) error {
+func (t *Tx) FeedPolled(id int64, f *domain.Feed) error {
 	_, err := t.tx.ExecContext(t.ctx, `UPDATE feeds SET title = ?, etag = ?, last_modified = ?, last_ok = ?, next_poll = ?, failures = ?, failure_noticed = ?
 		WHERE source_id = ?`, f.Title, f.ETag, f.LastModified, timeText(f.LastOK), timeText(f.NextPoll), f.Failures, boolInt(f.FailureNoticed), id)
 	if err != nil {

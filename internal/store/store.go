@@ -17,12 +17,9 @@ import (
 	"path/filepath"
 	"time"
 
+	"github.com/disputebot/disputebot/internal/domain"
 	"modernc.org/sqlite" // registers the "sqlite" driver
 )
-
-// ErrNotFound is returned when a row asked for does not exist (or belongs
-// to another guild).
-var ErrNotFound = errors.New("store: not found")
 
 // ErrFull is returned when the disk (or the database's size limit) is full.
 // The write's transaction is rolled back: nothing is half-written.
@@ -45,7 +42,7 @@ type Store struct {
 	db           conn
 	path         string
 	articlesByID *sql.Stmt
-	caps         Caps
+	caps         domain.Caps
 	id           string
 }
 

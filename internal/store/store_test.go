@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/store/pgtest"
 )
 
@@ -182,20 +183,20 @@ func TestNewerSchemaRefused(t *testing.T) {
 func TestCapsPerGuild(t *testing.T) { eachOpenStore(t, testCapsPerGuild) }
 
 func testCapsPerGuild(t *testing.T, s *Store) {
-	s.SetCaps(Caps{Feeds: 2, Sources: 1, GuildSubscriptions: 3, MemberSubscriptions: 2})
+	s.SetCaps(domain.Caps{Feeds: 2, Sources: 1, GuildSubscriptions: 3, MemberSubscriptions: 2})
 	ctx := context.Background()
 	feed := func(guild, u string) error {
-		return s.AddSource(ctx, &Source{GuildID: guild, URL: u, Kind: KindFeed, Feed: &Feed{Interval: time.Hour}})
+		return s.AddSource(ctx, &domain.Source{GuildID: guild, URL: u, Kind: domain.FeedSource, Feed: &domain.Feed{Interval: time.Hour}})
 	}
 	article := func(guild, u string) error {
-		return s.AddSource(ctx, &Source{GuildID: guild, URL: u, Kind: KindArticle})
+		return s.AddSource(ctx, &domain.Source{GuildID: guild, URL: u, Kind: domain.ArticleSource})
 	}
 	sub := func(guild, user, q string) error {
-		return s.Subscribe(ctx, &Subscription{GuildID: guild, UserID: user, Query: q})
+		return s.Subscribe(ctx, &domain.Subscription{GuildID: guild, UserID: user, Query: q})
 	}
 	capped := func(err error, what string, member bool) bool {
-		var ce *CapError
-		return errors.As(err, &ce) && ce.What == what && ce.Member == member
+		var ce *domain.CapError
+		return errors.As(err, &ce) && string(ce.What) == what && ce.Member == member
 	}
 	for _, c := range []struct {
 		name   string
@@ -220,7 +221,7 @@ func testCapsPerGuild(t *testing.T, s *Store) {
 		switch {
 		case c.what == "" && c.err != nil:
 			t.Errorf("%s: %v", c.name, c.err)
-		case c.what == "exists" && !errors.Is(c.err, ErrExists):
+		case c.what == "exists" && !errors.Is(c.err, domain.ErrExists):
 			t.Errorf("%s: %v, want ErrExists", c.name, c.err)
 		case c.what != "" && c.what != "exists" && !capped(c.err, c.what, c.member):
 			t.Errorf("%s: %v, want the %s cap", c.name, c.err, c.what)

@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/disputebot/disputebot/internal/domain"
 )
 
 // AddAlias gives a party another name in one guild. key is the alias's
@@ -26,7 +28,7 @@ func (s *Store) AddAlias(ctx context.Context, guild, key, alias, party, by strin
 			if full, err := atCap(ctx, tx, s.caps.Aliases, "SELECT COUNT(*) FROM aliases WHERE guild_id = ?", guild); err != nil {
 				return fmt.Errorf("store: add alias: %w", err)
 			} else if full {
-				return &CapError{What: "aliases", Limit: s.caps.Aliases}
+				return &domain.CapError{What: domain.CapAliases, Limit: s.caps.Aliases}
 			}
 		} else if err != nil {
 			return fmt.Errorf("store: add alias: %w", err)
@@ -48,7 +50,7 @@ func (s *Store) RemoveAlias(ctx context.Context, guild, key string) error {
 		return fmt.Errorf("store: remove alias: %w", err)
 	}
 	if n, _ := r.RowsAffected(); n == 0 {
-		return ErrNotFound
+		return domain.ErrNotFound
 	}
 	return nil
 }
@@ -71,35 +73,10 @@ func (s *Store) Aliases(ctx context.Context, guild string) (map[string]string, e
 	return out, rows.Err()
 }
 
-// Subscription asks to be told of new articles matching Parties (all of
-// them) and Words (all of them).
-type Subscription struct {
-	ID        int64
-	GuildID   string
-	UserID    string
-	ChannelID string // "" for the member's DMs
-	Query     string // as typed, for listing
-	Parties   []string
-	Words     []string
-	CreatedAt time.Time
-}
-
-// Target is where a subscription's notices go.
-func (s *Subscription) Target() string {
-	if s.ChannelID != "" {
-		return ChannelTarget(s.ChannelID)
-	}
-	return DMTarget(s.UserID)
-}
-
-// DMTarget and ChannelTarget name delivery targets.
-func DMTarget(user string) string         { return "dm:" + user }
-func ChannelTarget(channel string) string { return "ch:" + channel }
-
 // Subscribe records a subscription; an identical one is not added twice
 // (ErrExists, with sub.ID set to the existing one), and one past the
 // member's or the guild's cap is refused (a *CapError).
-func (s *Store) Subscribe(ctx context.Context, sub *Subscription) error {
+func (s *Store) Subscribe(ctx context.Context, sub *domain.Subscription) error {
 	if sub.CreatedAt.IsZero() {
 		sub.CreatedAt = time.Now().UTC()
 	}
@@ -113,19 +90,19 @@ func (s *Store) Subscribe(ctx context.Context, sub *Subscription) error {
 			sub.GuildID, sub.UserID, sub.ChannelID, sub.Query).Scan(&sub.ID)
 		switch {
 		case err == nil:
-			return ErrExists
+			return domain.ErrExists
 		case !errors.Is(err, sql.ErrNoRows):
 			return fmt.Errorf("store: subscribe: %w", err)
 		}
 		if full, err := atCap(ctx, tx, s.caps.MemberSubscriptions, "SELECT COUNT(*) FROM subscriptions WHERE guild_id = ? AND user_id = ?", sub.GuildID, sub.UserID); err != nil {
 			return fmt.Errorf("store: subscribe: %w", err)
 		} else if full {
-			return &CapError{What: "subscriptions", Limit: s.caps.MemberSubscriptions, Member: true}
+			return &domain.CapError{What: domain.CapSubscriptions, Limit: s.caps.MemberSubscriptions, Member: true}
 		}
 		if full, err := atCap(ctx, tx, s.caps.GuildSubscriptions, "SELECT COUNT(*) FROM subscriptions WHERE guild_id = ?", sub.GuildID); err != nil {
 			return fmt.Errorf("store: subscribe: %w", err)
 		} else if full {
-			return &CapError{What: "subscriptions", Limit: s.caps.GuildSubscriptions}
+			return &domain.CapError{What: domain.CapSubscriptions, Limit: s.caps.GuildSubscriptions}
 		}
 		err = tx.QueryRowContext(ctx, `INSERT INTO subscriptions(guild_id, user_id, channel_id, query, parties, words, created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
 			sub.GuildID, sub.UserID, sub.ChannelID, sub.Query, string(parties), string(words), timeText(sub.CreatedAt)).Scan(&sub.ID)
@@ -138,7 +115,7 @@ func (s *Store) Subscribe(ctx context.Context, sub *Subscription) error {
 
 // Unsubscribe removes a member's subscription by its number or its query,
 // in one guild. It never touches another member's or another guild's.
-func (s *Store) Unsubscribe(ctx context.Context, guild, user, ref string) (*Subscription, error) {
+func (s *Store) Unsubscribe(ctx context.Context, guild, user, ref string) (*domain.Subscription, error) {
 	subs, err := s.Subscriptions(ctx, guild, user)
 	if err != nil {
 		return nil, err
@@ -153,13 +130,13 @@ func (s *Store) Unsubscribe(ctx context.Context, guild, user, ref string) (*Subs
 			return sub, nil
 		}
 	}
-	return nil, ErrNotFound
+	return nil, domain.ErrNotFound
 }
 
 const subColumns = "id, guild_id, user_id, channel_id, query, parties, words, created_at"
 
-func scanSub(r scanner) (*Subscription, error) {
-	var sub Subscription
+func scanSub(r scanner) (*domain.Subscription, error) {
+	var sub domain.Subscription
 	var parties, words string
 	var created sql.NullString
 	if err := r.Scan(&sub.ID, &sub.GuildID, &sub.UserID, &sub.ChannelID, &sub.Query, &parties, &words, &created); err != nil {
@@ -171,13 +148,13 @@ func scanSub(r scanner) (*Subscription, error) {
 	return &sub, nil
 }
 
-func (s *Store) querySubs(ctx context.Context, where string, args ...any) ([]*Subscription, error) {
+func (s *Store) querySubs(ctx context.Context, where string, args ...any) ([]*domain.Subscription, error) {
 	rows, err := s.db.QueryContext(ctx, "SELECT "+subColumns+" FROM subscriptions WHERE "+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("store: subscriptions: %w", err)
 	}
 	defer rows.Close()
-	var out []*Subscription
+	var out []*domain.Subscription
 	for rows.Next() {
 		sub, err := scanSub(rows)
 		if err != nil {
@@ -189,11 +166,11 @@ func (s *Store) querySubs(ctx context.Context, where string, args ...any) ([]*Su
 }
 
 // Subscriptions lists a member's subscriptions in one guild.
-func (s *Store) Subscriptions(ctx context.Context, guild, user string) ([]*Subscription, error) {
+func (s *Store) Subscriptions(ctx context.Context, guild, user string) ([]*domain.Subscription, error) {
 	return s.querySubs(ctx, "guild_id = ? AND user_id = ? ORDER BY id", guild, user)
 }
 
 // AllSubscriptions lists every subscription, for the matcher.
-func (s *Store) AllSubscriptions(ctx context.Context) ([]*Subscription, error) {
+func (s *Store) AllSubscriptions(ctx context.Context) ([]*domain.Subscription, error) {
 	return s.querySubs(ctx, "1 = 1 ORDER BY id")
 }

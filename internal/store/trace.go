@@ -8,54 +8,18 @@ import (
 	"time"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/domain"
 )
-
-// Trace is what one guild's records say about one address: whether the
-// guild can see the article, which of its sources brought it, and what
-// was queued to tell the guild's members and channels about it. It answers
-// the moderator's "why was this (not) posted?".
-type Trace struct {
-	Article *article.Article // nil when the guild cannot see it
-	// Global is true when every guild sees the article (the built-in
-	// corpus); Sources then may still list the guild's own.
-	Global bool
-	// Sources are the guild's sources that brought it: the article source
-	// or the feeds that carried it, each with when it did.
-	Sources []Carried
-	// Unread are the guild's feeds that listed the address but whose page
-	// could not be read (so nothing was stored from them).
-	Unread []Carried
-	// Deliveries are the guild's notices of the article's story: for this
-	// article, or for another report of the same story already told.
-	Deliveries []DeliveryState
-}
-
-// Carried is one of a guild's sources that brought an article, and when.
-type Carried struct {
-	Source *Source
-	At     time.Time
-}
-
-// DeliveryState is a queued notice as it stands.
-type DeliveryState struct {
-	Target    string // DMTarget or ChannelTarget
-	Reason    string // "subscription:<id>" or "feed:<id>"
-	State     string // pending, sending, sent, failed
-	Attempts  int
-	CreatedAt time.Time
-	SentAt    time.Time
-	OtherURL  string // set when the notice told of another report of the story
-}
 
 // TraceURL gathers guild's records of the article at addr. An article only
 // other guilds can see is reported as unseen, so the answer never reveals
 // another guild's sources.
-func (s *Store) TraceURL(ctx context.Context, guild, addr string) (*Trace, error) {
+func (s *Store) TraceURL(ctx context.Context, guild, addr string) (*domain.Trace, error) {
 	u, err := article.CanonicalURL(addr)
 	if err != nil {
 		return nil, err
 	}
-	t := &Trace{}
+	t := &domain.Trace{}
 	srcs, err := s.querySources(ctx, "s.guild_id = ? ORDER BY s.id", guild)
 	if err != nil {
 		return nil, err
@@ -69,7 +33,7 @@ func (s *Store) TraceURL(ctx context.Context, guild, addr string) (*Trace, error
 	}
 	t.Unread = carried(srcs, unread)
 	a, err := s.ArticleFor(ctx, guild, u)
-	if errors.Is(err, ErrNotFound) {
+	if errors.Is(err, domain.ErrNotFound) {
 		return t, nil
 	}
 	if err != nil {
@@ -116,7 +80,7 @@ func (s *Store) TraceURL(ctx context.Context, guild, addr string) (*Trace, error
 		}
 	}
 	t.Sources = carried(srcs, carriedBy)
-	t.Deliveries, err = s.deliveriesOf(ctx, guild, a)
+	t.Notices, err = s.deliveriesOf(ctx, guild, a)
 	return t, err
 }
 
@@ -142,31 +106,36 @@ func (s *Store) feedsCarrying(ctx context.Context, guild, where string, args ...
 }
 
 // carried lists the sources in by, in the order of srcs.
-func carried(srcs []*Source, by map[int64]time.Time) []Carried {
-	var out []Carried
+func carried(srcs []*domain.Source, by map[int64]time.Time) []domain.Carried {
+	var out []domain.Carried
 	for _, src := range srcs {
 		if at, ok := by[src.ID]; ok {
-			out = append(out, Carried{Source: src, At: at})
+			out = append(out, domain.Carried{Source: src, At: at})
 		}
 	}
 	return out
 }
 
-func (s *Store) deliveriesOf(ctx context.Context, guild string, a *article.Article) ([]DeliveryState, error) {
+func (s *Store) deliveriesOf(ctx context.Context, guild string, a *article.Article) ([]domain.Queued, error) {
 	rows, err := s.db.QueryContext(ctx, `SELECT d.target, d.reason, d.state, d.attempts, d.created_at, d.sent_at, CASE WHEN d.article_id = ? THEN '' ELSE a.url END
 		FROM deliveries d JOIN articles a ON a.id = d.article_id
-		WHERE d.guild_id = ? AND (d.article_id = ? OR d.story = ?) ORDER BY d.id`, a.ID, guild, a.ID, StoryKey(a))
+		WHERE d.guild_id = ? AND (d.article_id = ? OR d.story = ?) ORDER BY d.id`, a.ID, guild, a.ID, domain.StoryKey(a))
 	if err != nil {
 		return nil, fmt.Errorf("store: trace: %w", err)
 	}
 	defer rows.Close()
-	var out []DeliveryState
+	var out []domain.Queued
 	for rows.Next() {
-		var d DeliveryState
+		var d domain.Queued
+		var target, reason, state string
 		var created, sent sql.NullString
-		if err := rows.Scan(&d.Target, &d.Reason, &d.State, &d.Attempts, &created, &sent, &d.OtherURL); err != nil {
+		if err := rows.Scan(&target, &reason, &state, &d.Attempts, &created, &sent, &d.OtherURL); err != nil {
 			return nil, fmt.Errorf("store: trace: %w", err)
 		}
+		// A row this build cannot read is shown as it can be, not dropped.
+		d.Target, _ = domain.ParseTarget(target)
+		d.Reason, _ = domain.ParseReason(reason)
+		d.State = domain.State(state)
 		d.CreatedAt, d.SentAt = parseTime(created), parseTime(sent)
 		out = append(out, d)
 	}

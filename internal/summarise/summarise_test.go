@@ -1,11 +1,12 @@
 package summarise
 
 import (
-	"github.com/disputebot/disputebot/internal/extract"
-	"github.com/disputebot/disputebot/internal/testpages"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/disputebot/disputebot/internal/extract"
+	"github.com/disputebot/disputebot/internal/testpages"
 )
 
 func TestSplit(t *testing.T) {
