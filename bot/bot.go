@@ -16,11 +16,9 @@ import (
 	"unicode/utf8"
 
 	"github.com/disputebot/disputebot/internal/answer"
-	"github.com/disputebot/disputebot/internal/fetch"
+	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/gazetteer"
-	"github.com/disputebot/disputebot/internal/ingest"
-	"github.com/disputebot/disputebot/internal/notify"
-	"github.com/disputebot/disputebot/internal/store"
+	"github.com/disputebot/disputebot/internal/service"
 )
 
 // MaxInput is the longest command text accepted: enough for any question,
@@ -96,25 +94,32 @@ type Metrics interface {
 	Command(name string, took time.Duration, outcome string)
 }
 
+// Store is what the handlers read and write directly: a guild's aliases
+// and the records "why" explains. Sources and subscriptions go through
+// their services.
+type Store interface {
+	AddAlias(ctx context.Context, guild, key, alias, party, by string) error
+	RemoveAlias(ctx context.Context, guild, key string) error
+	Aliases(ctx context.Context, guild string) (map[string]string, error)
+	TraceURL(ctx context.Context, guild, addr string) (*domain.Trace, error)
+	Sources(ctx context.Context, guild string, kind domain.SourceKind) ([]*domain.Source, error)
+}
+
 // Bot handles commands.
 type Bot struct {
-	Engine    *answer.Engine
-	Gazetteer *gazetteer.Gazetteer
-	Store     *store.Store
-	Pipeline  *ingest.Pipeline
-	Fetch     *fetch.Client
-	Matcher   *notify.Matcher
-	Notifier  *notify.Notifier
-	Directory Directory
-	Metrics   Metrics
-	Log       *slog.Logger
-	Now       func() time.Time
+	Engine        *answer.Engine
+	Gazetteer     *gazetteer.Gazetteer
+	Store         Store
+	Sources       *service.Sources
+	Subscriptions *service.Subscriptions
+	Directory     Directory
+	Metrics       Metrics
+	Log           *slog.Logger
+	Now           func() time.Time
 
-	Prefix          string
-	Timeout         time.Duration // per command
-	Cooldown        time.Duration // per member, on expensive commands
-	FeedInterval    time.Duration
-	FeedMinInterval time.Duration
+	Prefix   string
+	Timeout  time.Duration // per command
+	Cooldown time.Duration // per member, on expensive commands
 
 	mu       sync.Mutex
 	lastUsed map[string]time.Time // guild/user -> last expensive command

@@ -16,7 +16,6 @@ import (
 	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
-	"github.com/disputebot/disputebot/internal/notify"
 )
 
 const (
@@ -40,17 +39,14 @@ func newBot(t testing.TB) (*bot.Bot, *library.Library) {
 
 func newBotWith(t testing.TB, fo fetch.Options) (*bot.Bot, *library.Library) {
 	t.Helper()
-	lib, err := library.Open(context.Background(), library.Options{DataDir: t.TempDir(), Fetch: fo})
+	lib, err := library.Open(context.Background(), library.Options{DataDir: t.TempDir(), Fetch: fo, FeedInterval: 15 * time.Minute, FeedMinInterval: 2 * time.Minute})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lib.Close() })
-	matcher := notify.NewMatcher(nil)
 	b := &bot.Bot{
-		Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch,
-		Matcher: matcher, Notifier: &notify.Notifier{Store: lib.Store, Matcher: matcher},
+		Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Sources: lib.Sources, Subscriptions: lib.Subscriptions,
 		Directory: channels{chanA: guildA, chanB: guildB}, Log: lib.Log, Prefix: "!",
-		FeedInterval: 15 * time.Minute, FeedMinInterval: 2 * time.Minute,
 	}
 	return b, lib
 }

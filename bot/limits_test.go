@@ -13,24 +13,20 @@ import (
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/library"
-	"github.com/disputebot/disputebot/internal/notify"
 )
 
 // newCappedBot is newBot with a server's caps set.
 func newCappedBot(t *testing.T, caps domain.Caps) *bot.Bot {
 	t.Helper()
-	lib, err := library.Open(context.Background(), library.Options{DataDir: t.TempDir(), Caps: caps,
+	lib, err := library.Open(context.Background(), library.Options{DataDir: t.TempDir(), Caps: caps, FeedInterval: 15 * time.Minute, FeedMinInterval: 2 * time.Minute,
 		Fetch: fetch.Options{Timeout: 5 * time.Second, MaxBytes: 1 << 20, AllowPrivate: true}})
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { lib.Close() })
-	matcher := notify.NewMatcher(nil)
 	return &bot.Bot{
-		Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch,
-		Matcher: matcher, Notifier: &notify.Notifier{Store: lib.Store, Matcher: matcher},
+		Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Sources: lib.Sources, Subscriptions: lib.Subscriptions,
 		Directory: channels{chanA: guildA, chanB: guildB}, Log: lib.Log, Prefix: "!",
-		FeedInterval: 15 * time.Minute, FeedMinInterval: 2 * time.Minute,
 	}
 }
 
@@ -49,7 +45,7 @@ func TestConcurrentSubscribesKeepTheCap(t *testing.T) {
 		}(i)
 	}
 	wg.Wait()
-	subs, err := b.Store.Subscriptions(context.Background(), guildA, member)
+	subs, err := b.Subscriptions.List(context.Background(), guildA, member)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -147,7 +143,7 @@ func TestSubscribeToAChannelThatIsNot(t *testing.T) {
 	if !strings.Contains(r.Body, "Usage:") {
 		t.Errorf("reply %q", r.Body)
 	}
-	if subs, _ := b.Store.Subscriptions(context.Background(), guildA, modUser); len(subs) != 0 {
+	if subs, _ := b.Subscriptions.List(context.Background(), guildA, modUser); len(subs) != 0 {
 		t.Errorf("%d subscriptions stored", len(subs))
 	}
 }

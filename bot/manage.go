@@ -12,9 +12,8 @@ import (
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/english"
-	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/gazetteer"
-	"github.com/disputebot/disputebot/internal/ingest"
+	"github.com/disputebot/disputebot/internal/service"
 	"github.com/disputebot/disputebot/internal/summarise"
 )
 
@@ -51,44 +50,11 @@ func (b *Bot) sourceAdd(ctx context.Context, r Request, raw string) Reply {
 	if raw == "" || strings.ContainsAny(raw, " \t\n") {
 		return b.usage("source")
 	}
-	u, err := article.CanonicalURL(strings.Trim(raw, "<>"))
+	added, err := b.Sources.AddArticle(ctx, r.GuildID, r.UserID, raw)
 	if err != nil {
-		return Reply{Body: "That is not a web address I can read: it must start with http:// or https://.", Color: Warn, Ephemeral: true}
+		return b.sourceRefusal(ctx, err, "source", "adding a source")
 	}
-	if err := b.Fetch.CheckURL(u); err != nil {
-		return Reply{Body: ingest.Reason(err), Color: Warn, Ephemeral: true}
-	}
-	src := &domain.Source{GuildID: r.GuildID, URL: u, Kind: domain.ArticleSource, AddedBy: r.UserID, AddedAt: b.now()}
-	var capErr *domain.CapError
-	if err := b.Store.AddSource(ctx, src); errors.As(err, &capErr) {
-		return b.atCap(capErr)
-	} else if errors.Is(err, domain.ErrExists) {
-		existing, _ := b.Store.SourceByRef(ctx, r.GuildID, domain.ArticleSource, u)
-		n := ""
-		if existing != nil {
-			n = fmt.Sprintf(" (#%d)", existing.ID)
-		}
-		return Reply{Body: "That article is already one of this server's sources" + n + ".", Color: Neutral, Ephemeral: true}
-	} else if err != nil {
-		return b.internalError("adding a source", err)
-	}
-	res, err := b.Pipeline.IngestURL(ctx, u, ingest.Options{Scope: r.GuildID, SourceID: src.ID})
-	if err != nil {
-		// A source that could not be read is not kept: the moderator sees
-		// why and can try again, and the list holds only working sources.
-		_, _ = b.Store.RemoveSource(context.WithoutCancel(ctx), r.GuildID, src.ID)
-		if ctx.Err() != nil {
-			return Reply{}
-		}
-		return Reply{Body: "I could not add that source: " + ingest.Reason(err), Color: Warn, Ephemeral: true}
-	}
-	_ = b.Store.SourceFetched(ctx, src.ID, b.now(), "", 1)
-	if res.NewInScope && b.Notifier != nil {
-		if _, err := b.Notifier.Announce(ctx, res.Article, r.GuildID, nil); err != nil {
-			b.Log.Error("queuing notices for a new source", "error", err)
-		}
-	}
-	a := res.Article
+	a := added.Article
 	parties := "no known parties"
 	if len(a.Parties) > 0 {
 		parties = strings.Join(a.Parties, ", ")
@@ -100,50 +66,70 @@ func (b *Bot) sourceAdd(ctx context.Context, r Request, raw string) Reply {
 	return Reply{
 		Title: summarise.Truncate(a.Title, maxTitle),
 		URL:   a.URL,
-		Body:  fmt.Sprintf("Added as source #%d: %s, %s. Parties: %s.", src.ID, a.Site, date, parties),
+		Body:  fmt.Sprintf("Added as source #%d: %s, %s. Parties: %s.", added.Source.ID, a.Site, date, parties),
 		Color: Good,
 	}
+}
+
+// sourceRefusal words why a source or feed was not added; nothing was
+// kept.
+func (b *Bot) sourceRefusal(ctx context.Context, err error, name, doing string) Reply {
+	var (
+		unreadable *service.Unreadable
+		exists     *service.Exists
+		capErr     *domain.CapError
+		tooOften   *service.TooFrequent
+	)
+	switch {
+	case errors.Is(err, service.ErrNotWebAddress):
+		return Reply{Body: "That is not a web address I can read: it must start with http:// or https://.", Color: Warn, Ephemeral: true}
+	case errors.As(err, &unreadable):
+		return Reply{Body: "I could not add that " + name + ": " + unreadable.Reason, Color: Warn, Ephemeral: true}
+	case errors.As(err, &exists) && name == "feed":
+		return Reply{Body: "This server already follows that feed. See " + b.prefix() + "feeds.", Ephemeral: true}
+	case errors.As(err, &exists):
+		n := ""
+		if exists.Source != nil {
+			n = fmt.Sprintf(" (#%d)", exists.Source.ID)
+		}
+		return Reply{Body: "That article is already one of this server's sources" + n + ".", Color: Neutral, Ephemeral: true}
+	case errors.As(err, &capErr):
+		return b.atCap(capErr)
+	case errors.As(err, &tooOften):
+		return Reply{Body: fmt.Sprintf("Feeds are checked at most every %s; please choose a longer interval.", tooOften.Min), Color: Warn, Ephemeral: true}
+	case ctx.Err() != nil:
+		return Reply{} // the command's time ran out: run says so
+	}
+	return b.internalError(doing, err)
 }
 
 func (b *Bot) sourceRemove(ctx context.Context, r Request, ref string, kind domain.SourceKind, name string) Reply {
 	if ref == "" {
 		return b.usage(name)
 	}
-	src, err := b.Store.SourceByRef(ctx, r.GuildID, kind, strings.Trim(ref, "<>"))
-	if errors.Is(err, domain.ErrNotFound) {
-		if u, cerr := article.CanonicalURL(strings.Trim(ref, "<>")); cerr == nil {
-			src, err = b.Store.SourceByRef(ctx, r.GuildID, kind, u)
-		}
-	}
+	removed, err := b.Sources.Remove(ctx, r.GuildID, kind, ref)
 	if errors.Is(err, domain.ErrNotFound) {
 		return Reply{Body: fmt.Sprintf("This server has no %s %q. See %s%ss for the list.", name, ref, b.prefix(), name), Color: Warn, Ephemeral: true}
 	}
 	if err != nil {
-		return b.internalError("finding a source", err)
-	}
-	n, err := b.Store.RemoveSource(ctx, r.GuildID, src.ID)
-	if err != nil {
 		return b.internalError("removing a source", err)
-	}
-	if err := b.Pipeline.Sync(ctx); err != nil {
-		b.Log.Error("indexing after removing a source", "error", err)
 	}
 	what := "Removed source"
 	if kind == domain.FeedSource {
 		what = "Stopped following"
 	}
 	gone := "No article left this server's answers with it."
-	switch {
+	switch n := removed.Lost; {
 	case n == 1:
 		gone = "The article it brought no longer appears in this server's answers."
 	case n > 1:
 		gone = fmt.Sprintf("The %d articles it brought no longer appear in this server's answers.", n)
 	}
-	return Reply{Body: fmt.Sprintf("%s #%d (%s). %s", what, src.ID, src.URL, gone), Color: Good}
+	return Reply{Body: fmt.Sprintf("%s #%d (%s). %s", what, removed.Source.ID, removed.Source.URL, gone), Color: Good}
 }
 
 func (b *Bot) sources(ctx context.Context, r Request, args string) Reply {
-	list, err := b.Store.Sources(ctx, r.GuildID, domain.ArticleSource)
+	list, err := b.Sources.List(ctx, r.GuildID, domain.ArticleSource)
 	if err != nil {
 		return b.internalError("listing sources", err)
 	}
@@ -183,12 +169,8 @@ func (b *Bot) feedAdd(ctx context.Context, r Request, args string) Reply {
 	if len(words) == 0 {
 		return b.usage("feed")
 	}
-	raw := strings.Trim(words[0], "<>")
 	channel := ""
-	interval := b.FeedInterval
-	if interval == 0 {
-		interval = 15 * time.Minute
-	}
+	var interval time.Duration
 	for i := 1; i < len(words); i++ {
 		w := words[i]
 		switch {
@@ -196,9 +178,6 @@ func (b *Bot) feedAdd(ctx context.Context, r Request, args string) Reply {
 			d, err := time.ParseDuration(words[i+1])
 			if err != nil || d <= 0 {
 				return Reply{Body: "I could not read that interval; write it like 30m or 2h.", Color: Warn, Ephemeral: true}
-			}
-			if d < b.FeedMinInterval {
-				return Reply{Body: fmt.Sprintf("Feeds are checked at most every %s; please choose a longer interval.", b.FeedMinInterval), Color: Warn, Ephemeral: true}
 			}
 			interval = d
 			i++
@@ -212,30 +191,14 @@ func (b *Bot) feedAdd(ctx context.Context, r Request, args string) Reply {
 			return b.usage("feed")
 		}
 	}
-	u, err := article.CanonicalURL(raw)
+	added, err := b.Sources.AddFeed(ctx, r.GuildID, r.UserID, words[0], channel, interval)
 	if err != nil {
-		return Reply{Body: "That is not a web address I can read: it must start with http:// or https://.", Color: Warn, Ephemeral: true}
+		return b.sourceRefusal(ctx, err, "feed", "adding a feed")
 	}
-	parsed, _, err := feed.Fetch(ctx, b.Fetch, u)
-	if err != nil {
-		if ctx.Err() != nil {
-			return Reply{}
-		}
-		return Reply{Body: "I could not add that feed: " + feed.Reason(err), Color: Warn, Ephemeral: true}
-	}
-	src := &domain.Source{GuildID: r.GuildID, URL: u, Kind: domain.FeedSource, AddedBy: r.UserID, AddedAt: b.now(),
-		Feed: &domain.Feed{ChannelID: channel, Interval: interval, Title: parsed.Title}}
-	var capErr *domain.CapError
-	if err := b.Store.AddSource(ctx, src); errors.As(err, &capErr) {
-		return b.atCap(capErr)
-	} else if errors.Is(err, domain.ErrExists) {
-		return Reply{Body: "This server already follows that feed. See " + b.prefix() + "feeds.", Ephemeral: true}
-	} else if err != nil {
-		return b.internalError("adding a feed", err)
-	}
-	name := parsed.Title
+	src := added.Source
+	name := src.Feed.Title
 	if name == "" {
-		name = u
+		name = src.URL
 	}
 	where := "New articles will be indexed for this server."
 	if channel != "" {
@@ -243,15 +206,15 @@ func (b *Bot) feedAdd(ctx context.Context, r Request, args string) Reply {
 	}
 	return Reply{
 		Title: summarise.Truncate(name, maxTitle),
-		URL:   u,
+		URL:   src.URL,
 		Body: fmt.Sprintf("Following feed #%d: %s now, checked every %s. Its current items are indexed but not announced. %s",
-			src.ID, english.Plural(len(parsed.Items), "item", "items"), interval, where),
+			src.ID, english.Plural(added.Items, "item", "items"), src.Feed.Interval, where),
 		Color: Good,
 	}
 }
 
 func (b *Bot) feeds(ctx context.Context, r Request, args string) Reply {
-	list, err := b.Store.Sources(ctx, r.GuildID, domain.FeedSource)
+	list, err := b.Sources.List(ctx, r.GuildID, domain.FeedSource)
 	if err != nil {
 		return b.internalError("listing feeds", err)
 	}

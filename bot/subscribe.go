@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/disputebot/disputebot/internal/domain"
-	"github.com/disputebot/disputebot/internal/english"
+	"github.com/disputebot/disputebot/internal/service"
 )
 
 // inChannel matches a trailing "in #channel" (as Discord sends it, "in
@@ -44,30 +42,18 @@ func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
 		// know as text): a subscription to its words would never match.
 		return b.usage("subscribe")
 	}
-	g := b.Gazetteer
-	if al, err := b.Store.Aliases(ctx, r.GuildID); err == nil {
-		g = g.WithAliases(al)
-	}
-	res := g.Resolve(query)
-	if len(res.Parties) == 0 && len(res.Words) == 0 {
-		return b.usage("subscribe")
-	}
-	// Parties in name order, so "musk microsoft" and "MSFT vs elon" are one
-	// subscription.
-	parties := append([]string(nil), res.Parties...)
-	sort.Strings(parties)
-	sub := &domain.Subscription{GuildID: r.GuildID, UserID: r.UserID, ChannelID: channel, Query: describe(parties, res.Words), Parties: parties, Words: res.Words}
+	sub, err := b.Subscriptions.Subscribe(ctx, r.GuildID, r.UserID, channel, query)
 	var capErr *domain.CapError
-	switch err := b.Store.Subscribe(ctx, sub); {
+	var already *service.AlreadySubscribed
+	switch {
+	case errors.Is(err, service.ErrNothingToFollow):
+		return b.usage("subscribe")
 	case errors.As(err, &capErr):
 		return b.atCap(capErr)
-	case errors.Is(err, domain.ErrExists):
-		return Reply{Body: fmt.Sprintf("You are already subscribed to %s (#%d).", sub.Query, sub.ID), Ephemeral: true}
+	case errors.As(err, &already):
+		return Reply{Body: fmt.Sprintf("You are already subscribed to %s (#%d).", already.Subscription.Query, already.Subscription.ID), Ephemeral: true}
 	case err != nil:
 		return b.internalError("subscribing", err)
-	}
-	if b.Matcher != nil {
-		b.Matcher.Add(sub)
 	}
 	where := "I will send you a DM"
 	if channel != "" {
@@ -75,18 +61,6 @@ func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
 	}
 	return Reply{Body: fmt.Sprintf("Subscribed (#%d): %s when something new about %s arrives in this server. Stop with %sunsubscribe %d.",
 		sub.ID, where, sub.Query, b.prefix(), sub.ID), Color: Good, Ephemeral: true}
-}
-
-// describe is how a subscription reads in lists and confirmations.
-func describe(parties, words []string) string {
-	var parts []string
-	if len(parties) > 0 {
-		parts = append(parts, english.JoinAnd(parties))
-	}
-	if len(words) > 0 {
-		parts = append(parts, fmt.Sprintf("%q", strings.Join(words, " ")))
-	}
-	return strings.Join(parts, " with ")
 }
 
 func (b *Bot) unsubscribe(ctx context.Context, r Request, args string) Reply {
@@ -97,36 +71,18 @@ func (b *Bot) unsubscribe(ctx context.Context, r Request, args string) Reply {
 		return b.usage("unsubscribe")
 	}
 	if strings.EqualFold(args, "all") {
-		subs, err := b.Store.Subscriptions(ctx, r.GuildID, r.UserID)
+		n, err := b.Subscriptions.UnsubscribeAll(ctx, r.GuildID, r.UserID)
 		if err != nil {
-			return b.internalError("listing subscriptions", err)
+			return b.internalError("unsubscribing", err)
 		}
-		for _, s := range subs {
-			if _, err := b.Store.Unsubscribe(ctx, r.GuildID, r.UserID, fmt.Sprint(s.ID)); err == nil && b.Matcher != nil {
-				b.Matcher.Remove(s.ID)
-			}
-		}
-		return Reply{Body: fmt.Sprintf("Removed all your subscriptions here (%d).", len(subs)), Color: Good, Ephemeral: true}
+		return Reply{Body: fmt.Sprintf("Removed all your subscriptions here (%d).", n), Color: Good, Ephemeral: true}
 	}
-	ref := args
-	// Let "unsubscribe musk microsoft" find the subscription described as
-	// "Elon Musk and Microsoft".
-	if res := b.Gazetteer.Resolve(args); len(res.Parties) > 0 || len(res.Words) > 0 {
-		if _, err := strconv.ParseInt(strings.TrimPrefix(args, "#"), 10, 64); err != nil {
-			parties := append([]string(nil), res.Parties...)
-			sort.Strings(parties)
-			ref = describe(parties, res.Words)
-		}
-	}
-	sub, err := b.Store.Unsubscribe(ctx, r.GuildID, r.UserID, ref)
+	sub, err := b.Subscriptions.Unsubscribe(ctx, r.GuildID, r.UserID, args)
 	if errors.Is(err, domain.ErrNotFound) {
 		return Reply{Body: fmt.Sprintf("You have no subscription %q here. See %ssubscriptions.", args, b.prefix()), Color: Warn, Ephemeral: true}
 	}
 	if err != nil {
 		return b.internalError("unsubscribing", err)
-	}
-	if b.Matcher != nil {
-		b.Matcher.Remove(sub.ID)
 	}
 	return Reply{Body: fmt.Sprintf("Unsubscribed from %s (#%d).", sub.Query, sub.ID), Color: Good, Ephemeral: true}
 }
@@ -135,7 +91,7 @@ func (b *Bot) subscriptions(ctx context.Context, r Request, args string) Reply {
 	if r.GuildID == "" {
 		return Reply{Body: "Subscriptions belong to a server: ask in a channel of that server.", Color: Warn, Ephemeral: true}
 	}
-	subs, err := b.Store.Subscriptions(ctx, r.GuildID, r.UserID)
+	subs, err := b.Subscriptions.List(ctx, r.GuildID, r.UserID)
 	if err != nil {
 		return b.internalError("listing subscriptions", err)
 	}

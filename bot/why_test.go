@@ -93,13 +93,13 @@ func TestWhyExplainsEachOutcome(t *testing.T) {
 		t.Fatalf("subscribe: %q", r.Body)
 	}
 	items = []string{item("/old", old)}
-	b.Now = func() time.Time { return recent.Add(-time.Hour) } // the feed is added before the new items
+	lib.Sources.Now = func() time.Time { return recent.Add(-time.Hour) } // the feed is added before the new items
 	if r := ask(b, guildA, modUser, true, "feed add "+srv.URL+"/feed.xml <#"+chanA+">"); r.Color != bot.Good {
 		t.Fatalf("feed add: %q", r.Body)
 	}
-	b.Now = nil
+	lib.Sources.Now = nil
 	items = append(items, item("/new", recent), item("/review", recent), item("/gone", recent), item("/lost", recent))
-	poller := &feed.Poller{Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch, Notifier: b.Notifier, Log: lib.Log}
+	poller := &feed.Poller{Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch, Notifier: lib.Notifier, Log: lib.Log}
 	poll(t, poller, lib)
 	items = append(items, item("/old", old)) // listed again: still history
 	poll(t, poller, lib)

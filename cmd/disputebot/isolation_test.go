@@ -20,7 +20,6 @@ import (
 	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
-	"github.com/disputebot/disputebot/internal/notify"
 )
 
 // TestHostileServerChangesNoOtherAnswer is the isolation guarantee as a
@@ -60,15 +59,14 @@ func TestHostileServerChangesNoOtherAnswer(t *testing.T) {
 	vars := storeVars(t, map[string]string{"DATA_DIR": dir})
 	clock := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
 	open := func() (*library.Library, *bot.Bot) {
-		lib, err := library.Open(context.Background(), library.Options{DataDir: dir, DatabaseURL: vars["DATABASE_URL"], Fetch: web.fetch(), Caps: domain.Caps{Feeds: 10, Sources: 10, Aliases: 10, MemberSubscriptions: 5}})
+		lib, err := library.Open(context.Background(), library.Options{DataDir: dir, DatabaseURL: vars["DATABASE_URL"], Fetch: web.fetch(), Caps: domain.Caps{Feeds: 10, Sources: 10, Aliases: 10, MemberSubscriptions: 5},
+			FeedInterval: 15 * time.Minute, FeedMinInterval: 2 * time.Minute})
 		if err != nil {
 			t.Fatal(err)
 		}
-		matcher := notify.NewMatcher(nil)
-		b := &bot.Bot{Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch,
-			Matcher: matcher, Notifier: &notify.Notifier{Store: lib.Store, Matcher: matcher}, Log: lib.Log, Prefix: "!",
-			Directory: dirOf{chanA: guildA, chanB: guildB}, Now: func() time.Time { return clock },
-			FeedInterval: 15 * time.Minute, FeedMinInterval: 2 * time.Minute}
+		lib.Sources.Now = func() time.Time { return clock }
+		b := &bot.Bot{Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Sources: lib.Sources, Subscriptions: lib.Subscriptions, Log: lib.Log, Prefix: "!",
+			Directory: dirOf{chanA: guildA, chanB: guildB}, Now: func() time.Time { return clock }}
 		return lib, b
 	}
 	say := func(b *bot.Bot, guild, channel, user string, mod bool, text string) bot.Reply {
@@ -122,7 +120,7 @@ func TestHostileServerChangesNoOtherAnswer(t *testing.T) {
 	} {
 		say(b, guildA, chanA, modA, true, cmd)
 	}
-	poller := &feed.Poller{Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch, Notifier: b.Notifier, Log: lib.Log}
+	poller := &feed.Poller{Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch, Notifier: lib.Notifier, Log: lib.Log}
 	feeds, err := lib.Store.Sources(context.Background(), guildA, domain.FeedSource)
 	if err != nil || len(feeds) != 2 {
 		t.Fatalf("A's feeds: %d, %v", len(feeds), err)

@@ -36,7 +36,7 @@ func socketPath(dataDir string) string { return filepath.Join(dataDir, socketNam
 
 // forwardable are the commands the running bot carries out for the
 // command line; serve itself, and the benchmark commands, are not.
-var forwardable = []string{"ask", "disputes", "ingest", "reindex"}
+var forwardable = []string{"ask", "disputes", "ingest", "reindex", "source", "feed"}
 
 // maxRequest bounds a request's size: arguments, not pages.
 const maxRequest = 1 << 20

@@ -55,6 +55,25 @@ func TestCommandLineBesideTheBot(t *testing.T) {
 	if code, stdout, stderr := runCLI(t, vars, "reindex"); code != 0 || !strings.Contains(stdout, "index rebuilt") {
 		t.Errorf("reindex beside the bot: exit %d\n%s%s", code, stdout, stderr)
 	}
+
+	// A server's source added from the command line goes through the
+	// bot's own use case: the server's subscriber is told, and the
+	// server's moderators see it in !sources.
+	site := newFeedServer(t)
+	fake.SendMessage(guildA, chanA, member, "!subscribe musk microsoft")
+	waitFor(t, fake, "the subscription", func(m discordtest.Message) bool { return strings.Contains(text(m), "Subscribed (#") })
+	code, stdout, stderr = runCLI(t, vars, "source", "--guild", guildA, "add", site.URL+"/from-the-cli")
+	if code != 0 || !strings.Contains(stdout, "added source #") {
+		t.Fatalf("source add beside the bot: exit %d\n%s%s", code, stdout, stderr)
+	}
+	waitFor(t, fake, "the subscriber's DM about the CLI's source", func(m discordtest.Message) bool {
+		return m.DMUserID == member && strings.Contains(text(m), "/from-the-cli")
+	})
+	fake.SendMessage(guildA, chanA, modUser, "!sources")
+	waitFor(t, fake, "the source in !sources", func(m discordtest.Message) bool {
+		return m.ChannelID == chanA && strings.Contains(text(m), "/from-the-cli")
+	})
+
 	fake.SendMessage(guildA, chanA, member, "!dispute musk microsoft")
 	waitFor(t, fake, "an answer after the reindex", func(m discordtest.Message) bool { return m.ChannelID == chanA && strings.Contains(text(m), "Musk") })
 	p.stop()

@@ -24,15 +24,19 @@ Usage:
                                                   read articles into the store and index
   disputebot disputes [--json]                    list the built-in disputes
   disputebot reindex                              rebuild the search index from the store
+  disputebot source --guild ID [add URL | remove NUMBER|URL | list]
+                                                  a Discord server's article sources
+  disputebot feed --guild ID [add URL [--channel ID] [--every 30m] | remove NUMBER|URL | list]
+                                                  a Discord server's feeds
   disputebot export [FILE]                        write the store as JSON Lines (to move it)
   disputebot import FILE                          read an export into a new, empty store
   disputebot serve                                run the Discord bot (needs DISCORD_TOKEN)
   disputebot help                                 show this text
   disputebot COMMAND --help                       a command's own help, with examples
 
-While serve runs, ask, ingest, disputes and reindex are carried out by the
-running bot. Settings come from the environment and an optional .env file;
-see .env.example.
+While serve runs, ask, ingest, disputes, reindex, source and feed are
+carried out by the running bot. Settings come from the environment and an
+optional .env file; see .env.example.
 `
 
 // commandHelp is each command's --help.
@@ -78,6 +82,34 @@ stands and what to ask about it.
 
 Rebuilds the search index from the store, beside the old index, which keeps
 answering until the new one is complete.
+`,
+	"source": `disputebot source --guild ID [add URL | remove NUMBER|URL | list] [--json]
+
+Manages a Discord server's article sources, as its moderators do with
+!source: add reads the article into that server's answers (and tells its
+subscribers), remove takes it out again, list shows them.
+
+  disputebot source --guild 123456789012345678 add https://www.example.com/2024/05/01/story
+  disputebot source --guild 123456789012345678 remove 4
+  disputebot source --guild 123456789012345678 list --json
+
+  --guild ID   the server's id (in Discord: right-click the server, Copy Server ID)
+  --json       list as JSON
+`,
+	"feed": `disputebot feed --guild ID [add URL [--channel ID] [--every 30m] | remove NUMBER|URL | list] [--json]
+
+Manages a Discord server's RSS, Atom and JSON feeds, as its moderators do
+with !feed: add follows a feed (its current items are indexed, not
+announced), remove stops, list shows each feed's state.
+
+  disputebot feed --guild 123456789012345678 add https://www.example.com/feed.xml
+  disputebot feed --guild 123456789012345678 add https://www.example.com/feed.xml --channel 223456789012345678 --every 30m
+  disputebot feed --guild 123456789012345678 remove 2
+
+  --guild ID     the server's id
+  --channel ID   post new dispute articles in this channel of the server
+  --every D      how often to check (default FEED_INTERVAL; at least FEED_MIN_INTERVAL)
+  --json         list as JSON
 `,
 	"export": `disputebot export [FILE]
 
@@ -138,6 +170,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"ingest":   cmdIngest,
 		"disputes": cmdDisputes,
 		"reindex":  cmdReindex,
+		"source":   cmdSource,
+		"feed":     cmdFeed,
 		"export":   cmdExport,
 		"import":   cmdImport,
 		"serve":    cmdServe,

@@ -45,17 +45,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	m := metrics.New()
 	m.Log = log
 
-	subs, err := lib.Store.AllSubscriptions(ctx)
-	if err != nil {
-		return err
-	}
-	matcher := notify.NewMatcher(subs)
-	notifier := &notify.Notifier{Store: lib.Store, Matcher: matcher}
+	notifier := lib.Notifier
 	b := &bot.Bot{
-		Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch,
-		Matcher: matcher, Notifier: notifier, Metrics: m, Log: log,
-		Prefix: cfg.CommandPrefix, Timeout: cfg.CommandTimeout, Cooldown: cfg.CommandCooldown,
-		FeedInterval: cfg.FeedInterval, FeedMinInterval: cfg.FeedMinInterval,
+		Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Sources: lib.Sources, Subscriptions: lib.Subscriptions,
+		Metrics: m, Log: log, Prefix: cfg.CommandPrefix, Timeout: cfg.CommandTimeout, Cooldown: cfg.CommandCooldown,
 	}
 	adapter, err := discord.New(discord.Config{
 		Token: cfg.DiscordToken, AppID: cfg.DiscordAppID, GuildID: cfg.DiscordGuildID, APIURL: cfg.DiscordAPIURL,

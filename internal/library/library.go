@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"time"
 
 	"github.com/disputebot/disputebot/data"
 	"github.com/disputebot/disputebot/index"
@@ -20,6 +21,8 @@ import (
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/gazetteer"
 	"github.com/disputebot/disputebot/internal/ingest"
+	"github.com/disputebot/disputebot/internal/notify"
+	"github.com/disputebot/disputebot/internal/service"
 	"github.com/disputebot/disputebot/internal/store"
 )
 
@@ -41,6 +44,9 @@ type Options struct {
 	StorePragmas []string
 	// Caps bound what one guild may keep (see domain.Caps).
 	Caps domain.Caps
+	// FeedInterval is a new feed's poll interval when none is asked for;
+	// FeedMinInterval the shortest a moderator may ask for.
+	FeedInterval, FeedMinInterval time.Duration
 }
 
 // Library is an open data folder.
@@ -53,6 +59,13 @@ type Library struct {
 	Pipeline  *ingest.Pipeline
 	Engine    *answer.Engine
 	Log       *slog.Logger
+	// Matcher holds every subscription, for matching new articles;
+	// Notifier queues their notices.
+	Matcher  *notify.Matcher
+	Notifier *notify.Notifier
+	// The use cases the bot and the command line share.
+	Sources       *service.Sources
+	Subscriptions *service.Subscriptions
 	// IndexRebuilt says Open found the index missing its mapping, corrupt
 	// or out of step and rebuilt it from the store.
 	IndexRebuilt bool
@@ -71,6 +84,8 @@ func OptionsFrom(cfg *config.Config, log *slog.Logger) Options {
 			UserAgent:    cfg.FetchUserAgent,
 			AllowPrivate: cfg.FetchAllowPrivate,
 		},
+		FeedInterval:    cfg.FeedInterval,
+		FeedMinInterval: cfg.FeedMinInterval,
 		Caps: domain.Caps{
 			Feeds:               cfg.GuildMaxFeeds,
 			Sources:             cfg.GuildMaxSources,
@@ -137,6 +152,16 @@ func Open(ctx context.Context, o Options) (*Library, error) {
 		return nil, err
 	}
 	l.Engine = &answer.Engine{Store: st, Index: idx, Gazetteer: gaz, Corpus: corpus, Aliases: st.Aliases}
+	subs, err := st.AllSubscriptions(ctx)
+	if err != nil {
+		l.Close()
+		return nil, err
+	}
+	l.Matcher = notify.NewMatcher(subs)
+	l.Notifier = &notify.Notifier{Store: st, Matcher: l.Matcher}
+	l.Sources = &service.Sources{Store: st, Reader: l.Pipeline, Fetch: l.Pipeline.Fetch, Announcer: l.Notifier, Log: log,
+		FeedInterval: o.FeedInterval, FeedMinInterval: o.FeedMinInterval}
+	l.Subscriptions = &service.Subscriptions{Store: st, Gazetteer: gaz, Matcher: l.Matcher}
 	return l, nil
 }
 
