@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -291,5 +292,23 @@ func TestServeWithoutTokenSaysSoFirst(t *testing.T) {
 	}
 	if _, err := os.Stat(dir); !os.IsNotExist(err) {
 		t.Errorf("the data folder was made before the token was checked: %v", err)
+	}
+}
+
+// TestProductHoldsNoTestOrBenchmarkCode: the disputebot binary links no
+// test helper, benchmark or generator package (they live in
+// cmd/disputebench and in tests).
+func TestProductHoldsNoTestOrBenchmarkCode(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").Output()
+	if err != nil {
+		t.Skipf("go list is not at hand: %v", err)
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		switch {
+		case dep == "testing", strings.HasSuffix(dep, "/internal/latency"), strings.HasSuffix(dep, "/internal/gencorpus"),
+			strings.HasSuffix(dep, "/discordtest"), strings.HasSuffix(dep, "/pgtest"), strings.HasSuffix(dep, "/internal/testpages"),
+			strings.Contains(dep, "go-htmldate"):
+			t.Errorf("disputebot links %s", dep)
+		}
 	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/disputebot/disputebot/index"
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/gazetteer"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // ErrEmptyQuery means the query named nothing to look for.
@@ -27,9 +26,16 @@ var ErrEmptyQuery = errors.New("answer: empty query")
 // MaxEntries bounds a timeline; Total still counts the matches looked at.
 const MaxEntries = 50
 
+// Store is what answers read from the store: articles by id (the index
+// gives ids), and the pages a dispute's events cite.
+type Store interface {
+	Articles(ctx context.Context, ids []int64) ([]*article.Article, error)
+	PagesAt(ctx context.Context, urls []string) ([]*article.Article, error)
+}
+
 // Engine answers queries. It is safe for concurrent use.
 type Engine struct {
-	Store     *store.Store
+	Store     Store
 	Index     *index.Index
 	Gazetteer *gazetteer.Gazetteer
 	Corpus    *data.Corpus

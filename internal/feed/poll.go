@@ -37,13 +37,26 @@ const (
 	defaultRetain       = 1000
 )
 
+// Store is what the poller needs of the store. A poll's outcome (its
+// articles, their notices, its items marked seen) is written in one unit
+// of work, Write.
+type Store interface {
+	DueFeeds(ctx context.Context, now time.Time, perGuild, limit int) ([]*domain.Source, error)
+	NextFeedPoll(ctx context.Context) (time.Time, error)
+	FeedPolled(ctx context.Context, id int64, f *domain.Feed) error
+	SourceFetched(ctx context.Context, id int64, at time.Time, errText string, newItems int) error
+	Unseen(ctx context.Context, sourceID int64, keys []string) ([]string, error)
+	GuildArticlesSince(ctx context.Context, guild string, since time.Time) (int, error)
+	Write(ctx context.Context, fn func(*store.Tx) error) error
+}
+
 // Poller polls every guild's feeds. Its work is bounded per poll (a time
 // budget, a number of new items) and shared fairly between guilds: a
 // guild holds at most a quarter of the polls running at once (one, at the
 // default four), and the next poll to start is that of the guild served
 // least recently. So a guild whose feeds hang can delay only itself.
 type Poller struct {
-	Store       *store.Store
+	Store       Store
 	Pipeline    *ingest.Pipeline
 	Fetch       *fetch.Client
 	Notifier    *notify.Notifier

@@ -57,9 +57,24 @@ var ErrNotAFile = errors.New("ingest: not a regular file")
 // maxClaim bounds what a feed item's description may put in the store.
 const maxClaim = 2000
 
+// Store is what reading needs of the store: pages written in units of
+// work, the built-in corpus kept in step, and, for the index, every change
+// in order (Changed) from a store that knows its own identity.
+type Store interface {
+	Write(ctx context.Context, fn func(*store.Tx) error) error
+	ArticleByURL(ctx context.Context, u string) (*article.Article, error)
+	SaveCorpus(ctx context.Context, as []*article.Article) error
+	RetireCorpus(ctx context.Context, keep map[string]bool) (int, error)
+	Meta(ctx context.Context, key string) (string, error)
+	SetMeta(ctx context.Context, key, value string) error
+	Changed(ctx context.Context, after int64, batch int, fn func(page []*article.Article, seq int64) error) (int64, error)
+	CountArticles(ctx context.Context) (int, error)
+	ID() string
+}
+
 // Pipeline reads articles into the store and the index.
 type Pipeline struct {
-	Store    *store.Store
+	Store    Store
 	Index    *index.Index
 	Fetch    *fetch.Client
 	Analyser *analyse.Analyser

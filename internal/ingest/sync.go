@@ -8,7 +8,6 @@ import (
 
 	"github.com/disputebot/disputebot/index"
 	"github.com/disputebot/disputebot/internal/article"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // syncBatch is how many articles go to the index in one batch: large
@@ -48,7 +47,7 @@ func (p *Pipeline) Sync(ctx context.Context) error {
 	return syncIndex(ctx, p.Store, p.Index)
 }
 
-func syncIndex(ctx context.Context, st *store.Store, x *index.Index) error {
+func syncIndex(ctx context.Context, st Store, x *index.Index) error {
 	origin, err := x.Origin()
 	if err != nil {
 		return fmt.Errorf("ingest: reading the index's origin: %w", err)
@@ -87,7 +86,7 @@ var errOtherStore = errors.New("the index was built from another store")
 // An index that is missing, corrupt, of an older mapping or out of step
 // with the store (a different article count) is rebuilt from the store,
 // with a log line, not a crash; rebuilt says so.
-func OpenIndex(ctx context.Context, dataDir string, st *store.Store, log *slog.Logger) (x *index.Index, rebuilt bool, err error) {
+func OpenIndex(ctx context.Context, dataDir string, st Store, log *slog.Logger) (x *index.Index, rebuilt bool, err error) {
 	rebuild := func(reason string, attrs ...any) (*index.Index, bool, error) {
 		log.Warn("rebuilding the search index from the store", append([]any{"reason", reason}, attrs...)...)
 		x, err := Rebuild(ctx, dataDir, st, log)
@@ -119,7 +118,7 @@ func OpenIndex(ctx context.Context, dataDir string, st *store.Store, log *slog.L
 // and, once it is complete, puts it in that one's place. The caller has
 // closed the old index (or found it broken). A rebuild that fails (a full
 // disk, an interrupt) leaves the old index folder as it was.
-func Rebuild(ctx context.Context, dataDir string, st *store.Store, log *slog.Logger) (*index.Index, error) {
+func Rebuild(ctx context.Context, dataDir string, st Store, log *slog.Logger) (*index.Index, error) {
 	built, err := Build(ctx, dataDir, st)
 	if err != nil {
 		return nil, err
@@ -138,7 +137,7 @@ func Rebuild(ctx context.Context, dataDir string, st *store.Store, log *slog.Log
 
 // Build makes a complete index from the store beside the live one (see
 // index.Build), removing it again if it fails.
-func Build(ctx context.Context, dataDir string, st *store.Store) (*index.Index, error) {
+func Build(ctx context.Context, dataDir string, st Store) (*index.Index, error) {
 	x, err := index.Build(dataDir)
 	if err != nil {
 		return nil, err

@@ -13,7 +13,6 @@ import (
 
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/domain"
-	"github.com/disputebot/disputebot/internal/store"
 )
 
 // MinDisputeScore is the dispute score an article needs to be posted in a
@@ -29,7 +28,7 @@ func IsDispute(a *article.Article) bool {
 
 // Notifier queues notices for new articles.
 type Notifier struct {
-	Store   *store.Store
+	Store   Enqueuer
 	Matcher *Matcher
 	Now     func() time.Time
 	wake    chan struct{}
@@ -121,9 +120,23 @@ type Sender interface {
 	Send(ctx context.Context, n Notice) error
 }
 
+// Queue is the delivery queue in the store: messages claimed under a
+// lease, each then sent, retried or given up.
+type Queue interface {
+	ClaimBatches(ctx context.Context, now time.Time, settle, lease time.Duration, limit int) ([]*domain.Batch, error)
+	BatchSent(ctx context.Context, id int64, at time.Time) error
+	BatchRetry(ctx context.Context, id int64, next time.Time, reason string) error
+	BatchFailed(ctx context.Context, id int64, reason string) error
+}
+
+// Enqueuer adds notices to the queue.
+type Enqueuer interface {
+	Enqueue(ctx context.Context, ds []domain.Delivery, now time.Time) (int, error)
+}
+
 // Deliverer drains the queue.
 type Deliverer struct {
-	Store  *store.Store
+	Store  Queue
 	Sender Sender
 	Log    *slog.Logger
 	Now    func() time.Time
