@@ -35,24 +35,19 @@ const (
 	maxID      = 100
 )
 
-func (b *Bot) dispute(ctx context.Context, r Request, args string) Reply {
-	if args == "" {
-		return b.usage("dispute")
-	}
-	return b.answerPage(ctx, r, args, 0, false)
+func (b *Bot) dispute(ctx context.Context, r Request, a Args) Reply {
+	return b.answerPage(ctx, r, answer.Request{Query: a.String("query"), Since: a.Date("since")}, 0)
 }
 
-func (b *Bot) search(ctx context.Context, r Request, args string) Reply {
-	if args == "" {
-		return b.usage("search")
-	}
-	return b.answerPage(ctx, r, args, 0, true)
+func (b *Bot) search(ctx context.Context, r Request, a Args) Reply {
+	return b.answerPage(ctx, r, answer.Request{Query: a.String("words"), Since: a.Date("since"), TextOnly: true}, 0)
 }
 
 // answerPage asks the engine and renders one page of the timeline, newest
 // page first (page 0).
-func (b *Bot) answerPage(ctx context.Context, r Request, query string, page int, textOnly bool) Reply {
-	a, err := b.Engine.Ask(ctx, answer.Request{Query: query, Guild: r.GuildID, TextOnly: textOnly})
+func (b *Bot) answerPage(ctx context.Context, r Request, q answer.Request, page int) Reply {
+	q.Guild = r.GuildID
+	a, err := b.Engine.Ask(ctx, q)
 	if errors.Is(err, answer.ErrEmptyQuery) {
 		return Reply{Body: "Those words name nothing to look for. Try party names, e.g. " + b.prefix() + "dispute musk microsoft.", Color: Warn, Ephemeral: true}
 	}
@@ -65,7 +60,7 @@ func (b *Bot) answerPage(ctx context.Context, r Request, query string, page int,
 	if a.Mode == answer.ModeNone {
 		return b.nothingFound(a)
 	}
-	return b.renderAnswer(a, page, textOnly)
+	return b.renderAnswer(a, page, q.TextOnly)
 }
 
 func (b *Bot) nothingFound(a *answer.Answer) Reply {
@@ -274,13 +269,16 @@ func (b *Bot) Press(ctx context.Context, r Request, id string) Reply {
 		if textOnly {
 			name = "search"
 		}
-		turn := &command{name: name, expensive: true, turn: true, run: func(b *Bot, ctx context.Context, r Request, query string) Reply {
-			return b.answerPage(ctx, r, query, page, textOnly)
-		}}
-		return b.serve(ctx, turn, r, strings.TrimPrefix(query, "?"))
+		// The key holds the query as typed, "since" and all: the engine
+		// reads it as it reads the command line's questions.
+		turn := &Command{Name: name, expensive: true, turn: true, Params: []Param{{Name: "query", Kind: Words}},
+			run: func(b *Bot, ctx context.Context, r Request, a Args) Reply {
+				return b.answerPage(ctx, r, answer.Request{Query: a.String("query"), TextOnly: textOnly}, page)
+			}}
+		return b.serve(ctx, turn, r, input{text: strings.TrimPrefix(query, "?")})
 	case strings.HasPrefix(id, subPrefix):
 		cmd, _ := lookup("subscribe")
-		return b.serve(ctx, cmd, r, strings.TrimPrefix(id, subPrefix))
+		return b.serve(ctx, cmd, r, input{text: strings.TrimPrefix(id, subPrefix)})
 	}
 	return Reply{Body: "That button is out of date; ask again.", Color: Warn, Ephemeral: true}
 }
@@ -324,7 +322,7 @@ func aliasHas(aliases []string, prefix string) bool {
 	return false
 }
 
-func (b *Bot) disputes(ctx context.Context, r Request, args string) Reply {
+func (b *Bot) disputes(ctx context.Context, r Request, _ Args) Reply {
 	ds := b.Engine.Disputes()
 	rep := Reply{Title: "Disputes I know", Body: fmt.Sprintf("%d disputes, most recently active first. Ask about one with %sdispute <parties>.", len(ds), b.prefix())}
 	for i, d := range ds {
@@ -341,12 +339,12 @@ func (b *Bot) disputes(ctx context.Context, r Request, args string) Reply {
 	return rep
 }
 
-func (b *Bot) help(ctx context.Context, r Request, args string) Reply {
+func (b *Bot) help(ctx context.Context, r Request, _ Args) Reply {
 	rep := Reply{Title: "disputebot", Body: "I answer questions about disputes in the tech industry with a summary, a dated timeline and a link to every source. Use these with " + b.prefix() + ", as slash commands, or by mentioning me."}
 	var member, mod []string
 	for _, c := range commands {
-		line := b.prefix() + c.usage + " — " + c.help
-		if c.moderator {
+		line := b.prefix() + c.Usage() + " — " + c.Help
+		if c.Moderator {
 			mod = append(mod, line)
 		} else {
 			member = append(member, line)

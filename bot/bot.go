@@ -32,10 +32,19 @@ type Request struct {
 	UserID      string
 	IsModerator bool   // Manage Server, Administrator, or a role in MOD_ROLE_IDS
 	Text        string // "dispute musk microsoft": the command and its words, without prefix or mention
+	// Slash is a slash command's name, subcommand and options (a
+	// channel's by its id); Text is then unused.
+	Slash *Slash
 	// Addressed is true when the member spoke to the bot directly (a
 	// mention, a slash command, a DM): an unknown command then gets an
 	// answer rather than silence.
 	Addressed bool
+}
+
+// Slash is a slash command as chosen: each option is its own value.
+type Slash struct {
+	Name, Sub string
+	Options   map[string]string
 }
 
 // Color hints at a reply's tone.
@@ -132,25 +141,17 @@ func (b *Bot) now() time.Time {
 	return time.Now().UTC()
 }
 
-// handler is one command's code.
-type handler func(b *Bot, ctx context.Context, r Request, args string) Reply
-
-// command is one row of the command table.
-type command struct {
-	name      string
-	usage     string // after the prefix
-	help      string
-	moderator bool
-	expensive bool // subject to the cooldown
-	turn      bool // a button's page turn: a cooldown of its own, a third as long
-	run       handler
-}
-
 // Handle runs one command and returns what to answer. It never returns a
 // Go error string: failures become plain sentences, and internal errors are
 // logged and answered with an apology.
 func (b *Bot) Handle(ctx context.Context, r Request) Reply {
-	name, args := splitCommand(r.Text)
+	in := input{text: r.Text}
+	name := ""
+	if r.Slash != nil {
+		name, in = strings.ToLower(r.Slash.Name), input{sub: r.Slash.Sub, options: r.Slash.Options, slash: true}
+	} else {
+		name, in.text = splitCommand(r.Text)
+	}
 	cmd, ok := lookup(name)
 	if !ok {
 		if r.Addressed {
@@ -158,35 +159,62 @@ func (b *Bot) Handle(ctx context.Context, r Request) Reply {
 		}
 		return Reply{Silent: true}
 	}
-	return b.serve(ctx, cmd, r, args)
+	return b.serve(ctx, cmd, r, in)
 }
 
-// serve runs a command, typed or pressed, under the same guards: the
-// input cap, the moderator check, the cooldown, the time limit, and the
-// metrics.
-func (b *Bot) serve(ctx context.Context, cmd *command, r Request, args string) Reply {
+// input is a command's values as they came: typed text, or a slash
+// command's subcommand and options.
+type input struct {
+	slash   bool
+	text    string
+	sub     string
+	options map[string]string
+}
+
+// size is how many characters the input holds, for the input cap.
+func (in input) size() int {
+	n := utf8.RuneCountInString(in.text)
+	for _, v := range in.options {
+		n += utf8.RuneCountInString(v)
+	}
+	return n
+}
+
+// serve runs a command, typed, chosen or pressed, under the same guards:
+// the input cap, the moderator check, the cooldown, the time limit, and
+// the metrics.
+func (b *Bot) serve(ctx context.Context, cmd *Command, r Request, in input) Reply {
 	start := b.now()
-	reply, outcome := b.run(ctx, cmd, r, args)
+	reply, outcome := b.run(ctx, cmd, r, in)
 	if b.Metrics != nil {
-		b.Metrics.Command(cmd.name, time.Since(start), outcome)
+		b.Metrics.Command(cmd.Name, time.Since(start), outcome)
 	}
 	return reply
 }
 
-func (b *Bot) run(ctx context.Context, cmd *command, r Request, args string) (Reply, string) {
-	if utf8.RuneCountInString(args) > MaxInput {
+func (b *Bot) run(ctx context.Context, cmd *Command, r Request, in input) (Reply, string) {
+	if in.size() > MaxInput {
 		return Reply{Body: "That is too long for me: please keep it under " + strconv.Itoa(MaxInput) + " characters.", Color: Warn, Ephemeral: true}, "refused"
 	}
-	if cmd.moderator {
+	if cmd.Moderator {
 		if r.GuildID == "" {
 			return Reply{Body: "That command manages a server, so it works in a server channel, not in DMs.", Color: Warn, Ephemeral: true}, "refused"
 		}
 		if !r.IsModerator {
-			return Reply{Body: "Sorry, only moderators (members with Manage Server) can use " + b.prefix() + cmd.name + ". Nothing was changed.", Color: Warn, Ephemeral: true}, "refused"
+			return Reply{Body: "Sorry, only moderators (members with Manage Server) can use " + b.prefix() + cmd.Name + ". Nothing was changed.", Color: Warn, Ephemeral: true}, "refused"
 		}
 	}
-	if cmd.expensive {
-		if wait := b.cooldown(r, cmd.turn); wait > 0 {
+	if cmd.inServer != "" && r.GuildID == "" {
+		return Reply{Body: cmd.inServer, Color: Warn, Ephemeral: true}, "refused"
+	}
+	// A command used wrongly is answered before its cooldown starts: a
+	// typo costs no wait.
+	leaf, args, refused := b.parse(r, cmd, in)
+	if refused != nil {
+		return refused.reply, "refused"
+	}
+	if leaf.expensive {
+		if wait := b.cooldown(r, leaf.turn); wait > 0 {
 			return Reply{Body: "Please wait " + seconds(wait) + " before asking again.", Color: Warn, Ephemeral: true}, "cooldown"
 		}
 	}
@@ -196,7 +224,7 @@ func (b *Bot) run(ctx context.Context, cmd *command, r Request, args string) (Re
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	reply := cmd.run(b, ctx, r, strings.TrimSpace(args))
+	reply := leaf.run(b, ctx, r, args)
 	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return Reply{Body: "That took too long, so I stopped. Please try again in a moment.", Color: Bad, Ephemeral: true}, "timeout"
 	}
@@ -205,6 +233,29 @@ func (b *Bot) run(ctx context.Context, cmd *command, r Request, args string) (Re
 		outcome = "refused"
 	}
 	return reply, outcome
+}
+
+// parse finds the subcommand, if the command has them, and reads its
+// values.
+func (b *Bot) parse(r Request, cmd *Command, in input) (*Command, Args, *refusal) {
+	leaf := cmd
+	if len(cmd.Subcommands) > 0 {
+		sub := in.sub
+		if !in.slash {
+			sub, in.text = splitCommand(in.text)
+		}
+		s, ok := cmd.subcommand(sub)
+		if !ok {
+			return nil, Args{}, &refusal{b.usage(cmd.Name)}
+		}
+		leaf = s
+	}
+	if in.slash {
+		a, bad := b.slash(r, leaf, in.options)
+		return leaf, a, bad
+	}
+	a, bad := b.typed(r, leaf, in.text)
+	return leaf, a, bad
 }
 
 // cooldown returns how long the member must still wait, and otherwise

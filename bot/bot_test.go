@@ -330,29 +330,102 @@ func TestCooldown(t *testing.T) {
 	}
 }
 
-func TestSlashTextMatchesPrefixCommands(t *testing.T) {
+// TestTypedAndSlashAgree: a command typed after the prefix and the same
+// command chosen as a slash command, its values in their own options, get
+// the same answer, refusals included. Commands that change something run
+// in two servers, so both start from the same state.
+func TestTypedAndSlashAgree(t *testing.T) {
+	b, _ := newBot(t)
 	tests := []struct {
-		name, sub string
-		values    map[string]string
-		want      string
+		typed         string
+		name, sub     string
+		options       map[string]string
+		mod, inServer bool
+		want          string // in the typed reply
 	}{
-		{"dispute", "", map[string]string{"query": "musk microsoft"}, "dispute musk microsoft"},
-		{"feed", "add", map[string]string{"url": "https://x.example/feed", "channel": chanA, "interval": "30m"}, "feed add https://x.example/feed <#" + chanA + "> every 30m"},
-		{"subscribe", "", map[string]string{"query": "epic apple", "channel": chanA}, "subscribe epic apple in <#" + chanA + ">"},
-		{"alias", "add", map[string]string{"alias": "chief twit", "party": "Elon Musk"}, "alias add chief twit = Elon Musk"},
-		{"source", "list", nil, "source list"},
-		{"why", "", map[string]string{"url": "https://x.example/a"}, "why https://x.example/a"},
-		{"dispute", "", map[string]string{"query": "epic apple", "since": "2024-06"}, "dispute epic apple since 2024-06"},
+		{typed: "dispute musk microsoft since 2023-05", name: "dispute", options: map[string]string{"query": "musk microsoft", "since": "2023-05"}, want: "since 2023-05-01"},
+		{typed: "dispute epic apple since march 2024", name: "dispute", options: map[string]string{"query": "epic apple", "since": "march 2024"}, want: "since 2024-03-01"},
+		{typed: "search blood oxygen", name: "search", options: map[string]string{"words": "blood oxygen"}, want: "Masimo"},
+		{typed: "alias add chief twit = Elon Musk", name: "alias", sub: "add", options: map[string]string{"alias": "chief twit", "party": "Elon Musk"}, mod: true, inServer: true, want: `"chief twit" now means Elon Musk`},
+		{typed: "alias add teslaco=Tesla", name: "alias", sub: "add", options: map[string]string{"alias": "teslaco", "party": "Tesla"}, mod: true, inServer: true, want: `"teslaco" now means Tesla`},
+		{typed: "alias add bigg Alphabet", name: "alias", sub: "add", options: map[string]string{"alias": "bigg", "party": "Alphabet"}, mod: true, inServer: true, want: "now means"},
+		{typed: "alias list", name: "alias", sub: "list", mod: true, inServer: true, want: "chief twit → Elon Musk"},
+		{typed: "feed add https://x.example/feed every soon", name: "feed", sub: "add", options: map[string]string{"url": "https://x.example/feed", "interval": "soon"}, mod: true, want: "could not read that interval"},
+		{typed: "feed add https://x.example/feed <#" + chanB + ">", name: "feed", sub: "add", options: map[string]string{"url": "https://x.example/feed", "channel": chanB}, mod: true, want: "text channel of this server"},
+		{typed: "feed remove 99", name: "feed", sub: "remove", options: map[string]string{"which": "99"}, mod: true, want: `no feed "99"`},
+		{typed: "subscribe epic apple in <#" + chanA + ">", name: "subscribe", options: map[string]string{"query": "epic apple", "channel": chanA}, want: "Only moderators can subscribe a channel"},
+		{typed: "source add two words", name: "source", sub: "add", options: map[string]string{"url": "two words"}, mod: true, want: "Usage: !source add <url>"},
+		{typed: "why https://nothing.example/a", name: "why", options: map[string]string{"url": "https://nothing.example/a"}, mod: true, want: "https://nothing.example/a"},
+		{typed: "dispute since 2024", name: "dispute", options: map[string]string{"since": "2024"}, want: "Usage: !dispute <parties or words> [since <date>]"},
 	}
 	for _, tt := range tests {
-		if got := bot.SlashText(tt.name, tt.sub, tt.values); got != tt.want {
-			t.Errorf("SlashText(%s %s) = %q, want %q", tt.name, tt.sub, got, tt.want)
+		t.Run(tt.typed, func(t *testing.T) {
+			typed := b.Handle(context.Background(), bot.Request{GuildID: guildA, ChannelID: chanA, UserID: modUser, IsModerator: tt.mod, Text: tt.typed})
+			guild := guildA
+			if tt.inServer {
+				guild = guildB
+			}
+			slash := b.Handle(context.Background(), bot.Request{GuildID: guild, ChannelID: chanA, UserID: modUser, IsModerator: tt.mod,
+				Slash: &bot.Slash{Name: tt.name, Sub: tt.sub, Options: tt.options}})
+			if !strings.Contains(allText(typed), tt.want) {
+				t.Errorf("typed %q answered %q, want %q in it", tt.typed, allText(typed), tt.want)
+			}
+			if allText(typed) != allText(slash) || typed.Color != slash.Color {
+				t.Errorf("typed and slash differ:\n typed %q\n slash %q", allText(typed), allText(slash))
+			}
+		})
+	}
+}
+
+// TestTypedValuesInAnyOrder: keyword values and channel mentions stand
+// after the positional ones in any order; "since" that is not followed by
+// a date stays part of the question.
+func TestTypedValuesInAnyOrder(t *testing.T) {
+	b, _ := newBot(t)
+	for _, text := range []string{"feed add https://x.example/feed every soon <#" + chanA + ">", "feed add https://x.example/feed <#" + chanA + "> every soon"} {
+		if r := ask(b, guildA, modUser, true, text); !strings.Contains(r.Body, "could not read that interval") {
+			t.Errorf("%q: %q", text, r.Body)
 		}
 	}
-	// Every slash command registered runs a command of the table.
-	for _, s := range bot.Specs() {
-		if !bot.IsCommand(s.Name) {
-			t.Errorf("slash command /%s has no handler", s.Name)
+	r := ask(b, guildA, member, false, "search lawsuit since the merger")
+	if strings.Contains(r.Body, "Usage") || r.Color == bot.Bad || !strings.Contains(allText(r), "since merger") {
+		t.Errorf("a since without a date was not searched as words: %q", allText(r))
+	}
+}
+
+// TestEveryCommandIsDeclaredOnce: help lists every command with its usage,
+// each slash option can be registered (Discord wants required options
+// first, names of 1-32 lower-case characters, descriptions of 1-100), and
+// each subcommand has a handler.
+func TestEveryCommandIsDeclaredOnce(t *testing.T) {
+	b, _ := newBot(t)
+	help := allText(ask(b, guildA, member, false, "help"))
+	name := regexp.MustCompile(`^[a-z]{1,32}$`)
+	for _, c := range bot.Commands() {
+		if !strings.Contains(help, "!"+c.Usage()+" — "+c.Help) {
+			t.Errorf("help lacks %q", c.Usage())
+		}
+		if !bot.IsCommand(c.Name) {
+			t.Errorf("%s is not a command", c.Name)
+		}
+		check := func(c *bot.Command) {
+			if !name.MatchString(c.Name) || c.Description == "" || len(c.Description) > 100 {
+				t.Errorf("command %q cannot be registered", c.Name)
+			}
+			optional := false
+			for _, p := range c.Params {
+				if !name.MatchString(p.Name) || p.Description == "" || len(p.Description) > 100 || p.Hint == "" {
+					t.Errorf("%s: option %q cannot be registered", c.Name, p.Name)
+				}
+				if p.Required && optional {
+					t.Errorf("%s: required option %q after an optional one", c.Name, p.Name)
+				}
+				optional = optional || !p.Required
+			}
+		}
+		check(c)
+		for _, s := range c.Subcommands {
+			check(s)
 		}
 	}
 }

@@ -33,40 +33,24 @@ func (b *Bot) parseChannel(guild, s string) (string, bool) {
 	return id, true
 }
 
-func (b *Bot) source(ctx context.Context, r Request, args string) Reply {
-	sub, rest := splitCommand(args)
-	switch sub {
-	case "add":
-		return b.sourceAdd(ctx, r, rest)
-	case "remove", "rm", "delete":
-		return b.sourceRemove(ctx, r, rest, domain.ArticleSource, "source")
-	case "list", "":
-		return b.sources(ctx, r, "")
-	}
-	return b.usage("source")
-}
-
-func (b *Bot) sourceAdd(ctx context.Context, r Request, raw string) Reply {
-	if raw == "" || strings.ContainsAny(raw, " \t\n") {
-		return b.usage("source")
-	}
-	added, err := b.Sources.AddArticle(ctx, r.GuildID, r.UserID, raw)
+func (b *Bot) sourceAdd(ctx context.Context, r Request, a Args) Reply {
+	added, err := b.Sources.AddArticle(ctx, r.GuildID, r.UserID, a.String("url"))
 	if err != nil {
 		return b.sourceRefusal(ctx, err, "source", "adding a source")
 	}
-	a := added.Article
+	art := added.Article
 	parties := "no known parties"
-	if len(a.Parties) > 0 {
-		parties = strings.Join(a.Parties, ", ")
+	if len(art.Parties) > 0 {
+		parties = strings.Join(art.Parties, ", ")
 	}
 	date := "no date found"
-	if !a.Published.IsZero() {
-		date = a.Published.Format(article.DateLayout)
+	if !art.Published.IsZero() {
+		date = art.Published.Format(article.DateLayout)
 	}
 	return Reply{
-		Title: summarise.Truncate(a.Title, maxTitle),
-		URL:   a.URL,
-		Body:  fmt.Sprintf("Added as source #%d: %s, %s. Parties: %s.", added.Source.ID, a.Site, date, parties),
+		Title: summarise.Truncate(art.Title, maxTitle),
+		URL:   art.URL,
+		Body:  fmt.Sprintf("Added as source #%d: %s, %s. Parties: %s.", added.Source.ID, art.Site, date, parties),
 		Color: Good,
 	}
 }
@@ -103,10 +87,17 @@ func (b *Bot) sourceRefusal(ctx context.Context, err error, name, doing string) 
 	return b.internalError(doing, err)
 }
 
-func (b *Bot) sourceRemove(ctx context.Context, r Request, ref string, kind domain.SourceKind, name string) Reply {
-	if ref == "" {
-		return b.usage(name)
-	}
+func (b *Bot) sourceRemove(ctx context.Context, r Request, a Args) Reply {
+	return b.removeSource(ctx, r, a.String("which"), domain.ArticleSource, "source")
+}
+
+func (b *Bot) feedRemove(ctx context.Context, r Request, a Args) Reply {
+	return b.removeSource(ctx, r, a.String("which"), domain.FeedSource, "feed")
+}
+
+// removeSource removes a source or a feed of the guild, by its number or
+// its address.
+func (b *Bot) removeSource(ctx context.Context, r Request, ref string, kind domain.SourceKind, name string) Reply {
 	removed, err := b.Sources.Remove(ctx, r.GuildID, kind, ref)
 	if errors.Is(err, domain.ErrNotFound) {
 		return Reply{Body: fmt.Sprintf("This server has no %s %q. See %s%ss for the list.", name, ref, b.prefix(), name), Color: Warn, Ephemeral: true}
@@ -128,7 +119,7 @@ func (b *Bot) sourceRemove(ctx context.Context, r Request, ref string, kind doma
 	return Reply{Body: fmt.Sprintf("%s #%d (%s). %s", what, removed.Source.ID, removed.Source.URL, gone), Color: Good}
 }
 
-func (b *Bot) sources(ctx context.Context, r Request, args string) Reply {
+func (b *Bot) sources(ctx context.Context, r Request, _ Args) Reply {
 	list, err := b.Sources.List(ctx, r.GuildID, domain.ArticleSource)
 	if err != nil {
 		return b.internalError("listing sources", err)
@@ -151,47 +142,9 @@ func (b *Bot) sources(ctx context.Context, r Request, args string) Reply {
 	return rep
 }
 
-func (b *Bot) feed(ctx context.Context, r Request, args string) Reply {
-	sub, rest := splitCommand(args)
-	switch sub {
-	case "add":
-		return b.feedAdd(ctx, r, rest)
-	case "remove", "rm", "delete":
-		return b.sourceRemove(ctx, r, rest, domain.FeedSource, "feed")
-	case "list", "":
-		return b.feeds(ctx, r, "")
-	}
-	return b.usage("feed")
-}
-
-func (b *Bot) feedAdd(ctx context.Context, r Request, args string) Reply {
-	words := strings.Fields(args)
-	if len(words) == 0 {
-		return b.usage("feed")
-	}
-	channel := ""
-	var interval time.Duration
-	for i := 1; i < len(words); i++ {
-		w := words[i]
-		switch {
-		case strings.EqualFold(w, "every") && i+1 < len(words):
-			d, err := time.ParseDuration(words[i+1])
-			if err != nil || d <= 0 {
-				return Reply{Body: "I could not read that interval; write it like 30m or 2h.", Color: Warn, Ephemeral: true}
-			}
-			interval = d
-			i++
-		case channelRef.MatchString(w):
-			id, ok := b.parseChannel(r.GuildID, w)
-			if !ok {
-				return Reply{Body: "I can only post in a text channel of this server.", Color: Warn, Ephemeral: true}
-			}
-			channel = id
-		default:
-			return b.usage("feed")
-		}
-	}
-	added, err := b.Sources.AddFeed(ctx, r.GuildID, r.UserID, words[0], channel, interval)
+func (b *Bot) feedAdd(ctx context.Context, r Request, a Args) Reply {
+	channel := a.String("channel")
+	added, err := b.Sources.AddFeed(ctx, r.GuildID, r.UserID, a.String("url"), channel, a.Interval("interval"))
 	if err != nil {
 		return b.sourceRefusal(ctx, err, "feed", "adding a feed")
 	}
@@ -213,7 +166,7 @@ func (b *Bot) feedAdd(ctx context.Context, r Request, args string) Reply {
 	}
 }
 
-func (b *Bot) feeds(ctx context.Context, r Request, args string) Reply {
+func (b *Bot) feeds(ctx context.Context, r Request, _ Args) Reply {
 	list, err := b.Sources.List(ctx, r.GuildID, domain.FeedSource)
 	if err != nil {
 		return b.internalError("listing feeds", err)
@@ -251,38 +204,18 @@ func (b *Bot) feeds(ctx context.Context, r Request, args string) Reply {
 	return rep
 }
 
-func (b *Bot) alias(ctx context.Context, r Request, args string) Reply {
-	sub, rest := splitCommand(args)
-	switch sub {
-	case "add":
-		name, party, ok := strings.Cut(rest, "=")
-		if !ok {
-			// "alias add chief twit elon musk" cannot be split reliably; one
-			// word and a party can.
-			name, party, ok = strings.Cut(rest, " ")
-		}
-		name, party = strings.TrimSpace(name), strings.TrimSpace(party)
-		if !ok || name == "" || party == "" {
-			return b.usage("alias")
-		}
-		return b.aliasAdd(ctx, r, name, party)
-	case "remove", "rm", "delete":
-		if rest == "" {
-			return b.usage("alias")
-		}
-		if err := b.Store.RemoveAlias(ctx, r.GuildID, gazetteer.Key(rest)); errors.Is(err, domain.ErrNotFound) {
-			return Reply{Body: fmt.Sprintf("This server has no alias %q.", rest), Color: Warn, Ephemeral: true}
-		} else if err != nil {
-			return b.internalError("removing an alias", err)
-		}
-		return Reply{Body: fmt.Sprintf("Forgot the alias %q.", rest), Color: Good}
-	case "list", "":
-		return b.aliases(ctx, r, "")
+func (b *Bot) aliasRemove(ctx context.Context, r Request, a Args) Reply {
+	name := a.String("alias")
+	if err := b.Store.RemoveAlias(ctx, r.GuildID, gazetteer.Key(name)); errors.Is(err, domain.ErrNotFound) {
+		return Reply{Body: fmt.Sprintf("This server has no alias %q.", name), Color: Warn, Ephemeral: true}
+	} else if err != nil {
+		return b.internalError("removing an alias", err)
 	}
-	return b.usage("alias")
+	return Reply{Body: fmt.Sprintf("Forgot the alias %q.", name), Color: Good}
 }
 
-func (b *Bot) aliasAdd(ctx context.Context, r Request, name, party string) Reply {
+func (b *Bot) aliasAdd(ctx context.Context, r Request, a Args) Reply {
+	name, party := a.String("alias"), a.String("party")
 	if len(name) > 60 {
 		return Reply{Body: "Aliases are at most 60 characters.", Color: Warn, Ephemeral: true}
 	}
@@ -306,7 +239,7 @@ func (b *Bot) aliasAdd(ctx context.Context, r Request, name, party string) Reply
 	return Reply{Body: fmt.Sprintf("In this server, %q now means %s.", name, res.Parties[0]), Color: Good}
 }
 
-func (b *Bot) aliases(ctx context.Context, r Request, args string) Reply {
+func (b *Bot) aliases(ctx context.Context, r Request, _ Args) Reply {
 	al, err := b.Store.Aliases(ctx, r.GuildID)
 	if err != nil {
 		return b.internalError("listing aliases", err)

@@ -4,43 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"regexp"
 	"strings"
 
 	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/service"
 )
 
-// inChannel matches a trailing "in #channel" (as Discord sends it, "in
-// <#123>"). A regexp, not lower-casing, finds it: lower-casing can change
-// the text's length and misplace the cut.
-var inChannel = regexp.MustCompile(`(?i)(?:^|\s)in\s+(<#[^>]*>?)\s*$`)
-
-// plainChannel matches a trailing "in #name" that Discord did not turn
-// into a channel mention: a channel that does not exist, or was typed
-// where mentions are not resolved.
-var plainChannel = regexp.MustCompile(`(?i)(?:^|\s)in\s+#\S*\s*$`)
-
-func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
-	if r.GuildID == "" {
-		return Reply{Body: "Subscriptions belong to a server: subscribe from a channel of the server whose sources you want to follow.", Color: Warn, Ephemeral: true}
-	}
-	query, channel := args, ""
-	if m := inChannel.FindStringSubmatchIndex(args); m != nil {
-		query = strings.TrimSpace(args[:m[0]])
-		id, ok := b.parseChannel(r.GuildID, args[m[2]:m[3]])
-		if !ok {
-			return Reply{Body: "I can only post in a text channel of this server.", Color: Warn, Ephemeral: true}
-		}
-		if !r.IsModerator {
-			return Reply{Body: "Only moderators can subscribe a channel; without \"in #channel\" I will send you a DM instead. Nothing was changed.", Color: Warn, Ephemeral: true}
-		}
-		channel = id
-	}
-	if query == "" || plainChannel.MatchString(args) {
-		// "in #nosuch" is no channel (Discord leaves a name it does not
-		// know as text): a subscription to its words would never match.
-		return b.usage("subscribe")
+func (b *Bot) subscribe(ctx context.Context, r Request, a Args) Reply {
+	query, channel := a.String("query"), a.String("channel")
+	if channel != "" && !r.IsModerator {
+		return Reply{Body: "Only moderators can subscribe a channel; without \"in #channel\" I will send you a DM instead. Nothing was changed.", Color: Warn, Ephemeral: true}
 	}
 	sub, err := b.Subscriptions.Subscribe(ctx, r.GuildID, r.UserID, channel, query)
 	var capErr *domain.CapError
@@ -63,13 +36,8 @@ func (b *Bot) subscribe(ctx context.Context, r Request, args string) Reply {
 		sub.ID, where, sub.Query, b.prefix(), sub.ID), Color: Good, Ephemeral: true}
 }
 
-func (b *Bot) unsubscribe(ctx context.Context, r Request, args string) Reply {
-	if r.GuildID == "" {
-		return Reply{Body: "Subscriptions belong to a server: unsubscribe from a channel of that server.", Color: Warn, Ephemeral: true}
-	}
-	if args == "" {
-		return b.usage("unsubscribe")
-	}
+func (b *Bot) unsubscribe(ctx context.Context, r Request, a Args) Reply {
+	args := a.String("which")
 	if strings.EqualFold(args, "all") {
 		n, err := b.Subscriptions.UnsubscribeAll(ctx, r.GuildID, r.UserID)
 		if err != nil {
@@ -87,10 +55,7 @@ func (b *Bot) unsubscribe(ctx context.Context, r Request, args string) Reply {
 	return Reply{Body: fmt.Sprintf("Unsubscribed from %s (#%d).", sub.Query, sub.ID), Color: Good, Ephemeral: true}
 }
 
-func (b *Bot) subscriptions(ctx context.Context, r Request, args string) Reply {
-	if r.GuildID == "" {
-		return Reply{Body: "Subscriptions belong to a server: ask in a channel of that server.", Color: Warn, Ephemeral: true}
-	}
+func (b *Bot) subscriptions(ctx context.Context, r Request, _ Args) Reply {
 	subs, err := b.Subscriptions.List(ctx, r.GuildID, r.UserID)
 	if err != nil {
 		return b.internalError("listing subscriptions", err)

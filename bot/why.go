@@ -18,11 +18,9 @@ import (
 // guild's own records: which of its sources brought the article, what I
 // read in it, and what was queued to tell whom. Another guild's records
 // never show: an article only other servers read is reported as unread.
-func (b *Bot) why(ctx context.Context, r Request, args string) Reply {
-	raw := strings.Trim(args, "<>")
-	if raw == "" || strings.ContainsAny(raw, " \t\n") {
-		return b.usage("why")
-	}
+func (b *Bot) why(ctx context.Context, r Request, args Args) Reply {
+	// Discord users write <url> to keep a link from unfurling.
+	raw := strings.Trim(args.String("url"), "<>")
 	u, err := article.CanonicalURL(raw)
 	if err != nil {
 		return Reply{Body: "That is not a web address I can read: it must start with http:// or https://.", Color: Warn, Ephemeral: true}

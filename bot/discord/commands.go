@@ -15,8 +15,8 @@ func (a *Adapter) registerCommands() error {
 	manage := int64(discordgo.PermissionManageGuild)
 	anywhere := []discordgo.InteractionContextType{discordgo.InteractionContextGuild, discordgo.InteractionContextBotDM}
 	inServers := []discordgo.InteractionContextType{discordgo.InteractionContextGuild}
-	for _, s := range bot.Specs() {
-		c := &discordgo.ApplicationCommand{Name: s.Name, Description: s.Description, Options: options(s.Options), Contexts: &anywhere}
+	for _, s := range bot.Commands() {
+		c := &discordgo.ApplicationCommand{Name: s.Name, Description: s.Description, Options: options(s.Params), Contexts: &anywhere}
 		if s.Moderator {
 			// Moderator commands manage a server: offered in servers only.
 			c.DefaultMemberPermissions = &manage
@@ -24,7 +24,7 @@ func (a *Adapter) registerCommands() error {
 		}
 		for _, sub := range s.Subcommands {
 			c.Options = append(c.Options, &discordgo.ApplicationCommandOption{
-				Type: discordgo.ApplicationCommandOptionSubCommand, Name: sub.Name, Description: sub.Description, Options: options(sub.Options),
+				Type: discordgo.ApplicationCommandOptionSubCommand, Name: sub.Name, Description: sub.Description, Options: options(sub.Params),
 			})
 		}
 		cmds = append(cmds, c)
@@ -33,17 +33,16 @@ func (a *Adapter) registerCommands() error {
 	return err
 }
 
-func options(opts []bot.Option) []*discordgo.ApplicationCommandOption {
+// options are a command's parameters as slash options: a channel picker
+// for a channel, text for the rest. Discord lists required options first.
+func options(params []bot.Param) []*discordgo.ApplicationCommandOption {
 	var out []*discordgo.ApplicationCommandOption
-	for _, o := range opts {
-		opt := &discordgo.ApplicationCommandOption{Name: o.Name, Description: o.Description, Required: o.Required, Autocomplete: o.Autocomplete,
-			Type: discordgo.ApplicationCommandOptionString}
-		if o.Type == bot.OptChannel {
-			opt.Type = discordgo.ApplicationCommandOptionChannel
-			opt.ChannelTypes = []discordgo.ChannelType{discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews}
-		}
-		if o.Type == bot.OptString {
-			opt.MaxLength = bot.MaxInput
+	for _, p := range params {
+		opt := &discordgo.ApplicationCommandOption{Name: p.Name, Description: p.Description, Required: p.Required, Autocomplete: p.Autocomplete,
+			Type: discordgo.ApplicationCommandOptionString, MaxLength: bot.MaxInput}
+		if p.Kind == bot.Channel {
+			opt = &discordgo.ApplicationCommandOption{Name: p.Name, Description: p.Description, Required: p.Required,
+				Type: discordgo.ApplicationCommandOptionChannel, ChannelTypes: []discordgo.ChannelType{discordgo.ChannelTypeGuildText, discordgo.ChannelTypeGuildNews}}
 		}
 		out = append(out, opt)
 	}

@@ -421,7 +421,7 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 	case discordgo.InteractionApplicationCommand:
 		data := i.ApplicationCommandData()
 		name, sub, values := flatten(data)
-		req.Text = bot.SlashText(name, sub, values)
+		req.Slash = &bot.Slash{Name: name, Sub: sub, Options: values}
 		a.answerInteraction(i, func() bot.Reply { return a.bot.Handle(context.Background(), req) }, discordgo.InteractionResponseChannelMessageWithSource, &progress)
 	case discordgo.InteractionMessageComponent:
 		id := i.MessageComponentData().CustomID
@@ -431,14 +431,12 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 		}
 		a.answerInteraction(i, func() bot.Reply { return a.bot.Press(context.Background(), req, id) }, kind, &progress)
 	case discordgo.InteractionApplicationCommandAutocomplete:
-		_, _, values := flatten(i.ApplicationCommandData())
 		typed := ""
 		for _, o := range allOptions(i.ApplicationCommandData().Options) {
 			if o.Focused {
 				typed = fmt.Sprint(o.Value)
 			}
 		}
-		_ = values
 		var choices []*discordgo.ApplicationCommandOptionChoice
 		for _, c := range a.bot.Autocomplete(typed) {
 			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: c.Name, Value: c.Value})

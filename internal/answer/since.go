@@ -21,13 +21,22 @@ func splitSince(q string) (string, time.Time) {
 	if i < 0 {
 		return q, time.Time{}
 	}
-	date := strings.TrimSpace(q[i+len(" since "):])
-	for _, layout := range sinceLayouts {
-		if t, err := time.Parse(layout, date); err == nil && t.Year() >= 1970 {
-			return strings.TrimSpace(q[:i]), t.UTC()
-		}
+	if t, ok := ParseSince(q[i+len(" since "):]); ok {
+		return strings.TrimSpace(q[:i]), t
 	}
 	return q, time.Time{}
+}
+
+// ParseSince reads the date of a "since": a year, a month or a day, as
+// people write them ("2024", "2024-06", "march 2024"), and its start.
+func ParseSince(date string) (time.Time, bool) {
+	date = strings.TrimSpace(date)
+	for _, layout := range sinceLayouts {
+		if t, err := time.Parse(layout, date); err == nil && t.Year() >= 1970 {
+			return t.UTC(), true
+		}
+	}
+	return time.Time{}, false
 }
 
 // sinceInFuture reports whether since is later than tomorrow: no article
