@@ -46,15 +46,22 @@ func (q benchQuery) String() string {
 }
 
 // benchDirs are the data folders the benchmarks read: $BENCH_DIR/10k,
-// 100k and 1m when generated (scripts/bench.sh makes them), else one small
-// folder generated here so `go test -bench` works anywhere.
-func benchDirs(b *testing.B) map[string]string {
+// 100k and 1m when generated (scripts/bench.sh makes them), and
+// $BENCH_DIR/100k-pg, the same 100k articles in PostgreSQL at
+// $BENCH_DATABASE_URL; else one small folder generated here so `go test
+// -bench` works anywhere.
+func benchDirs(b *testing.B) map[string]library.Options {
 	b.Helper()
-	dirs := map[string]string{}
+	dirs := map[string]library.Options{}
 	if root := os.Getenv("BENCH_DIR"); root != "" {
 		for _, n := range []string{"10k", "100k", "1m"} {
 			if _, err := os.Stat(filepath.Join(root, n, "disputebot.db")); err == nil {
-				dirs[n] = filepath.Join(root, n)
+				dirs[n] = library.Options{DataDir: filepath.Join(root, n)}
+			}
+		}
+		if url := os.Getenv("BENCH_DATABASE_URL"); url != "" {
+			if _, err := os.Stat(filepath.Join(root, "100k-pg", "index.bleve")); err == nil {
+				dirs["100k-pg"] = library.Options{DataDir: filepath.Join(root, "100k-pg"), DatabaseURL: url}
 			}
 		}
 	}
@@ -70,7 +77,7 @@ func benchDirs(b *testing.B) map[string]string {
 			b.Fatal(err)
 		}
 		lib.Close()
-		dirs["2k"] = dir
+		dirs["2k"] = library.Options{DataDir: dir}
 	}
 	return dirs
 }
@@ -81,8 +88,8 @@ func benchDirs(b *testing.B) map[string]string {
 // question (what the answer adds is outside the index), and the naive
 // floor, Bleve alone (see export_test.go).
 func BenchmarkAnswer(b *testing.B) {
-	for name, dir := range benchDirs(b) {
-		lib, err := library.Open(context.Background(), library.Options{DataDir: dir})
+	for name, opts := range benchDirs(b) {
+		lib, err := library.Open(context.Background(), opts)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Runs every benchmark in one go and prints the table BENCHMARKS.md holds.
-#   scripts/bench.sh                 # 10k and 100k articles
+#   scripts/bench.sh                 # 10k and 100k articles, 100k on PostgreSQL too
 #   BENCH_1M=1 scripts/bench.sh      # and 1M (about 25 minutes to generate, 7 GB)
+#   scripts/bench.sh gen             # only generate the data folders
 # Generated data folders are kept in $BENCH_DIR (default ~/.cache/disputebot-bench)
-# and reused; the raw `go test -bench` output goes to bench-out/.
+# and reused; the raw `go test -bench` output goes to bench-out/. The
+# PostgreSQL half uses the schema "disputebench" of $BENCH_PG_URL
+# (default postgres://postgres@127.0.0.1:5432/test); BENCH_PG=0 skips it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="$PATH:/usr/local/go/bin"
@@ -14,15 +17,34 @@ go build -o bench-out/disputebot ./cmd/disputebot
 go build -o bench-out/disputebench ./cmd/disputebench
 sizes="10k:10000 100k:100000"
 [[ ${BENCH_1M:-} == 1 ]] && sizes="$sizes 1m:1000000"
+pg_url=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
+if [[ ${BENCH_PG:-1} == 1 ]]; then
+  psql -q "$pg_url" -c 'select 1' > /dev/null || { echo "bench: no PostgreSQL at $pg_url (BENCH_PG=0 skips the PostgreSQL half)" >&2; exit 1; }
+  export BENCH_DATABASE_URL="$pg_url?search_path=disputebench"
+  sizes="$sizes 100k-pg:100000"
+fi
+# folder NAME: the settings that open that data folder (and its store).
+folder() {
+  echo "DATA_DIR=$BENCH_DIR/$1"
+  [[ $1 == *-pg ]] && echo "DATABASE_URL=$BENCH_DATABASE_URL"
+  true
+}
 for s in $sizes; do
   name=${s%%:*}; n=${s##*:}
-  if [[ ! -f $BENCH_DIR/$name/disputebot.db ]]; then
+  mapfile -t env < <(folder "$name")
+  if [[ ! -f $BENCH_DIR/$name/gen.txt ]]; then
     echo "generating $n articles into $BENCH_DIR/$name" >&2
-    DATA_DIR=$BENCH_DIR/$name bench-out/disputebench gen-corpus --n "$n" --seed 1 >&2
+    rm -rf "${BENCH_DIR:?}/$name"
+    if [[ $name == *-pg ]]; then
+      psql -q "$pg_url" -c 'drop schema if exists disputebench cascade' -c 'create schema disputebench'
+    fi
+    env "${env[@]}" bench-out/disputebench gen-corpus --n "$n" --seed 1 > "$BENCH_DIR/$name.gen.tmp"
+    mv "$BENCH_DIR/$name.gen.tmp" "$BENCH_DIR/$name/gen.txt"
   fi
   # Open once so the index is current (a new mapping rebuilds it) and merged.
-  DATA_DIR=$BENCH_DIR/$name bench-out/disputebot ask musk microsoft > /dev/null
+  env "${env[@]}" bench-out/disputebot ask musk microsoft > /dev/null
 done
+[[ ${1:-} == gen ]] && exit 0
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $(date -u +%Y-%m-%d)"
 go test -run '^$' -bench . -benchtime "${BENCHTIME:-300x}" -timeout 60m ./index > bench-out/answer.txt
@@ -52,7 +74,23 @@ for s in $sizes; do
       echo "| answer, $name, $class, clock $clock | $a ms median, $ap ms p99 | index $ix ms; bare Bleve $f ms, p99 $fp ms | $(awk -v a="$a" -v i="$ix" -v f="$f" 'BEGIN{printf "%.2f× index, %.2f× bare", a/i, a/f}') | ≤ 10 ms median, ≤ 30 ms p99 at 1M |"
     done
   done
-  echo "| data folder, $name | $(du -sh "$BENCH_DIR/$name" | cut -f1) (index $(du -sh "$BENCH_DIR/$name/index.bleve" | cut -f1)) | — | — | |"
+  if [[ $name == *-pg ]]; then
+    db=$(psql -Atq "$pg_url" -c "select pg_size_pretty(sum(pg_total_relation_size(c.oid))) from pg_class c join pg_namespace n on n.oid = c.relnamespace where n.nspname = 'disputebench' and c.relkind in ('r', 'm')")
+    echo "| data folder, $name | index $(du -sh "$BENCH_DIR/$name/index.bleve" | cut -f1), PostgreSQL schema $db | — | — | |"
+  else
+    echo "| data folder, $name | $(du -sh "$BENCH_DIR/$name" | cut -f1) (index $(du -sh "$BENCH_DIR/$name/index.bleve" | cut -f1)) | — | — | |"
+  fi
+done
+# Storing: generating the folders writes each article to the store and the
+# index in batches of 2,000, as a feed poll does; the last tenth is the rate
+# into a store already holding nine tenths.
+for s in $sizes; do
+  name=${s%%:*}
+  g=$BENCH_DIR/$name/gen.txt
+  [[ -f $g ]] || continue
+  overall=$(sed -E 's/.*: ([0-9]+) articles\/s overall.*/\1/' "$g")
+  tenth=$(sed -E 's/.* ([0-9]+) articles\/s over the last tenth.*/\1/' "$g")
+  echo "| store and index, filling $name (generated $(date -u -r "$g" +%Y-%m-%d)) | $overall articles/s overall, $tenth articles/s over the last tenth | — | — | |"
 done
 p=$(metric bench-out/ingest.txt BenchmarkIngest/pipeline pages/s)
 r=$(metric bench-out/ingest.txt BenchmarkIngest/bare-readability pages/s)
@@ -75,10 +113,11 @@ echo "| \`help\` (peak RSS, CPU) | $(/usr/bin/time -f "%M %U %S" bench-out/dispu
 for s in $sizes; do
   name=${s%%:*}
   [[ $name == 10k ]] && continue
+  mapfile -t env < <(folder "$name")
   rm -f bench-out/ask-$name.wall bench-out/serve-$name.wall
   for i in 1 2 3 4 5; do
-    /usr/bin/time -f "%e %M %U %S" -a -o bench-out/ask-$name.wall env DATA_DIR=$BENCH_DIR/$name bench-out/disputebot ask musk microsoft > /dev/null
-    /usr/bin/time -f "%e %M" -a -o bench-out/serve-$name.wall env DATA_DIR=$BENCH_DIR/$name bench-out/disputebench bench-serve --queries 300 > /dev/null
+    /usr/bin/time -f "%e %M %U %S" -a -o bench-out/ask-$name.wall env "${env[@]}" bench-out/disputebot ask musk microsoft > /dev/null
+    /usr/bin/time -f "%e %M" -a -o bench-out/serve-$name.wall env "${env[@]}" bench-out/disputebench bench-serve --queries 300 > /dev/null
   done
   first=$(awk '{print $1}' bench-out/ask-$name.wall | sort -n | sed -n 3p)
   cpu=$(awk '{print $3+$4}' bench-out/ask-$name.wall | sort -n | sed -n 3p)

@@ -140,6 +140,9 @@ func (s *Store) Close() error {
 // Path is the database file.
 func (s *Store) Path() string { return s.path }
 
+// Backend names the engine behind the store: "sqlite" or "postgres".
+func (s *Store) Backend() string { return s.db.d.name }
+
 // Ping checks the database answers, for /healthz.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
