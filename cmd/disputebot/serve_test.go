@@ -96,6 +96,8 @@ func serveVars(t *testing.T, fake *discordtest.Server) map[string]string {
 		"DISCORD_TOKEN": "test.bot.token-never-logged", "DISCORD_API_URL": fake.APIURL(), "DATA_DIR": t.TempDir(),
 		"FETCH_ALLOW_PRIVATE": "true", "NOTIFY_DIGEST_WINDOW": "200ms", "FEED_INTERVAL": "1s", "FEED_MIN_INTERVAL": "1s",
 		"COMMAND_COOLDOWN": "0s", "LOG_LEVEL": "info", "MOD_ROLE_IDS": "", "NOTIFY_LEASE": "2s",
+		// A poll cut short by a kill is claimed for 1.5 budgets and 5 s.
+		"FEED_POLL_BUDGET": "4s",
 	})
 }
 

@@ -351,3 +351,40 @@ func TestPollPanicIsRecovered(t *testing.T) {
 		t.Error("the panic was not logged")
 	}
 }
+
+// TestPollersShareFeedsOnce: three pollers on one store, as three
+// processes sharing PostgreSQL would run, poll every due feed once per
+// interval between them, not once each.
+func TestPollersShareFeedsOnce(t *testing.T) {
+	h := newHostileServer(t, 1, "/dead/", "x")
+	lib := hostileLib(t, t.TempDir(), 2*time.Second, nil)
+	for i := 0; i < 12; i++ {
+		addFeed(t, lib, fmt.Sprint("G", i%3), fmt.Sprintf("%s/feed/%d", h.URL, i), time.Hour)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	for i := 0; i < 3; i++ {
+		p := newPoller(lib)
+		p.Concurrency = 4
+		wg.Add(1)
+		go func() { defer wg.Done(); p.Run(ctx) }()
+	}
+	polled := func() (n int64) {
+		for i := 0; i < 12; i++ {
+			n += h.polled(fmt.Sprintf("/feed/%d", i))
+		}
+		return n
+	}
+	deadline := time.Now().Add(15 * time.Second)
+	for polled() < 12 && time.Now().Before(deadline) {
+		time.Sleep(50 * time.Millisecond)
+	}
+	time.Sleep(2 * time.Second) // time for a second poll, if one were coming
+	cancel()
+	wg.Wait()
+	for i := 0; i < 12; i++ {
+		if n := h.polled(fmt.Sprintf("/feed/%d", i)); n != 1 {
+			t.Errorf("feed %d was polled %d times in its interval, want once", i, n)
+		}
+	}
+}

@@ -42,6 +42,8 @@ const (
 // of work, Write.
 type Store interface {
 	DueFeeds(ctx context.Context, now time.Time, perGuild, limit int) ([]*domain.Source, error)
+	ClaimFeed(ctx context.Context, id int64, now, until time.Time) (bool, error)
+	ReleaseFeed(ctx context.Context, id int64, claimedUntil, next time.Time) error
 	NextFeedPoll(ctx context.Context) (time.Time, error)
 	FeedPolled(ctx context.Context, id int64, f *domain.Feed) error
 	SourceFetched(ctx context.Context, id int64, at time.Time, errText string, newItems int) error
@@ -143,6 +145,11 @@ func (p *Poller) Run(ctx context.Context) {
 				if !p.take(src, perGuild) {
 					continue
 				}
+				until, ok := p.claim(ctx, src)
+				if !ok {
+					p.release(src)
+					continue
+				}
 				running++
 				launched++
 				wg.Add(1)
@@ -151,6 +158,13 @@ func (p *Poller) Run(ctx context.Context) {
 					defer func() { p.release(src); done <- struct{}{} }()
 					defer p.recovered("polling a feed", src)
 					p.Poll(ctx, src)
+					if ctx.Err() != nil {
+						// Stopping mid-poll: the next process polls it at
+						// once rather than after the claim runs out.
+						if err := p.Store.ReleaseFeed(context.Background(), src.ID, until, src.Feed.NextPoll); err != nil { // due as it was
+							p.Log.Warn("giving back a feed's poll", "feed", src.ID, "error", err)
+						}
+					}
 				}(src)
 			}
 		}
@@ -224,6 +238,27 @@ func (p *Poller) take(src *domain.Source, perGuild int) bool {
 	return true
 }
 
+func (p *Poller) budget() time.Duration {
+	if p.Budget <= 0 {
+		return defaultBudget
+	}
+	return p.Budget
+}
+
+// claim takes src's poll from every other process sharing the store, for
+// longer than a poll can last (its budget, then writing what it read): a
+// process that dies mid-poll leaves the feed to another once the claim
+// runs out. It returns when the claim ends.
+func (p *Poller) claim(ctx context.Context, src *domain.Source) (time.Time, bool) {
+	now := p.now()
+	until := now.Add(p.budget() + p.budget()/2 + 5*time.Second)
+	ok, err := p.Store.ClaimFeed(ctx, src.ID, now, until)
+	if err != nil && ctx.Err() == nil {
+		p.Log.Error("claiming a feed's poll", "feed", src.ID, "error", err)
+	}
+	return until, ok && err == nil
+}
+
 func (p *Poller) release(src *domain.Source) {
 	p.inFlight.Delete(src.ID)
 	p.mu.Lock()
@@ -263,11 +298,7 @@ func (p *Poller) recovered(what string, src *domain.Source) {
 func (p *Poller) Poll(ctx context.Context, src *domain.Source) {
 	f := *src.Feed
 	now := p.now()
-	budget := p.Budget
-	if budget <= 0 {
-		budget = defaultBudget
-	}
-	pctx, cancel := context.WithTimeout(ctx, budget)
+	pctx, cancel := context.WithTimeout(ctx, p.budget())
 	defer cancel()
 	resp, err := p.Fetch.Get(pctx, src.URL, fetch.Conditional{ETag: f.ETag, LastModified: f.LastModified}, accept)
 	var parsed *Parsed

@@ -444,3 +444,73 @@ func TestTraceIsOneGuildsOwn(t *testing.T) {
 		}
 	})
 }
+
+// TestFeedPollsAreClaimedOnce: processes sharing a store (two handles
+// here, eight claimers) each list the due feeds and claim them; every feed
+// is claimed exactly once. A claim whose holder died runs out and the feed
+// is claimed again; a claim given back is due again at once.
+func TestFeedPollsAreClaimedOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		stores := []*Store{b.mustOpen(t), b.mustOpen(t)}
+		var feeds []*domain.Source
+		for i := 0; i < 20; i++ {
+			src := &domain.Source{GuildID: fmt.Sprint("G", i%4), URL: fmt.Sprintf("https://f.example/%d.xml", i), Kind: domain.FeedSource, AddedAt: t0,
+				Feed: &domain.Feed{Interval: time.Hour, NextPoll: t0}}
+			if err := stores[0].AddSource(ctx, src); err != nil {
+				t.Fatal(err)
+			}
+			feeds = append(feeds, src)
+		}
+		now, until := t0.Add(time.Minute), t0.Add(3*time.Minute)
+		var mu sync.Mutex
+		won := map[int64]int{}
+		var wg sync.WaitGroup
+		for c := 0; c < 8; c++ {
+			wg.Add(1)
+			go func(s *Store) {
+				defer wg.Done()
+				due, err := s.DueFeeds(ctx, now, 20, 100)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for _, src := range due {
+					ok, err := s.ClaimFeed(ctx, src.ID, now, until)
+					if err != nil {
+						t.Error(err)
+					}
+					if ok {
+						mu.Lock()
+						won[src.ID]++
+						mu.Unlock()
+					}
+				}
+			}(stores[c%2])
+		}
+		wg.Wait()
+		for _, f := range feeds {
+			if won[f.ID] != 1 {
+				t.Errorf("feed %d claimed %d times, want once", f.ID, won[f.ID])
+			}
+		}
+		if due, _ := stores[1].DueFeeds(ctx, now, 20, 100); len(due) != 0 {
+			t.Errorf("%d feeds still due while claimed", len(due))
+		}
+		// The holder of feeds[0] died: after its claim runs out, another
+		// process takes it.
+		if ok, _ := stores[1].ClaimFeed(ctx, feeds[0].ID, until.Add(-time.Second), until.Add(time.Hour)); ok {
+			t.Error("a claim was taken before it ran out")
+		}
+		if ok, err := stores[1].ClaimFeed(ctx, feeds[0].ID, until, until.Add(time.Hour)); !ok || err != nil {
+			t.Errorf("a claim that ran out was not taken over: %v", err)
+		}
+		// feeds[1]'s holder stopped without polling: it gives the poll back.
+		if err := stores[0].ReleaseFeed(ctx, feeds[1].ID, until, t0); err != nil {
+			t.Fatal(err)
+		}
+		if due, _ := stores[1].DueFeeds(ctx, now, 20, 100); len(due) != 1 || due[0].ID != feeds[1].ID {
+			t.Errorf("after giving back, due = %d feeds, want feed %d", len(due), feeds[1].ID)
+		}
+	})
+}

@@ -233,6 +233,32 @@ func (s *Store) DueFeeds(ctx context.Context, now time.Time, perGuild, limit int
 		ORDER BY f.next_poll, s.id`, timeText(now), perGuild, limit)
 }
 
+// ClaimFeed takes a due feed's poll for the caller: the feed's next poll
+// moves to until, so every other process sharing the store passes it by,
+// and it falls due again by itself if the caller dies before recording the
+// poll (FeedPolled sets the real next poll). It reports false when the
+// feed was no longer due at now: another process took it first. One
+// UPDATE decides, so of any number of claimers exactly one wins.
+func (s *Store) ClaimFeed(ctx context.Context, id int64, now, until time.Time) (bool, error) {
+	res, err := s.db.ExecContext(ctx, "UPDATE feeds SET next_poll = ? WHERE source_id = ? AND next_poll <= ?", timeText(until), id, timeText(now))
+	if err != nil {
+		return false, fmt.Errorf("store: claim feed: %w", err)
+	}
+	n, err := res.RowsAffected()
+	return n == 1, err
+}
+
+// ReleaseFeed gives a claimed poll back when it was not carried out (the
+// process is stopping): the feed is due again at next, unless the poll was
+// recorded meanwhile.
+func (s *Store) ReleaseFeed(ctx context.Context, id int64, claimedUntil, next time.Time) error {
+	_, err := s.db.ExecContext(ctx, "UPDATE feeds SET next_poll = ? WHERE source_id = ? AND next_poll = ?", timeText(next), id, timeText(claimedUntil))
+	if err != nil {
+		return fmt.Errorf("store: release feed: %w", err)
+	}
+	return nil
+}
+
 // NextFeedPoll is the earliest next poll of any feed (zero when none).
 func (s *Store) NextFeedPoll(ctx context.Context) (time.Time, error) {
 	var t sql.NullString
