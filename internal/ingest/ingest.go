@@ -69,6 +69,7 @@ type Store interface {
 	SetMeta(ctx context.Context, key, value string) error
 	Changed(ctx context.Context, after int64, batch int, fn func(page []*article.Article, seq int64) error) (int64, error)
 	CountArticles(ctx context.Context) (int, error)
+	MaxSeq(ctx context.Context) (int64, error)
 	ID() string
 }
 

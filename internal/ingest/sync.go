@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime/debug"
+	"time"
 
 	"github.com/disputebot/disputebot/index"
 	"github.com/disputebot/disputebot/internal/article"
@@ -45,6 +47,48 @@ func (p *Pipeline) Sync(ctx context.Context) error {
 	p.syncMu.Lock()
 	defer p.syncMu.Unlock()
 	return syncIndex(ctx, p.Store, p.Index)
+}
+
+// Follow keeps the index following the store while ctx lasts, for a
+// process that shares its store with others (each keeps its own index):
+// it catches up when changes fires (another process committed articles)
+// and every interval, in case a notification was missed. behind, when not
+// nil, is told after each catch-up how many changes the index still lacks.
+func (p *Pipeline) Follow(ctx context.Context, every time.Duration, changes <-chan struct{}, behind func(n int64)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		case <-changes:
+		}
+		p.catchUp(ctx, behind)
+	}
+}
+
+// catchUp is one round of Follow; a panic in it is logged and the next
+// round tries again.
+func (p *Pipeline) catchUp(ctx context.Context, behind func(n int64)) {
+	defer func() {
+		if v := recover(); v != nil {
+			p.Log.Error("panic following the store", "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+		}
+	}()
+	if err := p.Sync(ctx); err != nil && ctx.Err() == nil {
+		p.Log.Warn("following the store", "error", err)
+	}
+	if behind == nil {
+		return
+	}
+	latest, err := p.Store.MaxSeq(ctx)
+	if err != nil {
+		return
+	}
+	if have, err := p.Index.Seq(); err == nil {
+		behind(max(0, latest-have))
+	}
 }
 
 func syncIndex(ctx context.Context, st Store, x *index.Index) error {

@@ -84,8 +84,18 @@ func nextSeq(ctx context.Context, tx *txn) (int64, error) {
 		return 0, err
 	}
 	var seq int64
-	err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM articles").Scan(&seq)
-	return seq, err
+	if err := tx.QueryRowContext(ctx, "SELECT COALESCE(MAX(seq), 0) + 1 FROM articles").Scan(&seq); err != nil {
+		return 0, err
+	}
+	if tx.d.postgres {
+		// Every process following the store wakes when this commits
+		// (PostgreSQL delivers a notification at commit, once per
+		// transaction however many articles it numbers).
+		if _, err := tx.ExecContext(ctx, "SELECT pg_notify('"+changesChannel+"', '')"); err != nil {
+			return 0, err
+		}
+	}
+	return seq, nil
 }
 
 func saveArticle(ctx context.Context, tx *txn, a *article.Article, scope string, sourceID int64) (Saved, error) {

@@ -5,9 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/url"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" driver
 )
 
@@ -34,7 +36,73 @@ func OpenPostgres(ctx context.Context, databaseURL string) (*Store, error) {
 	if u.User != nil {
 		u.User = url.User(u.User.Username()) // never the password, in logs or messages
 	}
-	return open(ctx, conn{DB: db, d: postgresDialect}, u.String())
+	s, err := open(ctx, conn{DB: db, d: postgresDialect}, u.String())
+	if err != nil {
+		return nil, err
+	}
+	s.listenURL = databaseURL
+	return s, nil
+}
+
+// changesChannel is the notification channel article changes are
+// announced on.
+const changesChannel = "disputebot_articles"
+
+// Changes returns a channel that receives a value soon after another
+// process (or this one) commits an article change, for an index that
+// follows the store. SQLite has no other writers (the running bot carries
+// out the command line's work), so it returns nil, a channel that never
+// fires. Notifications can be missed (the listening connection drops and
+// is made again), so a follower catches up on a timer too; after a new
+// connection, the channel fires once for what may have been missed.
+func (s *Store) Changes(ctx context.Context, log *slog.Logger) <-chan struct{} {
+	if s.listenURL == "" {
+		return nil
+	}
+	out := make(chan struct{}, 1)
+	wake := func() {
+		select {
+		case out <- struct{}{}:
+		default: // one wake-up pending is enough: the follower reads all changes
+		}
+	}
+	go func() {
+		defer func() {
+			if v := recover(); v != nil {
+				log.Error("panic listening for changes; the index follows on its timer alone", "panic", fmt.Sprint(v))
+			}
+		}()
+		for wait := time.Second; ctx.Err() == nil; wait = min(2*wait, time.Minute) {
+			if err := s.listen(ctx, wake); err != nil && ctx.Err() == nil {
+				log.Warn("listening for other processes' changes", "error", err, "retry_in", wait)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(wait):
+			}
+		}
+	}()
+	return out
+}
+
+// listen holds one connection listening on changesChannel until it fails
+// or ctx ends.
+func (s *Store) listen(ctx context.Context, wake func()) error {
+	c, err := pgx.Connect(ctx, s.listenURL)
+	if err != nil {
+		return errors.New("connecting to PostgreSQL failed") // pgx's error may quote the URL
+	}
+	defer c.Close(context.Background())
+	if _, err := c.Exec(ctx, "LISTEN "+changesChannel); err != nil {
+		return fmt.Errorf("LISTEN: %w", err)
+	}
+	wake() // what was committed while no one listened
+	for {
+		if _, err := c.WaitForNotification(ctx); err != nil {
+			return err
+		}
+		wake()
+	}
 }
 
 // migratePostgres brings a PostgreSQL schema up to date. Its version is

@@ -44,6 +44,9 @@ type Store struct {
 	articlesByID *sql.Stmt
 	caps         domain.Caps
 	id           string
+	// listenURL is PostgreSQL's URL, password and all, for the connection
+	// that listens for other processes' changes; never printed.
+	listenURL string
 }
 
 // Open opens (creating if needed) the database at path and brings its
