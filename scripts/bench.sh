@@ -125,3 +125,24 @@ for s in $sizes; do
   echo "| a fresh \`ask\`, $name (median of 5) | $first s wall, $cpu s CPU | — | — | ≤ 0.1 s CPU |"
   echo "| peak RSS answering 300 questions, $name (max of 5) | $(printf '%.0f' "$rss") MB | — | — | ≤ 400 MB at 100k |"
 done
+# The two stores side by side: the same 100k articles (one generator, one
+# seed), the same questions, in this run.
+if [[ ${BENCH_PG:-1} == 1 ]]; then
+  echo
+  echo "| 100k articles, clock | SQLite median / p99 | PostgreSQL median / p99 | PostgreSQL ÷ SQLite (median) |"
+  echo "|---|---|---|---|"
+  for class in common-pair rare-pair single-party free-text; do
+    for clock in at-end end+2y; do
+      sm=$(metric bench-out/answer.txt "BenchmarkAnswer/100k/answer/$class/$clock" median-ms)
+      sp=$(metric bench-out/answer.txt "BenchmarkAnswer/100k/answer/$class/$clock" p99-ms)
+      pm=$(metric bench-out/answer.txt "BenchmarkAnswer/100k-pg/answer/$class/$clock" median-ms)
+      pp=$(metric bench-out/answer.txt "BenchmarkAnswer/100k-pg/answer/$class/$clock" p99-ms)
+      echo "| answer, $class, $clock | $sm / $sp ms | $pm / $pp ms | $(awk -v a="$pm" -v b="$sm" 'BEGIN{printf "%.2f×", a/b}') |"
+    done
+  done
+  so=$(sed -E 's/.*: ([0-9]+) articles\/s overall.*/\1/' "$BENCH_DIR/100k/gen.txt")
+  st=$(sed -E 's/.* ([0-9]+) articles\/s over the last tenth.*/\1/' "$BENCH_DIR/100k/gen.txt")
+  po=$(sed -E 's/.*: ([0-9]+) articles\/s overall.*/\1/' "$BENCH_DIR/100k-pg/gen.txt")
+  pt=$(sed -E 's/.* ([0-9]+) articles\/s over the last tenth.*/\1/' "$BENCH_DIR/100k-pg/gen.txt")
+  echo "| store and index, filling to 100k: overall / last tenth | $so / $st articles/s | $po / $pt articles/s | $(awk -v a="$po" -v b="$so" 'BEGIN{printf "%.2f×", a/b}') |"
+fi
