@@ -264,9 +264,9 @@ func TestApologyFollowsHowFarTheAnswerGot(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			before := len(fake.Responses())
 			id := fmt.Sprintf("9000000000000000%02d", n)
-			i := &discordgo.InteractionCreate{Interaction: &discordgo.Interaction{ID: id, AppID: testApp, Type: tt.kind, Token: "itoken" + id}}
+			i := &discordgo.Interaction{ID: id, AppID: testApp, Type: tt.kind, Token: "itoken" + id}
 			progress := tt.progress
-			a.apologiseInteraction(i, &progress)
+			a.apologiseInteraction(i, a.callback(i), &progress)
 			got := fake.Responses()[before:]
 			if len(got) != len(tt.want) {
 				t.Fatalf("sent %+v; want %+v", got, tt.want)

@@ -7,6 +7,7 @@ package discord
 
 import (
 	"context"
+	"crypto/ed25519"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -42,6 +43,12 @@ type Config struct {
 	// Panicked counts panics recovered in the adapter's goroutines (each
 	// is logged with its stack, and the member answered); nil is fine.
 	Panicked func()
+	// PublicKey is the application's Ed25519 public key, which signs the
+	// interactions Discord POSTs to the endpoint (see Interactions).
+	PublicKey ed25519.PublicKey
+	// InteractionRefused counts interaction POSTs the endpoint refused,
+	// by reason (see the refused* constants); nil is fine.
+	InteractionRefused func(reason string)
 }
 
 // Adapter connects a bot.Bot to Discord.
@@ -296,9 +303,16 @@ func (a *Adapter) onReady(s *discordgo.Session, r *discordgo.Ready) {
 }
 
 // ChannelInGuild reports whether channel is a text channel of guild, from
-// the gateway's state.
+// the gateway's state, or from Discord's REST API when the state does not
+// know the guild: a process answering interactions only has no gateway,
+// and so no state.
 func (a *Adapter) ChannelInGuild(guild, channel string) bool {
 	c, err := a.s.State.Channel(channel)
+	if _, gerr := a.s.State.Guild(guild); err != nil && gerr != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		c, err = a.s.Channel(channel, discordgo.WithContext(ctx))
+	}
 	if err != nil {
 		return false
 	}
@@ -400,8 +414,7 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 		return
 	}
 	defer a.wg.Done()
-	var progress answerProgress
-	defer a.recovered("handling an interaction", func() { a.apologiseInteraction(i, &progress) })
+	defer a.recovered("handling an interaction", nil)
 	// A gateway replaying events after a resume may deliver an
 	// interaction twice. Discord takes one response, but a second run
 	// would repeat the command's effects (a subscription, a feed added)
@@ -410,26 +423,41 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 		a.cfg.Log.Debug("ignoring an interaction delivered again", "interaction", i.ID)
 		return
 	}
-	req := bot.Request{GuildID: i.GuildID, ChannelID: i.ChannelID, Addressed: true}
-	if i.Member != nil && i.Member.User != nil {
-		req.UserID = i.Member.User.ID
-		req.IsModerator = a.isModerator(i.Member.Permissions, i.Member.Roles)
-	} else if i.User != nil {
-		req.UserID = i.User.ID
-	}
+	a.interact(i.Interaction, a.callback(i.Interaction))
+}
+
+// callback is the first response to an interaction from the gateway: a
+// REST callback.
+func (a *Adapter) callback(i *discordgo.Interaction) firstResponse {
+	return func(ctx context.Context, r *discordgo.InteractionResponse) error { return a.respond(ctx, i, r) }
+}
+
+// firstResponse sends an interaction's one initial response: a REST
+// callback for an interaction from the gateway, the HTTP response for one
+// POSTed to the endpoint. What may follow it (the edit of a deferred
+// answer, a follow-up) goes over REST either way.
+type firstResponse func(ctx context.Context, r *discordgo.InteractionResponse) error
+
+// interact answers an interaction, however it came: a slash command and a
+// button press are run by the bot and rendered as every reply is, an
+// autocomplete is answered with the bot's choices. A panic is logged and
+// apologised for as far as the answer had got.
+func (a *Adapter) interact(i *discordgo.Interaction, first firstResponse) {
+	var progress answerProgress
+	defer a.recovered("handling an interaction", func() { a.apologiseInteraction(i, first, &progress) })
+	req := a.interactionRequest(i)
 	switch i.Type {
 	case discordgo.InteractionApplicationCommand:
-		data := i.ApplicationCommandData()
-		name, sub, values := flatten(data)
+		name, sub, values := flatten(i.ApplicationCommandData())
 		req.Slash = &bot.Slash{Name: name, Sub: sub, Options: values}
-		a.answerInteraction(i, func() bot.Reply { return a.bot.Handle(context.Background(), req) }, discordgo.InteractionResponseChannelMessageWithSource, &progress)
+		a.answerInteraction(i, first, func() bot.Reply { return a.bot.Handle(context.Background(), req) }, discordgo.InteractionResponseChannelMessageWithSource, &progress)
 	case discordgo.InteractionMessageComponent:
 		id := i.MessageComponentData().CustomID
 		kind := discordgo.InteractionResponseUpdateMessage
 		if !strings.HasPrefix(id, "pg:") {
 			kind = discordgo.InteractionResponseChannelMessageWithSource
 		}
-		a.answerInteraction(i, func() bot.Reply { return a.bot.Press(context.Background(), req, id) }, kind, &progress)
+		a.answerInteraction(i, first, func() bot.Reply { return a.bot.Press(context.Background(), req, id) }, kind, &progress)
 	case discordgo.InteractionApplicationCommandAutocomplete:
 		typed := ""
 		for _, o := range allOptions(i.ApplicationCommandData().Options) {
@@ -441,7 +469,7 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 		for _, c := range a.bot.Autocomplete(typed) {
 			choices = append(choices, &discordgo.ApplicationCommandOptionChoice{Name: c.Name, Value: c.Value})
 		}
-		err := s.InteractionRespond(i.Interaction, &discordgo.InteractionResponse{
+		err := first(context.Background(), &discordgo.InteractionResponse{
 			Type: discordgo.InteractionApplicationCommandAutocompleteResult,
 			Data: &discordgo.InteractionResponseData{Choices: choices},
 		})
@@ -450,6 +478,19 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 			a.cfg.Log.Warn("answering autocomplete", "error", err)
 		}
 	}
+}
+
+// interactionRequest is who asked, and where: the member and whether
+// they moderate, from the permissions Discord computed for them.
+func (a *Adapter) interactionRequest(i *discordgo.Interaction) bot.Request {
+	req := bot.Request{GuildID: i.GuildID, ChannelID: i.ChannelID, Addressed: true}
+	if i.Member != nil && i.Member.User != nil {
+		req.UserID = i.Member.User.ID
+		req.IsModerator = a.isModerator(i.Member.Permissions, i.Member.Roles)
+	} else if i.User != nil {
+		req.UserID = i.User.ID
+	}
+	return req
 }
 
 // answerProgress is how far an interaction's answer has got, which says
@@ -467,7 +508,7 @@ const (
 // seconds: directly when the handler is quick, otherwise with a deferred
 // response that is edited once the answer is ready. It notes in progress
 // how far the answer got.
-func (a *Adapter) answerInteraction(i *discordgo.InteractionCreate, run func() bot.Reply, kind discordgo.InteractionResponseType, progress *answerProgress) {
+func (a *Adapter) answerInteraction(i *discordgo.Interaction, first firstResponse, run func() bot.Reply, kind discordgo.InteractionResponseType, progress *answerProgress) {
 	ctx := context.Background()
 	type result struct {
 		reply    bot.Reply
@@ -485,19 +526,15 @@ func (a *Adapter) answerInteraction(i *discordgo.InteractionCreate, run func() b
 	select {
 	case res = <-done:
 		if res.panicked {
-			a.apologiseInteraction(i, progress)
+			a.apologiseInteraction(i, first, progress)
 			return
 		}
-		if res.reply.Silent {
-			*progress = answered
-			return
-		}
-		embed, comps := Embed(res.reply)
+		embed, comps := Embed(shown(res.reply))
 		data := &discordgo.InteractionResponseData{Embeds: []*discordgo.MessageEmbed{embed}, Components: comps, AllowedMentions: noMentions()}
 		if res.reply.Ephemeral && kind != discordgo.InteractionResponseUpdateMessage {
 			data.Flags = discordgo.MessageFlagsEphemeral
 		}
-		err := a.respond(ctx, i.Interaction, &discordgo.InteractionResponse{Type: kind, Data: data})
+		err := first(ctx, &discordgo.InteractionResponse{Type: kind, Data: data})
 		*progress = answered
 		if err != nil {
 			a.cfg.Log.Error("answering an interaction", "error", err)
@@ -509,7 +546,7 @@ func (a *Adapter) answerInteraction(i *discordgo.InteractionCreate, run func() b
 	if kind == discordgo.InteractionResponseUpdateMessage {
 		deferKind, deferred = discordgo.InteractionResponseDeferredMessageUpdate, deferredUpdate
 	}
-	if err := a.respond(ctx, i.Interaction, &discordgo.InteractionResponse{Type: deferKind}); err != nil {
+	if err := first(ctx, &discordgo.InteractionResponse{Type: deferKind}); err != nil {
 		a.cfg.Log.Error("deferring an interaction", "error", err)
 		*progress = answered // nothing more can be sent
 		return
@@ -517,18 +554,14 @@ func (a *Adapter) answerInteraction(i *discordgo.InteractionCreate, run func() b
 	*progress = deferred
 	res = <-done
 	if res.panicked {
-		a.apologiseInteraction(i, progress)
+		a.apologiseInteraction(i, first, progress)
 		return
 	}
-	reply := res.reply
-	if reply.Silent {
-		reply = bot.Reply{Body: "Done."}
-	}
-	embed, comps := Embed(reply)
+	embed, comps := Embed(shown(res.reply))
 	embeds := []*discordgo.MessageEmbed{embed}
 	edit := &discordgo.WebhookEdit{Embeds: &embeds, Components: &comps, AllowedMentions: noMentions()}
 	err := a.retrying(ctx, "completing a deferred interaction", func() error {
-		_, err := a.s.InteractionResponseEdit(i.Interaction, edit, discordgo.WithContext(ctx))
+		_, err := a.s.InteractionResponseEdit(i, edit, discordgo.WithContext(ctx))
 		return err
 	})
 	*progress = answered
@@ -537,13 +570,24 @@ func (a *Adapter) answerInteraction(i *discordgo.InteractionCreate, run func() b
 	}
 }
 
+// shown is the reply an interaction gets. Discord counts an interaction
+// left without an answer as failed, and tells the member so, so a reply
+// with nothing to say (which an interaction, always addressed to the bot,
+// should never get) is shown as done rather than left unsent.
+func shown(r bot.Reply) bot.Reply {
+	if r.Silent {
+		return bot.Reply{Body: "Done."}
+	}
+	return r
+}
+
 // apologiseInteraction answers an interaction whose handling panicked, as
 // far as it had not been answered: an autocomplete with no choices (it
 // cannot show a sentence), a deferred reply by editing it, a deferred page
 // turn with a follow-up only the member sees (an edit would wipe the page
 // they pressed), anything else with an ephemeral reply. A page turn
 // answered at once becomes such a reply too, for the same reason.
-func (a *Adapter) apologiseInteraction(i *discordgo.InteractionCreate, progress *answerProgress) {
+func (a *Adapter) apologiseInteraction(i *discordgo.Interaction, first firstResponse, progress *answerProgress) {
 	if *progress == answered {
 		return
 	}
@@ -553,20 +597,20 @@ func (a *Adapter) apologiseInteraction(i *discordgo.InteractionCreate, progress 
 	var err error
 	switch {
 	case i.Type == discordgo.InteractionApplicationCommandAutocomplete:
-		err = a.respond(ctx, i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
+		err = first(ctx, &discordgo.InteractionResponse{Type: discordgo.InteractionApplicationCommandAutocompleteResult,
 			Data: &discordgo.InteractionResponseData{}})
 	case *progress == deferredReply:
 		comps := []discordgo.MessageComponent{}
 		edit := &discordgo.WebhookEdit{Embeds: &embeds, Components: &comps, AllowedMentions: noMentions()}
 		err = a.retrying(ctx, "apologising for an interaction", func() error {
-			_, err := a.s.InteractionResponseEdit(i.Interaction, edit, discordgo.WithContext(ctx))
+			_, err := a.s.InteractionResponseEdit(i, edit, discordgo.WithContext(ctx))
 			return err
 		})
 	case *progress == deferredUpdate:
-		_, err = a.s.FollowupMessageCreate(i.Interaction, true, &discordgo.WebhookParams{Embeds: embeds, Flags: discordgo.MessageFlagsEphemeral,
+		_, err = a.s.FollowupMessageCreate(i, true, &discordgo.WebhookParams{Embeds: embeds, Flags: discordgo.MessageFlagsEphemeral,
 			AllowedMentions: noMentions()}, discordgo.WithContext(ctx))
 	default:
-		err = a.respond(ctx, i.Interaction, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+		err = first(ctx, &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
 			Data: &discordgo.InteractionResponseData{Embeds: embeds, Flags: discordgo.MessageFlagsEphemeral, AllowedMentions: noMentions()}})
 	}
 	*progress = answered

@@ -30,7 +30,7 @@ Usage:
                                                   a Discord server's feeds
   disputebot export [FILE]                        write the store as JSON Lines (to move it)
   disputebot import FILE                          read an export into a new, empty store
-  disputebot serve                                run the Discord bot (needs DISCORD_TOKEN)
+  disputebot serve [--interactions-only]          run the Discord bot (needs DISCORD_TOKEN)
   disputebot help                                 show this text
   disputebot COMMAND --help                       a command's own help, with examples
 
@@ -131,10 +131,21 @@ the next serve, once.
 
   DATA_DIR=/srv/new disputebot import backup.jsonl
 `,
-	"serve": `disputebot serve
+	"serve": `disputebot serve [--interactions-only]
 
 Runs the Discord bot. It needs DISCORD_TOKEN (in the environment or .env);
 see the README for creating the Discord application.
+
+With INTERACTIONS_ADDR and DISCORD_PUBLIC_KEY set, it also answers the slash
+commands, buttons and autocomplete Discord POSTs to the application's
+Interactions Endpoint URL, which should lead to that address.
+
+  INTERACTIONS_ADDR=127.0.0.1:8080 DISCORD_PUBLIC_KEY=<64 hex digits> disputebot serve
+  INTERACTIONS_ADDR=:8080 DISCORD_PUBLIC_KEY=<64 hex digits> disputebot serve --interactions-only
+
+  --interactions-only   answer interaction POSTs only: no gateway connection,
+                        no feed polls, no notices; it still needs DISCORD_TOKEN
+                        (to finish slow answers) and its data folder
 `,
 }
 

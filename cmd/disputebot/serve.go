@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
@@ -22,10 +23,18 @@ import (
 
 // cmdServe runs the Discord bot until SIGINT or SIGTERM: the gateway
 // connection, the feed poller, the notice deliverer and, with METRICS_ADDR,
-// the health and metrics endpoint.
+// the health and metrics endpoint; with INTERACTIONS_ADDR, the endpoint
+// Discord POSTs interactions to. With --interactions-only it runs that
+// endpoint alone, with no gateway, poller or deliverer, so that any number
+// of such processes can answer behind a load balancer.
 func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) error {
-	if len(args) > 0 {
-		return &usageError{msg: "serve takes no arguments; it is configured by the environment"}
+	var interactionsOnly bool
+	rest, err := flags("serve", args, func(fs *flag.FlagSet) { fs.BoolVar(&interactionsOnly, "interactions-only", false, "") })
+	if err != nil {
+		return err
+	}
+	if len(rest) > 0 {
+		return &usageError{msg: "serve takes no arguments besides --interactions-only; it is configured by the environment"}
 	}
 	// The token is checked before anything slow (the corpus, the index).
 	cfg, err := config.Load(".env", getenv)
@@ -34,6 +43,9 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	}
 	if err := cfg.RequireDiscord(); err != nil {
 		return err
+	}
+	if interactionsOnly && cfg.InteractionsAddr == "" {
+		return errors.New("serve --interactions-only needs INTERACTIONS_ADDR (the address to answer Discord's interaction POSTs on) and DISCORD_PUBLIC_KEY")
 	}
 	lib, err := openFolder(ctx, cfg, newLogger(cfg, stderr))
 	if err != nil {
@@ -55,6 +67,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Prefix: cfg.CommandPrefix, ModRoleIDs: cfg.ModRoleIDs, MessageContent: cfg.DiscordMessageContent, Log: log,
 		Reconnected: func() { m.Add("disputebot_gateway_reconnects_total", 1) },
 		Panicked:    func() { m.Panicked("discord") },
+		PublicKey:   cfg.DiscordPublicKey,
+		InteractionRefused: func(reason string) {
+			m.Add("disputebot_interactions_refused_total", 1, "reason", reason)
+		},
 	}, b)
 	if err != nil {
 		return err
@@ -79,29 +95,60 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	defer stop()
 	var wg sync.WaitGroup
 	if cfg.MetricsAddr != "" {
-		srv, err := serveMetrics(cfg.MetricsAddr, m.Handler(
-			metrics.Check{Name: "gateway", Probe: func(context.Context) error {
+		checks := []metrics.Check{
+			{Name: "store", Probe: lib.Store.Ping},
+			{Name: "index", Probe: func(ctx context.Context) error { return lib.Index.Ping(ctx) }},
+		}
+		if !interactionsOnly {
+			checks = append([]metrics.Check{{Name: "gateway", Probe: func(context.Context) error {
 				if !adapter.Connected() {
 					return errors.New("disconnected")
 				}
 				return nil
-			}},
-			metrics.Check{Name: "store", Probe: lib.Store.Ping},
-			metrics.Check{Name: "index", Probe: func(ctx context.Context) error { return lib.Index.Ping(ctx) }},
-		))
+			}}}, checks...)
+		}
+		srv, err := listenAndServe(cfg.MetricsAddr, m.Handler(checks...))
 		if err != nil {
 			return fmt.Errorf("METRICS_ADDR=%s: %w", cfg.MetricsAddr, err)
 		}
 		defer srv.Shutdown(context.Background())
 		log.Info("serving /healthz and /metrics", "addr", srv.Addr)
 	}
-	if err := adapter.Open(); err != nil {
-		adapter.Close()
-		return err
+	// The endpoint listens before the gateway is opened, so a bad address
+	// stops start-up before an IDENTIFY is spent (Discord allows about a
+	// thousand a day). It is stopped before the adapter closes: no new
+	// interaction starts while the adapter waits for those in flight.
+	stopEndpoint := func() {}
+	if cfg.InteractionsAddr != "" {
+		h, err := adapter.Interactions()
+		if err != nil {
+			return err
+		}
+		srv, err := listenAndServe(cfg.InteractionsAddr, h)
+		if err != nil {
+			return fmt.Errorf("INTERACTIONS_ADDR=%s: %w", cfg.InteractionsAddr, err)
+		}
+		stopEndpoint = func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			if err := srv.Shutdown(ctx); err != nil {
+				log.Warn("stopping the interactions endpoint", "error", err)
+			}
+		}
+		log.Info("answering interactions over HTTP", "addr", srv.Addr)
 	}
-	wg.Add(2)
-	go func() { defer wg.Done(); supervise(runCtx, log, "poller", m, poller.Run) }()
-	go func() { defer wg.Done(); supervise(runCtx, log, "deliverer", m, deliverer.Run) }()
+	if interactionsOnly {
+		log.Info("not connecting to the gateway, polling feeds or delivering notices: --interactions-only")
+	} else {
+		if err := adapter.Open(); err != nil {
+			stopEndpoint()
+			adapter.Close()
+			return err
+		}
+		wg.Add(2)
+		go func() { defer wg.Done(); supervise(runCtx, log, "poller", m, poller.Run) }()
+		go func() { defer wg.Done(); supervise(runCtx, log, "deliverer", m, deliverer.Run) }()
+	}
 	if local, err := listenLocal(cfg, lib, getenv, log); err != nil {
 		log.Warn("the command line cannot reach this bot; ask and the other commands need it stopped", "error", err)
 	} else {
@@ -125,6 +172,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	case <-time.After(15 * time.Second):
 		log.Warn("feed polls still running at shutdown; they will be redone after restart")
 	}
+	stopEndpoint()
 	if err := adapter.Close(); err != nil && refused == nil {
 		return err
 	}
@@ -153,14 +201,16 @@ func supervise(ctx context.Context, log *slog.Logger, name string, m *metrics.Me
 	}
 }
 
-// serveMetrics listens on addr (so a bad address fails at start-up, naming
-// the variable) and serves h.
-func serveMetrics(addr string, h http.Handler) (*http.Server, error) {
+// listenAndServe listens on addr (so a bad address fails at start-up,
+// naming the variable) and serves h.
+func listenAndServe(addr string, h http.Handler) (*http.Server, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, err
 	}
-	srv := &http.Server{Addr: ln.Addr().String(), Handler: h, ReadHeaderTimeout: 5 * time.Second}
+	// A request's whole body must come within ReadTimeout: one dribbled
+	// in byte by byte would otherwise hold a connection open for ever.
+	srv := &http.Server{Addr: ln.Addr().String(), Handler: h, ReadHeaderTimeout: 5 * time.Second, ReadTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
 	go srv.Serve(ln)
 	return srv, nil
 }

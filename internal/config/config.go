@@ -6,9 +6,12 @@ package config
 
 import (
 	"bytes"
+	"crypto/ed25519"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -42,6 +45,10 @@ type Config struct {
 	DiscordMessageContent bool
 	ModRoleIDs            []string
 	MetricsAddr           string
+	// InteractionsAddr, when set, is where Discord's signed interaction
+	// POSTs are answered; DiscordPublicKey verifies their signatures.
+	InteractionsAddr string
+	DiscordPublicKey ed25519.PublicKey
 
 	FeedInterval       time.Duration
 	FeedMinInterval    time.Duration
@@ -178,6 +185,32 @@ var options = []option{
 		c.MetricsAddr = v
 		return nil
 	}},
+	{"INTERACTIONS_ADDR", "", "address to answer Discord's interaction POSTs on (the application's Interactions Endpoint URL leads here), e.g. 127.0.0.1:8080; off when empty; needs DISCORD_PUBLIC_KEY", func(c *Config, v string) error {
+		c.InteractionsAddr = ""
+		if v = strings.TrimSpace(v); v == "" {
+			return nil
+		}
+		// The port is checked here, so a typo stops start-up naming the
+		// variable; whether the address can be listened on is serve's to find out.
+		host, port, err := net.SplitHostPort(v)
+		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 || strings.ContainsAny(host, "/ ") {
+			return errors.New("must be host:port, like 127.0.0.1:8080 or :8080")
+		}
+		c.InteractionsAddr = v
+		return nil
+	}},
+	{"DISCORD_PUBLIC_KEY", "", "the application's public key (General Information in the developer portal), 64 hex digits; verifies interaction POSTs", func(c *Config, v string) error {
+		c.DiscordPublicKey = nil
+		if v = strings.TrimSpace(v); v == "" {
+			return nil
+		}
+		key, err := hex.DecodeString(v)
+		if err != nil || len(key) != ed25519.PublicKeySize {
+			return errors.New("must be the 64 hex digits of the application's public key, from General Information in the developer portal")
+		}
+		c.DiscordPublicKey = key
+		return nil
+	}},
 	{"FEED_INTERVAL", "15m", "default time between two polls of a feed", func(c *Config, v string) (err error) {
 		c.FeedInterval, err = parseDuration(v, time.Second, 24*time.Hour)
 		return err
@@ -293,6 +326,9 @@ func Load(envFile string, getenv func(string) string) (*Config, error) {
 	}
 	if c.DataDir == "" {
 		c.DataDir = defaultDataDir(getenv)
+	}
+	if c.InteractionsAddr != "" && c.DiscordPublicKey == nil {
+		return nil, errors.New("config: DISCORD_PUBLIC_KEY is required when INTERACTIONS_ADDR is set: without it no interaction's signature can be checked (copy it from General Information in the developer portal)")
 	}
 	if c.FeedInterval < c.FeedMinInterval {
 		return nil, fmt.Errorf("config: FEED_INTERVAL (%s) must not be shorter than FEED_MIN_INTERVAL (%s)", c.FeedInterval, c.FeedMinInterval)

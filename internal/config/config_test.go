@@ -51,12 +51,56 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"FEED_CONCURRENCY":    "0",
 		"DATABASE_URL":        "mysql://root@localhost/db",
 		"NOTIFY_LEASE":        "0s",
+		"INTERACTIONS_ADDR":   "localhost",
+		"DISCORD_PUBLIC_KEY":  "not-hex",
 	}
 	for name, value := range tests {
 		_, err := Load("", getenv(map[string]string{name: value}))
 		if err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%q: err = %v, want it named", name, value, err)
 		}
+	}
+}
+
+// TestInteractionsEndpointSettings: the endpoint is off by default, and
+// once INTERACTIONS_ADDR is set it needs a well-formed public key; every
+// refusal names the variable to fix.
+func TestInteractionsEndpointSettings(t *testing.T) {
+	const key = "d2f1a3b4c5d6e7f8091a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c4d5e6f70"
+	tests := []struct {
+		name    string
+		vars    map[string]string
+		addr    string
+		keyLen  int
+		wantErr string // a variable the error must name; "" for none
+	}{
+		{"off by default", nil, "", 0, ""},
+		{"address and key", map[string]string{"INTERACTIONS_ADDR": "127.0.0.1:8080", "DISCORD_PUBLIC_KEY": key}, "127.0.0.1:8080", 32, ""},
+		{"any interface", map[string]string{"INTERACTIONS_ADDR": ":8080", "DISCORD_PUBLIC_KEY": key}, ":8080", 32, ""},
+		{"a key alone is kept for later", map[string]string{"DISCORD_PUBLIC_KEY": key}, "", 32, ""},
+		{"address without a key", map[string]string{"INTERACTIONS_ADDR": "127.0.0.1:8080"}, "", 0, "DISCORD_PUBLIC_KEY"},
+		{"address without a port", map[string]string{"INTERACTIONS_ADDR": "127.0.0.1", "DISCORD_PUBLIC_KEY": key}, "", 0, "INTERACTIONS_ADDR"},
+		{"a URL, not an address", map[string]string{"INTERACTIONS_ADDR": "https://bot.example.org/interactions", "DISCORD_PUBLIC_KEY": key}, "", 0, "INTERACTIONS_ADDR"},
+		{"port out of range", map[string]string{"INTERACTIONS_ADDR": "127.0.0.1:99999", "DISCORD_PUBLIC_KEY": key}, "", 0, "INTERACTIONS_ADDR"},
+		{"key too short", map[string]string{"INTERACTIONS_ADDR": ":8080", "DISCORD_PUBLIC_KEY": key[:62]}, "", 0, "DISCORD_PUBLIC_KEY"},
+		{"key not hex", map[string]string{"INTERACTIONS_ADDR": ":8080", "DISCORD_PUBLIC_KEY": strings.Repeat("zz", 32)}, "", 0, "DISCORD_PUBLIC_KEY"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load("", getenv(tt.vars))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.InteractionsAddr != tt.addr || len(c.DiscordPublicKey) != tt.keyLen {
+				t.Errorf("InteractionsAddr %q, key of %d bytes; want %q and %d", c.InteractionsAddr, len(c.DiscordPublicKey), tt.addr, tt.keyLen)
+			}
+		})
 	}
 }
 

@@ -42,12 +42,13 @@ func New() *Metrics {
 		counters: map[string]float64{},
 		hist:     map[string]*histogram{},
 		help: map[string]string{
-			"disputebot_commands_total":           "Commands served, by command and outcome.",
-			"disputebot_command_seconds":          "Time to answer a command.",
-			"disputebot_feed_polls_total":         "Feed polls, by result.",
-			"disputebot_deliveries_total":         "Notice messages, by result.",
-			"disputebot_gateway_reconnects_total": "Gateway connections made after the first.",
-			"disputebot_panics_total":             "Panics recovered, by where they happened; the process went on.",
+			"disputebot_commands_total":             "Commands served, by command and outcome.",
+			"disputebot_command_seconds":            "Time to answer a command.",
+			"disputebot_feed_polls_total":           "Feed polls, by result.",
+			"disputebot_deliveries_total":           "Notice messages, by result.",
+			"disputebot_gateway_reconnects_total":   "Gateway connections made after the first.",
+			"disputebot_interactions_refused_total": "Interaction POSTs the endpoint refused, by reason (signature, stale, replayed, ...).",
+			"disputebot_panics_total":               "Panics recovered, by where they happened; the process went on.",
 		},
 	}
 }

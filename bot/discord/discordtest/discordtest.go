@@ -3,11 +3,14 @@
 // /api/v10/ and the gateway websocket (HELLO, IDENTIFY, READY,
 // GUILD_CREATE, heartbeats, RESUME), so the real discordgo client, and the
 // real `serve` wiring, run against it unchanged. Tests drive it with
-// messages and interactions, inject faults (rate limits, closed DMs,
+// messages and interactions (over the gateway, or POSTed to an
+// interactions endpoint, signed with the fake application's own Ed25519
+// key), inject faults (rate limits, closed DMs,
 // dropped connections) and assert on everything the bot sent.
 package discordtest
 
 import (
+	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -72,9 +75,10 @@ type Member struct {
 	Roles            []string
 }
 
-// Interaction is an interaction a test sends with Interact.
+// Interaction is an interaction a test sends with Interact, or POSTs to an
+// interactions endpoint with PostInteraction.
 type Interaction struct {
-	Type                       int      // 2 application command, 3 message component, 4 autocomplete
+	Type                       int      // 1 PING (PostInteraction only), 2 application command, 3 message component, 4 autocomplete
 	GuildID, ChannelID, UserID string   // in a guild, UserID should be a configured member of GuildID
 	Name                       string   // the command's name (types 2 and 4)
 	Options                    []Option // the command's options (types 2 and 4)
@@ -134,12 +138,13 @@ type AllowedMentions struct {
 }
 
 // Response is an interaction callback (POST interactions/{id}/{token}/callback),
-// or a later edit of the original response (PATCH
+// an interactions endpoint's answer to a POST (see PostInteraction), or a
+// later edit of the original response (PATCH
 // webhooks/{app}/{token}/messages/@original) or follow-up (POST
 // webhooks/{app}/{token}).
 type Response struct {
-	Kind            string // "callback", "edit" or "followup"
-	InteractionID   string // the interaction's id, for callbacks
+	Kind            string // "callback", "endpoint", "edit" or "followup"
+	InteractionID   string // the interaction's id, for callbacks and endpoint answers
 	Type            int    // callback type: 4 message, 5 deferred, 6 deferred update, 7 update, 8 autocomplete result; 0 otherwise
 	Content         string
 	Embeds          []Embed
@@ -185,6 +190,7 @@ type Server struct {
 	o    Options
 	http *httptest.Server
 	ids  atomic.Int64
+	key  ed25519.PrivateKey // the application's, signing what PostInteraction sends
 
 	sendMu   sync.Mutex     // orders sequenced gateway frames
 	gateways sync.WaitGroup // running gateway connections
@@ -229,7 +235,11 @@ func New(tb testing.TB, o Options) *Server {
 	if o.HeartbeatInterval < 10*time.Millisecond {
 		o.HeartbeatInterval = 10 * time.Millisecond // HELLO carries whole milliseconds
 	}
-	s := &Server{o: o, sessions: map[*session]bool{}, closedDMs: map[string]bool{}, dmChannel: map[string]string{}, dmUser: map[string]string{},
+	_, key, err := ed25519.GenerateKey(nil)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	s := &Server{o: o, key: key, sessions: map[*session]bool{}, closedDMs: map[string]bool{}, dmChannel: map[string]string{}, dmUser: map[string]string{},
 		nonces: map[string]Message{}, acknowledged: map[string]bool{}, originals: map[string]string{}, sessionID: "fake-session"}
 	s.notify = make(chan struct{})
 	s.ids.Store(800000000000000000)
@@ -607,7 +617,7 @@ func (s *Server) record(r Response, raw json.RawMessage) Response {
 		Data messageBody `json:"data"`
 	}
 	var data messageBody
-	if r.Kind == "callback" {
+	if r.Kind == "callback" || r.Kind == "endpoint" {
 		json.Unmarshal(raw, &env)
 		r.Type, data = env.Type, env.Data
 	} else {

@@ -310,9 +310,20 @@ func (s *Server) SendMessage(guildID, channelID, userID, content string) string 
 // permissions are computed from @everyone and their roles (Administrator
 // or ownership grants all).
 func (s *Server) Interact(in Interaction) string {
+	id, d := s.interaction(in)
+	s.dispatch("INTERACTION_CREATE", d)
+	return id
+}
+
+// interaction is in as Discord sends it, over the gateway or to an
+// interactions endpoint, and its id. A PING (type 1) has no user or data.
+func (s *Server) interaction(in Interaction) (string, map[string]any) {
 	id := in.ID
 	if id == "" {
 		id = s.newID()
+	}
+	if in.Type == 1 {
+		return id, map[string]any{"id": id, "application_id": s.o.AppID, "type": 1, "token": "itoken" + id, "version": 1}
 	}
 	d := map[string]any{"id": id, "application_id": s.o.AppID, "type": in.Type, "token": "itoken" + id, "version": 1,
 		"channel_id": in.ChannelID, "locale": "en-US"}
@@ -338,8 +349,7 @@ func (s *Server) Interact(in Interaction) string {
 		d["data"] = map[string]any{"custom_id": in.CustomID, "component_type": 2}
 		d["message"] = s.componentMessage(in)
 	}
-	s.dispatch("INTERACTION_CREATE", d)
-	return id
+	return id, d
 }
 
 // componentMessage is the message a component interaction is on: the bot's
