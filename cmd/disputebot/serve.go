@@ -149,6 +149,21 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		go func() { defer wg.Done(); supervise(runCtx, log, "poller", m, poller.Run) }()
 		go func() { defer wg.Done(); supervise(runCtx, log, "deliverer", m, deliverer.Run) }()
 	}
+	if cfg.DatabaseURL != "" {
+		// Other processes sharing the store write articles this process
+		// must answer from: its index follows the store, woken by
+		// PostgreSQL's notice of each commit and every ten seconds in case
+		// one was missed.
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			supervise(runCtx, log, "index follower", m, func(ctx context.Context) {
+				lib.Pipeline.Follow(ctx, 10*time.Second, lib.Store.Changes(ctx, log), func(n int64) {
+					m.Set("disputebot_index_lag_changes", float64(n))
+				})
+			})
+		}()
+	}
 	if local, err := listenLocal(cfg, lib, getenv, log); err != nil {
 		log.Warn("the command line cannot reach this bot; ask and the other commands need it stopped", "error", err)
 	} else {

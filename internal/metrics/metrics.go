@@ -26,6 +26,7 @@ type Metrics struct {
 
 	mu       sync.Mutex
 	counters map[string]float64 // full series name with labels -> value
+	gauges   map[string]float64 // likewise, for values that go down too
 	help     map[string]string  // metric name -> help
 	hist     map[string]*histogram
 }
@@ -40,6 +41,7 @@ type histogram struct {
 func New() *Metrics {
 	return &Metrics{
 		counters: map[string]float64{},
+		gauges:   map[string]float64{},
 		hist:     map[string]*histogram{},
 		help: map[string]string{
 			"disputebot_commands_total":             "Commands served, by command and outcome.",
@@ -47,6 +49,7 @@ func New() *Metrics {
 			"disputebot_feed_polls_total":           "Feed polls, by result.",
 			"disputebot_deliveries_total":           "Notice messages, by result.",
 			"disputebot_gateway_reconnects_total":   "Gateway connections made after the first.",
+			"disputebot_index_lag_changes":          "Article changes in the shared store this process's index has not taken yet.",
 			"disputebot_interactions_refused_total": "Interaction POSTs the endpoint refused, by reason (signature, stale, replayed, ...).",
 			"disputebot_panics_total":               "Panics recovered, by where they happened; the process went on.",
 		},
@@ -61,6 +64,14 @@ func (m *Metrics) Add(name string, v float64, labels ...string) {
 	key := series(name, labels)
 	m.mu.Lock()
 	m.counters[key] += v
+	m.mu.Unlock()
+}
+
+// Set sets a gauge series, e.g. Set("disputebot_index_lag_changes", 0).
+func (m *Metrics) Set(name string, v float64, labels ...string) {
+	key := series(name, labels)
+	m.mu.Lock()
+	m.gauges[key] = v
 	m.mu.Unlock()
 }
 
@@ -105,24 +116,8 @@ func series(name string, labels []string) string {
 func (m *Metrics) write(w *strings.Builder) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	byName := map[string][]string{}
-	for key := range m.counters {
-		name, _, _ := strings.Cut(key, "{")
-		byName[name] = append(byName[name], key)
-	}
-	names := make([]string, 0, len(byName))
-	for n := range byName {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, n := range names {
-		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", n, m.help[n], n)
-		keys := byName[n]
-		sort.Strings(keys)
-		for _, k := range keys {
-			fmt.Fprintf(w, "%s %g\n", k, m.counters[k])
-		}
-	}
+	writeSeries(w, m.counters, "counter", m.help)
+	writeSeries(w, m.gauges, "gauge", m.help)
 	if len(m.hist) > 0 {
 		n := "disputebot_command_seconds"
 		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s histogram\n", n, m.help[n], n)
@@ -139,6 +134,28 @@ func (m *Metrics) write(w *strings.Builder) {
 			}
 			fmt.Fprintf(w, "%s_bucket{%s,le=\"+Inf\"} %d\n", n, labels, h.n)
 			fmt.Fprintf(w, "%s_sum{%s} %g\n%s_count{%s} %d\n", n, labels, h.sum, n, labels, h.n)
+		}
+	}
+}
+
+// writeSeries writes one kind of series, grouped by metric name.
+func writeSeries(w *strings.Builder, values map[string]float64, kind string, help map[string]string) {
+	byName := map[string][]string{}
+	for key := range values {
+		name, _, _ := strings.Cut(key, "{")
+		byName[name] = append(byName[name], key)
+	}
+	names := make([]string, 0, len(byName))
+	for n := range byName {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, n := range names {
+		fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s %s\n", n, help[n], n, kind)
+		keys := byName[n]
+		sort.Strings(keys)
+		for _, k := range keys {
+			fmt.Fprintf(w, "%s %g\n", k, values[k])
 		}
 	}
 }

@@ -76,3 +76,15 @@ func TestHandlerPanicIsAnswered(t *testing.T) {
 		t.Errorf("the panic was not counted:\n%s", rec.Body.String())
 	}
 }
+
+// TestGaugesGoDown: a gauge shows its latest value, typed as a gauge.
+func TestGaugesGoDown(t *testing.T) {
+	m := New()
+	m.Set("disputebot_index_lag_changes", 12)
+	m.Set("disputebot_index_lag_changes", 0)
+	var b strings.Builder
+	m.write(&b)
+	if !strings.Contains(b.String(), "# TYPE disputebot_index_lag_changes gauge\ndisputebot_index_lag_changes 0\n") {
+		t.Errorf("exposition:\n%s", b.String())
+	}
+}
