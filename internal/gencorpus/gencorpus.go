@@ -23,6 +23,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/disputebot/disputebot/data"
 	"github.com/disputebot/disputebot/internal/analyse"
@@ -299,7 +301,7 @@ func (g *Generator) text(r *rand.Rand, a, b string, ps []string, topic string, w
 				s = sentences[0]()
 			}
 			filler := g.prose(r, 8+r.IntN(14))
-			s += " " + strings.ToUpper(filler[:1]) + filler[1:] + "."
+			s += " " + capitalise(filler) + "."
 			sb.WriteString(s)
 			sb.WriteByte(' ')
 			n += strings.Count(s, " ") + 1
@@ -357,4 +359,11 @@ func Fill(ctx context.Context, g *Generator, st *store.Store, n, batch int, inde
 		}
 	}
 	return nil
+}
+
+// capitalise upper-cases the first letter of s: a whole character, not its
+// first byte, which would leave invalid UTF-8 behind a word like "écran".
+func capitalise(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToUpper(r)) + s[n:]
 }

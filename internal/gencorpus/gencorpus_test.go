@@ -4,6 +4,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/disputebot/disputebot/data"
 )
@@ -96,5 +97,19 @@ func TestVocabularyIsMostFrequentFirst(t *testing.T) {
 	v := Vocabulary([]string{"the court ruled", "the court", "the judge"})
 	if strings.Join(v, " ") != "the court judge ruled" {
 		t.Errorf("vocabulary %v", v)
+	}
+}
+
+// TestTextIsValidUTF8: capitalising a sentence's first word keeps a
+// character whole when it is not ASCII ("écran" becomes "Écran"), so every
+// article is text PostgreSQL accepts.
+func TestTextIsValidUTF8(t *testing.T) {
+	c, _ := data.Load()
+	g := New(c, Options{Seed: 1, Vocabulary: []string{"écran", "über", "·", "naïve", "plain"}})
+	for i := 0; i < 500; i++ {
+		a := g.Next()
+		if !utf8.ValidString(a.Text) || !utf8.ValidString(a.Title) || !utf8.ValidString(a.Summary) {
+			t.Fatalf("article %d is not valid UTF-8: %q", i, a.Text[:min(len(a.Text), 200)])
+		}
 	}
 }

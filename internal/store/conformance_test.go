@@ -514,3 +514,28 @@ func TestFeedPollsAreClaimedOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestBrokenTextIsStoredAlike: a title and a text holding invalid UTF-8
+// (a character cut in two) and a NUL, which PostgreSQL refuses and SQLite
+// keeps, are stored by both, repaired the same way.
+func TestBrokenTextIsStoredAlike(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		a := &article.Article{URL: "https://news.example/broken", Title: "Caf\xc3 news\x00", Text: "A \xb7 body.", Summary: "ok", FirstSeen: t0}
+		r, err := s.SaveArticle(ctx, a, "G1", 0)
+		if err != nil {
+			t.Fatalf("saving broken text: %v", err)
+		}
+		got, err := s.Articles(ctx, []int64{r.ID})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("Articles: %v %v", got, err)
+		}
+		full, err := s.ArticleByURL(ctx, a.URL)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got[0].Title != "Caf\uFFFD news" || full.Text != "A \uFFFD body." {
+			t.Errorf("read back %q and %q", got[0].Title, full.Text)
+		}
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // The store speaks to SQLite (embedded, the default) or PostgreSQL (which
@@ -96,6 +97,27 @@ func (d *dialect) lock(ctx context.Context, tx *txn, kind int, key string) error
 	return nil
 }
 
+// text makes every string argument storable as text in both engines:
+// PostgreSQL refuses invalid UTF-8 and NUL characters, which SQLite keeps,
+// and a page, a feed or a generator can hand over either (a byte cut
+// from the middle of a character). Both stores keep the same repaired
+// string, so they answer alike. The arguments are copied only when one
+// needs repair.
+func text(args []any) []any {
+	out := args
+	for i, a := range args {
+		s, ok := a.(string)
+		if !ok || (utf8.ValidString(s) && !strings.ContainsRune(s, 0)) {
+			continue
+		}
+		if &out[0] == &args[0] {
+			out = append([]any(nil), args...)
+		}
+		out[i] = strings.ReplaceAll(strings.ToValidUTF8(s, "\uFFFD"), "\x00", "")
+	}
+	return out
+}
+
 // conn is the database in its dialect.
 type conn struct {
 	*sql.DB
@@ -103,15 +125,15 @@ type conn struct {
 }
 
 func (c conn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return c.DB.QueryContext(ctx, c.d.rebind(q), args...)
+	return c.DB.QueryContext(ctx, c.d.rebind(q), text(args)...)
 }
 
 func (c conn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return c.DB.QueryRowContext(ctx, c.d.rebind(q), args...)
+	return c.DB.QueryRowContext(ctx, c.d.rebind(q), text(args)...)
 }
 
 func (c conn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return c.DB.ExecContext(ctx, c.d.rebind(q), args...)
+	return c.DB.ExecContext(ctx, c.d.rebind(q), text(args)...)
 }
 
 func (c conn) PrepareContext(ctx context.Context, q string) (*sql.Stmt, error) {
@@ -133,15 +155,15 @@ type txn struct {
 }
 
 func (t *txn) QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
-	return t.Tx.QueryContext(ctx, t.d.rebind(q), args...)
+	return t.Tx.QueryContext(ctx, t.d.rebind(q), text(args)...)
 }
 
 func (t *txn) QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row {
-	return t.Tx.QueryRowContext(ctx, t.d.rebind(q), args...)
+	return t.Tx.QueryRowContext(ctx, t.d.rebind(q), text(args)...)
 }
 
 func (t *txn) ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error) {
-	return t.Tx.ExecContext(ctx, t.d.rebind(q), args...)
+	return t.Tx.ExecContext(ctx, t.d.rebind(q), text(args)...)
 }
 
 // snapshot is the isolation of a read that must see one moment (an
