@@ -30,6 +30,7 @@ folder() {
   true
 }
 for s in $sizes; do
+  [[ ${BENCH_TABLE_ONLY:-} == 1 ]] && break
   name=${s%%:*}; n=${s##*:}
   mapfile -t env < <(folder "$name")
   if [[ ! -f $BENCH_DIR/$name/gen.txt ]]; then
@@ -47,13 +48,21 @@ done
 [[ ${1:-} == gen ]] && exit 0
 
 echo "machine: $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2/1048576}' /proc/meminfo), $(go version | cut -d' ' -f3), $(date -u +%Y-%m-%d)"
-go test -run '^$' -bench . -benchtime "${BENCHTIME:-300x}" -timeout 60m ./index > bench-out/answer.txt
-go test -run '^$' -bench . -benchtime 5x -timeout 30m ./internal/ingest > bench-out/ingest.txt
-go test -run '^$' -bench . -benchtime 3x -timeout 30m ./internal/feed > bench-out/feed.txt
-go test -run '^$' -bench . -benchtime 2000x -timeout 30m ./internal/notify > bench-out/match.txt
+# BENCH_TABLE_ONLY=1 prints the table again from bench-out/ without
+# measuring anything.
+measure() { [[ ${BENCH_TABLE_ONLY:-} != 1 ]]; }
+if measure; then
+  go test -run '^$' -bench . -benchtime "${BENCHTIME:-300x}" -timeout 60m ./index > bench-out/answer.txt
+  go test -run '^$' -bench . -benchtime 5x -timeout 30m ./internal/ingest > bench-out/ingest.txt
+  go test -run '^$' -bench . -benchtime 3x -timeout 30m ./internal/feed > bench-out/feed.txt
+  go test -run '^$' -bench . -benchtime 2000x -timeout 30m ./internal/notify > bench-out/match.txt
+  /usr/bin/time -f "%M %U %S" -o bench-out/help.wall bench-out/disputebot help > /dev/null
+fi
 
 metric() { # file benchmark-name unit
-  awk -v b="$2" -v u="$3" '$1 ~ "^"b"-[0-9]+$" { for (i = 1; i <= NF; i++) if ($(i+1) == u) print $i }' "$1"
+  # The name is compared as a string ("end+6mo" is no regular expression),
+  # after the "-N" GOMAXPROCS suffix go test adds.
+  awk -v b="$2" -v u="$3" '{ n = $1; sub(/-[0-9]+$/, "", n) } n == b { for (i = 1; i <= NF; i++) if ($(i+1) == u) print $i }' "$1"
 }
 echo
 echo "| figure | value | floor | ratio | target |"
@@ -109,13 +118,14 @@ done
 # Whole processes: start-up to the first answer (a fresh `ask`, package
 # initialisation, opening the folder and answering included), and the peak
 # memory of a process answering 300 questions.
-echo "| \`help\` (peak RSS, CPU) | $(/usr/bin/time -f "%M %U %S" bench-out/disputebot help 2>&1 >/dev/null | awk '{printf "%.1f MiB, %.2f s", $1/1024, $2+$3}') | — | — | ≤ 30 MiB |"
+echo "| \`help\` (peak RSS, CPU) | $(awk '{printf "%.1f MiB, %.2f s", $1/1024, $2+$3}' bench-out/help.wall) | — | — | ≤ 30 MiB |"
 for s in $sizes; do
   name=${s%%:*}
   [[ $name == 10k ]] && continue
   mapfile -t env < <(folder "$name")
-  rm -f bench-out/ask-$name.wall bench-out/serve-$name.wall
+  measure && rm -f bench-out/ask-$name.wall bench-out/serve-$name.wall
   for i in 1 2 3 4 5; do
+    measure || break
     /usr/bin/time -f "%e %M %U %S" -a -o bench-out/ask-$name.wall env "${env[@]}" bench-out/disputebot ask musk microsoft > /dev/null
     /usr/bin/time -f "%e %M" -a -o bench-out/serve-$name.wall env "${env[@]}" bench-out/disputebench bench-serve --queries 300 > /dev/null
   done
