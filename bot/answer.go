@@ -11,6 +11,7 @@ import (
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/english"
+	"github.com/disputebot/disputebot/internal/picture"
 	"github.com/disputebot/disputebot/internal/summarise"
 )
 
@@ -161,7 +162,32 @@ func (b *Bot) renderAnswer(a *answer.Answer, page int, textOnly bool) Reply {
 		// A subscription is to what comes next, so it takes no date.
 		rep.Buttons = append(rep.Buttons, Button{Label: "🔔 Subscribe", ID: buttonID(subPrefix, canonicalQuery(a, false))})
 	}
+	rep.Image, rep.ImageAlt = b.picture(a)
 	return rep
+}
+
+// picture is the timeline picture of an answer about one dispute, and its
+// description, drawn once per version of the answer (the cache keeps it).
+// An answer about several disputes has none: one picture per dispute
+// would crowd the message. A failed drawing is logged and the answer goes
+// out without it, complete in its text.
+func (b *Bot) picture(a *answer.Answer) ([]byte, string) {
+	if b.Pictures == nil || len(a.Disputes) != 1 {
+		return nil, ""
+	}
+	id := a.Disputes[0].ID
+	tl, ok := picture.FromAnswer(a, id)
+	if !ok {
+		return nil, ""
+	}
+	png, err := b.Pictures.Get(picture.KeyFor(a, id), func() picture.Timeline { return tl })
+	if err != nil {
+		if b.Log != nil {
+			b.Log.Error("drawing a timeline picture", "dispute", id, "error", err)
+		}
+		return nil, ""
+	}
+	return png, picture.Describe(tl)
 }
 
 // standing is where a dispute stands and the step that set it, with the

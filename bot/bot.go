@@ -18,6 +18,7 @@ import (
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/gazetteer"
+	"github.com/disputebot/disputebot/internal/picture"
 	"github.com/disputebot/disputebot/internal/service"
 )
 
@@ -71,6 +72,11 @@ type Reply struct {
 	Color     Color
 	Ephemeral bool // only the asker sees it (slash commands)
 	Silent    bool // nothing to send: not a command for this bot
+	// Image is a PNG shown in the reply (a dispute's timeline picture),
+	// nil for none; ImageAlt says in one sentence what it shows, for
+	// those who cannot see it. The text says everything without it.
+	Image    []byte
+	ImageAlt string
 }
 
 // Item is one entry of a list: a timeline entry, a source, a dispute.
@@ -124,7 +130,10 @@ type Bot struct {
 	Directory     Directory
 	Metrics       Metrics
 	Log           *slog.Logger
-	Now           func() time.Time
+	// Pictures draws and keeps the timeline pictures of dispute answers;
+	// nil answers without pictures.
+	Pictures *picture.Cache
+	Now      func() time.Time
 
 	Prefix   string
 	Timeout  time.Duration // per command

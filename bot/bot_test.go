@@ -1,8 +1,10 @@
 package bot_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"image/png"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -16,6 +18,7 @@ import (
 	"github.com/disputebot/disputebot/internal/domain"
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
+	"github.com/disputebot/disputebot/internal/picture"
 )
 
 const (
@@ -540,5 +543,52 @@ func TestDisputeSinceKeepsItsDateAcrossPages(t *testing.T) {
 	}
 	if r := ask(b, guildA, member, false, "dispute epic games apple since 2099"); !strings.Contains(r.Body, "since 2099-01-01") {
 		t.Errorf("nothing since 2099: %q", r.Body)
+	}
+}
+
+// TestDisputeAnswerCarriesItsPicture: an answer about one dispute carries
+// its timeline picture and the picture's description, drawn once and then
+// served from the cache for the next page; an answer about several
+// disputes, and a bot without a cache, carry none.
+func TestDisputeAnswerCarriesItsPicture(t *testing.T) {
+	b, _ := newBot(t)
+	b.Pictures = picture.NewCache(8)
+	for _, tc := range []struct {
+		name, text string
+		picture    bool
+	}{
+		{"one dispute", "dispute adobe figma", true},
+		{"several disputes", "dispute google", false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := ask(b, guildA, member, false, tc.text)
+			if r.Title == "" {
+				t.Fatalf("no answer: %+v", r)
+			}
+			if got := len(r.Image) > 0; got != tc.picture {
+				t.Fatalf("picture %v, want %v (%s)", got, tc.picture, r.Title)
+			}
+			if !tc.picture {
+				return
+			}
+			img, err := png.Decode(bytes.NewReader(r.Image))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if img.Bounds().Dx() != picture.Width {
+				t.Errorf("picture %d wide, want %d", img.Bounds().Dx(), picture.Width)
+			}
+			if !strings.HasPrefix(r.ImageAlt, "Timeline of Adobe") || !strings.HasSuffix(r.ImageAlt, ".") {
+				t.Errorf("description %q", r.ImageAlt)
+			}
+		})
+	}
+	renders := b.Pictures.Renders()
+	if again := ask(b, guildA, member, false, "dispute adobe figma"); len(again.Image) == 0 || b.Pictures.Renders() != renders {
+		t.Errorf("asking again drew the picture again (%d renders, was %d)", b.Pictures.Renders(), renders)
+	}
+	b.Pictures = nil
+	if r := ask(b, guildA, member, false, "dispute adobe figma"); len(r.Image) != 0 || r.ImageAlt != "" {
+		t.Error("a bot without a picture cache attached a picture")
 	}
 }

@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -530,7 +531,8 @@ func (a *Adapter) answerInteraction(i *discordgo.Interaction, first firstRespons
 			return
 		}
 		embed, comps := Embed(shown(res.reply))
-		data := &discordgo.InteractionResponseData{Embeds: []*discordgo.MessageEmbed{embed}, Components: comps, AllowedMentions: noMentions()}
+		data := &discordgo.InteractionResponseData{Embeds: []*discordgo.MessageEmbed{embed}, Components: comps, AllowedMentions: noMentions(),
+			Files: imageFor(i, kind, embed, res.reply)}
 		if res.reply.Ephemeral && kind != discordgo.InteractionResponseUpdateMessage {
 			data.Flags = discordgo.MessageFlagsEphemeral
 		}
@@ -559,7 +561,7 @@ func (a *Adapter) answerInteraction(i *discordgo.Interaction, first firstRespons
 	}
 	embed, comps := Embed(shown(res.reply))
 	embeds := []*discordgo.MessageEmbed{embed}
-	edit := &discordgo.WebhookEdit{Embeds: &embeds, Components: &comps, AllowedMentions: noMentions()}
+	edit := &discordgo.WebhookEdit{Embeds: &embeds, Components: &comps, AllowedMentions: noMentions(), Files: imageFor(i, kind, embed, res.reply)}
 	err := a.retrying(ctx, "completing a deferred interaction", func() error {
 		_, err := a.s.InteractionResponseEdit(i, edit, discordgo.WithContext(ctx))
 		return err
@@ -568,6 +570,20 @@ func (a *Adapter) answerInteraction(i *discordgo.Interaction, first firstRespons
 	if err != nil {
 		a.cfg.Log.Error("completing a deferred interaction", "error", err)
 	}
+}
+
+// imageFor shows the reply's picture in an interaction's answer and
+// returns the files to send with it. A page turn edits a message that
+// already carries the picture: the embed keeps showing that file rather
+// than attaching a second copy beside it.
+func imageFor(i *discordgo.Interaction, kind discordgo.InteractionResponseType, e *discordgo.MessageEmbed, r bot.Reply) []*discordgo.File {
+	files := withImage(e, r)
+	if kind == discordgo.InteractionResponseUpdateMessage && i.Message != nil && slices.ContainsFunc(i.Message.Attachments, func(at *discordgo.MessageAttachment) bool {
+		return at != nil && at.Filename == timelineFile
+	}) {
+		return nil
+	}
+	return files
 }
 
 // shown is the reply an interaction gets. Discord counts an interaction

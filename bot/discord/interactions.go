@@ -9,6 +9,7 @@ import (
 	"io"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
@@ -208,6 +209,7 @@ func (e *endpoint) refuse(w http.ResponseWriter, status int, reason, sentence st
 
 // writeResponse writes an interaction response as the HTTP response's body.
 func writeResponse(w http.ResponseWriter, r *discordgo.InteractionResponse) error {
+	r = withoutFiles(r)
 	body, err := json.Marshal(r)
 	if err != nil {
 		http.Error(w, sorry, http.StatusInternalServerError)
@@ -236,4 +238,25 @@ func (x *exchange) first(_ context.Context, r *discordgo.InteractionResponse) er
 	case <-x.over:
 		return errNoLongerWaiting
 	}
+}
+
+// withoutFiles is r without the files it would upload and without the
+// embed images that show them: an HTTP response to Discord's POST is JSON
+// alone. The answer's text is complete without its picture.
+func withoutFiles(r *discordgo.InteractionResponse) *discordgo.InteractionResponse {
+	if r.Data == nil || len(r.Data.Files) == 0 {
+		return r
+	}
+	data := *r.Data
+	data.Files = nil
+	data.Embeds = nil
+	for _, e := range r.Data.Embeds {
+		if e.Image != nil && strings.HasPrefix(e.Image.URL, "attachment://") {
+			c := *e
+			c.Image = nil
+			e = &c
+		}
+		data.Embeds = append(data.Embeds, e)
+	}
+	return &discordgo.InteractionResponse{Type: r.Type, Data: &data}
 }

@@ -1,6 +1,7 @@
 package discord
 
 import (
+	"io"
 	"net"
 	"net/url"
 	"regexp"
@@ -302,6 +303,50 @@ func Embed(r bot.Reply) (*discordgo.MessageEmbed, []discordgo.MessageComponent) 
 		e.Description = cut(e.Description, max(0, maxEmbedDescription-(embedSize(e)-maxEmbedTotal)))
 	}
 	return e, buttons(r.Buttons)
+}
+
+// timelineFile is the name a reply's picture is attached under; the embed
+// shows it by that name.
+const timelineFile = "timeline.png"
+
+// maxAltText is the longest description Discord keeps for an attachment.
+const maxAltText = 1024
+
+// attachment describes one uploaded file in a message body: Discord reads
+// its description as the image's alt text.
+type attachment struct {
+	ID          int    `json:"id"`
+	Filename    string `json:"filename"`
+	Description string `json:"description,omitempty"`
+}
+
+// withImage shows the reply's picture in the embed, by the name of the
+// file it returns to upload with the message; a reply without a picture
+// gives no file and leaves the embed as it was.
+func withImage(e *discordgo.MessageEmbed, r bot.Reply) []*discordgo.File {
+	if len(r.Image) == 0 {
+		return nil
+	}
+	e.Image = &discordgo.MessageEmbedImage{URL: "attachment://" + timelineFile}
+	return []*discordgo.File{{Name: timelineFile, ContentType: "image/png", Reader: &rewinding{b: r.Image}}}
+}
+
+// rewinding reads b, and once it has been read to the end starts again
+// from the beginning, so a request retried after a failure uploads the
+// whole file again rather than an empty one.
+type rewinding struct {
+	b   []byte
+	off int
+}
+
+func (r *rewinding) Read(p []byte) (int, error) {
+	if r.off >= len(r.b) {
+		r.off = 0
+		return 0, io.EOF
+	}
+	n := copy(p, r.b[r.off:])
+	r.off += n
+	return n, nil
 }
 
 // field renders one item: the label (or title) as the name; the linked

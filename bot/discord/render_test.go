@@ -1,14 +1,17 @@
 package discord
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"unicode/utf8"
 
+	"github.com/bwmarrin/discordgo"
 	"golang.org/x/text/unicode/norm"
 
 	"github.com/disputebot/disputebot/bot"
@@ -313,5 +316,40 @@ func TestHostileFeedItemNotice(t *testing.T) {
 	}
 	if n := embedSize(e); n > maxEmbedTotal {
 		t.Errorf("the notice is %d characters", n)
+	}
+}
+
+// TestPictureAttachment: a reply's picture is shown in the embed by the
+// name it is uploaded under, and uploads whole on every try; the HTTP
+// answer to an interaction POST, which cannot carry files, drops both the
+// file and the embed's reference to it, and keeps the rest.
+func TestPictureAttachment(t *testing.T) {
+	pic := bytes.Repeat([]byte("png!"), 3000)
+	r := bot.Reply{Title: "A vs B", Body: "what happened", Image: pic, ImageAlt: "Timeline of A vs B."}
+	e, _ := Embed(r)
+	files := withImage(e, r)
+	if len(files) != 1 || files[0].Name != timelineFile || e.Image == nil || e.Image.URL != "attachment://"+timelineFile {
+		t.Fatalf("files %+v, embed image %+v", files, e.Image)
+	}
+	for try := 1; try <= 2; try++ {
+		got, err := io.ReadAll(files[0].Reader)
+		if err != nil || !bytes.Equal(got, pic) {
+			t.Fatalf("try %d read %d bytes (%v), want the whole %d", try, len(got), err, len(pic))
+		}
+	}
+
+	plain, _ := Embed(bot.Reply{Title: "A"})
+	if withImage(plain, bot.Reply{Title: "A"}) != nil || plain.Image != nil {
+		t.Error("a reply without a picture got one")
+	}
+
+	resp := &discordgo.InteractionResponse{Type: discordgo.InteractionResponseChannelMessageWithSource,
+		Data: &discordgo.InteractionResponseData{Embeds: []*discordgo.MessageEmbed{e}, Files: files}}
+	out := withoutFiles(resp)
+	if len(out.Data.Files) != 0 || out.Data.Embeds[0].Image != nil || out.Data.Embeds[0].Title != e.Title {
+		t.Errorf("over HTTP: files %d, embed %+v", len(out.Data.Files), out.Data.Embeds[0])
+	}
+	if e.Image == nil || len(resp.Data.Files) != 1 {
+		t.Error("withoutFiles changed the response it was given")
 	}
 }

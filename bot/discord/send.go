@@ -26,6 +26,7 @@ type messageWithNonce struct {
 	Nonce           string                            `json:"nonce,omitempty"`
 	EnforceNonce    bool                              `json:"enforce_nonce,omitempty"`
 	Reference       *discordgo.MessageReference       `json:"message_reference,omitempty"`
+	Attachments     []attachment                      `json:"attachments,omitempty"`
 }
 
 // sendReply posts reply in channel as an embed; where the channel refuses
@@ -36,11 +37,27 @@ func (a *Adapter) sendReply(ctx context.Context, channel, nonce string, reply bo
 	body := messageWithNonce{Embeds: []*discordgo.MessageEmbed{embed}, Components: comps, AllowedMentions: noMentions(),
 		Nonce: nonce, EnforceNonce: nonce != "", Reference: ref}
 	endpoint := discordgo.EndpointChannelMessages(channel)
-	_, err := a.s.RequestWithBucketID("POST", endpoint, body, endpoint, discordgo.WithContext(ctx))
+	var err error
+	if files := withImage(embed, reply); len(files) > 0 {
+		// The picture travels in the same request as the embed that
+		// shows it, with its description as alt text.
+		body.Attachments = []attachment{{ID: 0, Filename: timelineFile, Description: cut(reply.ImageAlt, maxAltText)}}
+		var contentType string
+		var raw []byte
+		contentType, raw, err = discordgo.MultipartBodyWithJSON(body, files)
+		if err != nil {
+			return fmt.Errorf("discord: %w", err)
+		}
+		_, err = a.s.RequestRaw("POST", endpoint, contentType, raw, endpoint, 0, discordgo.WithContext(ctx))
+	} else {
+		_, err = a.s.RequestWithBucketID("POST", endpoint, body, endpoint, discordgo.WithContext(ctx))
+	}
 	if !hasCode(err, discordgo.ErrCodeMissingPermissions) {
 		return err
 	}
-	body.Embeds, body.Content = nil, PlainText(reply)
+	// Without Embed Links (or Attach Files), the answer goes as text,
+	// which is complete without the picture.
+	body.Embeds, body.Content, body.Attachments = nil, PlainText(reply), nil
 	_, err = a.s.RequestWithBucketID("POST", endpoint, body, endpoint, discordgo.WithContext(ctx))
 	return err
 }

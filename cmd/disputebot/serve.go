@@ -19,7 +19,13 @@ import (
 	"github.com/disputebot/disputebot/internal/feed"
 	"github.com/disputebot/disputebot/internal/metrics"
 	"github.com/disputebot/disputebot/internal/notify"
+	"github.com/disputebot/disputebot/internal/picture"
 )
+
+// pictureCacheSize is how many timeline pictures serve keeps: at 25–45 kB
+// each, 256 of them (more than the built-in disputes, with room for
+// "since" answers and servers' own sources) cost about 10 MB.
+const pictureCacheSize = 256
 
 // cmdServe runs the Discord bot until SIGINT or SIGTERM: the gateway
 // connection, the feed poller, the notice deliverer and, with METRICS_ADDR,
@@ -61,6 +67,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	b := &bot.Bot{
 		Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Sources: lib.Sources, Subscriptions: lib.Subscriptions,
 		Metrics: m, Log: log, Prefix: cfg.CommandPrefix, Timeout: cfg.CommandTimeout, Cooldown: cfg.CommandCooldown,
+		Pictures: picture.NewCache(pictureCacheSize),
 	}
 	adapter, err := discord.New(discord.Config{
 		Token: cfg.DiscordToken, AppID: cfg.DiscordAppID, GuildID: cfg.DiscordGuildID, APIURL: cfg.DiscordAPIURL,

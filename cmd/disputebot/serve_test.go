@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"image/png"
 	"io"
 	"net"
 	"net/http"
@@ -734,21 +735,7 @@ func TestServeSlowSlashCommandIsDeferred(t *testing.T) {
 	// The answer's timeline button turns the page of the same message.
 	fake.SendMessage(guildA, chanA, member, "!dispute musk microsoft")
 	msgs := waitFor(t, fake, "the answer", func(m discordtest.Message) bool { return strings.Contains(text(m), "key entries") })
-	var buttons []struct {
-		Components []struct {
-			CustomID string `json:"custom_id"`
-			Label    string `json:"label"`
-		} `json:"components"`
-	}
-	json.Unmarshal(msgs[0].Components, &buttons)
-	timeline := ""
-	for _, row := range buttons {
-		for _, b := range row.Components {
-			if strings.Contains(b.Label, "Timeline") {
-				timeline = b.CustomID
-			}
-		}
-	}
+	timeline := timelineButton(msgs[0].Components)
 	if timeline == "" {
 		t.Fatalf("no timeline button: %s", msgs[0].Components)
 	}
@@ -763,6 +750,26 @@ func TestServeSlowSlashCommandIsDeferred(t *testing.T) {
 	}, 10*time.Second); !ok {
 		t.Error("the timeline button did not update the message")
 	}
+}
+
+// timelineButton is the custom id of the "Timeline ▶" button among a
+// message's components, "" if it has none.
+func timelineButton(components json.RawMessage) string {
+	var rows []struct {
+		Components []struct {
+			CustomID string `json:"custom_id"`
+			Label    string `json:"label"`
+		} `json:"components"`
+	}
+	json.Unmarshal(components, &rows)
+	for _, row := range rows {
+		for _, b := range row.Components {
+			if strings.Contains(b.Label, "Timeline") {
+				return b.CustomID
+			}
+		}
+	}
+	return ""
 }
 
 // TestServeStopsWhenDiscordRefuses starts the bot with a token Discord
@@ -867,5 +874,88 @@ func TestServeWithoutEmbedOrPostPermission(t *testing.T) {
 	}
 	if n := len(messagesIn(fake, quietA)); n != 0 {
 		t.Errorf("%d messages in the channel the bot may not post in", n)
+	}
+}
+
+// TestServeDisputeAnswerCarriesItsTimelinePicture: an answer about one
+// dispute, to a prefix command and to a slash command, uploads the
+// timeline picture with its description as alt text and shows it in the
+// embed; turning the page keeps showing the file the message already
+// carries rather than uploading a second copy.
+func TestServeDisputeAnswerCarriesItsTimelinePicture(t *testing.T) {
+	fake := fakeDiscord(t)
+	p := startBot(t, fake, serveVars(t, fake))
+	defer p.stop()
+
+	checkPicture := func(what string, files []discordtest.File, embeds []discordtest.Embed) {
+		t.Helper()
+		if len(files) != 1 || files[0].Name != "timeline.png" || files[0].ContentType != "image/png" {
+			t.Fatalf("%s uploaded %d files (%+v), want timeline.png", what, len(files), files)
+		}
+		img, err := png.Decode(bytes.NewReader(files[0].Data))
+		if err != nil {
+			t.Fatalf("%s: the picture is no PNG: %v", what, err)
+		}
+		if b := img.Bounds(); b.Dx() != 800 || b.Dy() != 300 {
+			t.Errorf("%s: picture %dx%d, want 800x300", what, b.Dx(), b.Dy())
+		}
+		if len(embeds) != 1 || embeds[0].Image != "attachment://timeline.png" {
+			t.Errorf("%s: the embed does not show the picture: %+v", what, embeds)
+		}
+	}
+
+	fake.SendMessage(guildA, chanA, member, "!dispute epic apple")
+	msgs := waitFor(t, fake, "answering !dispute epic apple", func(m discordtest.Message) bool {
+		return m.ChannelID == chanA && strings.Contains(text(m), "Epic Games vs Apple")
+	})
+	m := msgs[0]
+	checkPicture("!dispute", m.Files, m.Embeds)
+	if d := m.Files[0].Description; !strings.HasPrefix(d, "Timeline of Epic") {
+		t.Errorf("alt text %q, want the picture's description", d)
+	}
+	noPings(t, m)
+
+	fake.Interact(discordtest.Interaction{Type: 2, GuildID: guildA, ChannelID: chanA, UserID: member, Name: "dispute",
+		Options: []discordtest.Option{{Name: "query", Type: 3, Value: "epic apple"}}})
+	rs, ok := fake.WaitResponses(func(rs []discordtest.Response) bool {
+		for _, r := range rs {
+			if strings.Contains(responseText(r), "Epic Games vs Apple") {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second)
+	if !ok {
+		t.Fatalf("/dispute epic apple was not answered: %+v", rs)
+	}
+	for _, r := range rs {
+		if strings.Contains(responseText(r), "Epic Games vs Apple") {
+			checkPicture("/dispute", r.Files, r.Embeds)
+		}
+	}
+
+	// Turning the page edits the message, which keeps its picture.
+	page := timelineButton(m.Components)
+	if page == "" {
+		t.Fatalf("no timeline button: %s", m.Components)
+	}
+	fake.Interact(discordtest.Interaction{Type: 3, GuildID: guildA, ChannelID: chanA, UserID: member, CustomID: page, MessageID: m.ID})
+	rs, ok = fake.WaitResponses(func(rs []discordtest.Response) bool {
+		for _, r := range rs {
+			if r.Type == 7 && strings.Contains(responseText(r), "timeline page 1") {
+				return true
+			}
+		}
+		return false
+	}, 10*time.Second)
+	if !ok {
+		t.Fatal("the timeline button did not update the message")
+	}
+	for _, r := range rs {
+		if r.Type == 7 {
+			if len(r.Files) != 0 || len(r.Embeds) != 1 || r.Embeds[0].Image != "attachment://timeline.png" {
+				t.Errorf("page turn uploaded %d files, embed image %+v; want none, still showing timeline.png", len(r.Files), r.Embeds)
+			}
+		}
 	}
 }

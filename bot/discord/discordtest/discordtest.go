@@ -10,10 +10,13 @@
 package discordtest
 
 import (
+	"bytes"
 	"crypto/ed25519"
 	"encoding/json"
 	"fmt"
 	"io"
+	"mime"
+	"mime/multipart"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -112,7 +115,15 @@ type Message struct {
 	Flags                  int
 	ReplyTo                string          // the message it replies to (message_reference), if any
 	Time                   time.Time       // when the fake received it
-	Raw                    json.RawMessage // the request body
+	Raw                    json.RawMessage // the request body (a multipart request's payload_json)
+	Files                  []File          // uploaded with a multipart request
+}
+
+// File is a file uploaded with a message or an interaction answer.
+type File struct {
+	Name, ContentType string
+	Description       string // its alt text, from the body's "attachments"
+	Data              []byte
 }
 
 // Embed is the part of a sent embed tests look at.
@@ -121,6 +132,7 @@ type Embed struct {
 	Color                   int
 	Fields                  []EmbedField
 	Footer                  string // the footer's text
+	Image                   string // the image's URL ("attachment://name" shows an uploaded file)
 }
 
 // EmbedField is one field of an embed.
@@ -152,7 +164,8 @@ type Response struct {
 	Choices         []Choice // autocomplete results (type 8)
 	Flags           int
 	AllowedMentions *AllowedMentions // nil when absent
-	Raw             json.RawMessage  // the request body
+	Raw             json.RawMessage  // the request body (a multipart request's payload_json)
+	Files           []File           // uploaded with a multipart request
 }
 
 // Choice is an autocomplete choice.
@@ -292,7 +305,16 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 	} else {
 		path = m[1]
 		body, _ := io.ReadAll(r.Body)
-		status = s.route(w, r.Method, path, body, r.Header.Get("Content-Type"))
+		var files []File
+		var err error
+		if strings.HasPrefix(r.Header.Get("Content-Type"), "multipart/") {
+			body, files, err = readMultipart(r.Header.Get("Content-Type"), body)
+		}
+		if err != nil {
+			status = errorJSON(w, 400, 50035, "Invalid Form Body")
+		} else {
+			status = s.route(w, r.Method, path, body, files)
+		}
 	}
 	s.mu.Lock()
 	s.requests = append(s.requests, Request{Time: start, Method: r.Method, Path: path, Status: status})
@@ -323,7 +345,7 @@ var (
 	reChannel         = regexp.MustCompile(`^/channels/(\d+)$`)
 )
 
-func (s *Server) route(w http.ResponseWriter, method, path string, body json.RawMessage, contentType string) int {
+func (s *Server) route(w http.ResponseWriter, method, path string, body json.RawMessage, files []File) int {
 	if rule := s.take(&s.fails, method, path); rule != nil {
 		for k, vs := range rule.header {
 			for _, v := range vs {
@@ -337,13 +359,13 @@ func (s *Server) route(w http.ResponseWriter, method, path string, body json.Raw
 	}
 	if s.take(&s.losses, method, path) != nil {
 		// Carried out, but the answer is lost on the way back.
-		s.handle(httptest.NewRecorder(), method, path, body, contentType)
+		s.handle(httptest.NewRecorder(), method, path, body, files)
 		return errorJSON(w, 500, 0, "500: Internal Server Error")
 	}
-	return s.handle(w, method, path, body, contentType)
+	return s.handle(w, method, path, body, files)
 }
 
-func (s *Server) handle(w http.ResponseWriter, method, path string, body json.RawMessage, contentType string) int {
+func (s *Server) handle(w http.ResponseWriter, method, path string, body json.RawMessage, files []File) int {
 	switch {
 	case method == "GET" && (path == "/gateway" || path == "/gateway/bot"):
 		return writeJSON(w, 200, map[string]any{"url": s.wsURL(), "shards": 1,
@@ -360,10 +382,7 @@ func (s *Server) handle(w http.ResponseWriter, method, path string, body json.Ra
 		}
 		return writeJSON(w, 200, map[string]any{"id": s.dm(req.RecipientID), "type": 1, "recipients": []any{map[string]string{"id": req.RecipientID}}})
 	case method == "POST" && reChannelMessages.MatchString(path):
-		if strings.HasPrefix(contentType, "multipart/") {
-			return errorJSON(w, 400, 0, "the fake accepts JSON bodies only")
-		}
-		return s.createMessage(w, reChannelMessages.FindStringSubmatch(path)[1], body)
+		return s.createMessage(w, reChannelMessages.FindStringSubmatch(path)[1], body, files)
 	case method == "POST" && reInteraction.MatchString(path):
 		id := reInteraction.FindStringSubmatch(path)[1]
 		s.mu.Lock()
@@ -373,12 +392,12 @@ func (s *Server) handle(w http.ResponseWriter, method, path string, body json.Ra
 		if again {
 			return errorJSON(w, 400, 40060, "Interaction has already been acknowledged.")
 		}
-		s.record(Response{Kind: "callback", InteractionID: id}, body)
+		s.record(Response{Kind: "callback", InteractionID: id, Files: files}, body)
 		w.WriteHeader(204)
 		return 204
 	case method == "PATCH" && reWebhookEdit.MatchString(path):
 		token := reWebhookEdit.FindStringSubmatch(path)[2]
-		r := s.record(Response{Kind: "edit"}, body)
+		r := s.record(Response{Kind: "edit", Files: files}, body)
 		s.mu.Lock()
 		id, ok := s.originals[token]
 		if !ok {
@@ -388,7 +407,7 @@ func (s *Server) handle(w http.ResponseWriter, method, path string, body json.Ra
 		s.mu.Unlock()
 		return writeJSON(w, 200, s.responseMessageJSON(id, r))
 	case method == "POST" && reWebhook.MatchString(path):
-		r := s.record(Response{Kind: "followup"}, body)
+		r := s.record(Response{Kind: "followup", Files: files}, body)
 		return writeJSON(w, 200, s.responseMessageJSON(s.newID(), r))
 	case method == "PUT" && reCommands.MatchString(path):
 		m := reCommands.FindStringSubmatch(path)
@@ -486,6 +505,9 @@ type embedJSON struct {
 	Footer *struct {
 		Text string `json:"text"`
 	} `json:"footer"`
+	Image *struct {
+		URL string `json:"url"`
+	} `json:"image"`
 }
 
 type allowedMentions struct {
@@ -504,6 +526,9 @@ func (b messageBody) embeds() []Embed {
 		}
 		if e.Footer != nil {
 			em.Footer = e.Footer.Text
+		}
+		if e.Image != nil {
+			em.Image = e.Image.URL
 		}
 		out = append(out, em)
 	}
@@ -526,7 +551,7 @@ func nonceString(raw json.RawMessage) string {
 	return strings.Trim(string(raw), `"`)
 }
 
-func (s *Server) createMessage(w http.ResponseWriter, channel string, raw json.RawMessage) int {
+func (s *Server) createMessage(w http.ResponseWriter, channel string, raw json.RawMessage, files []File) int {
 	var b messageBody
 	if err := json.Unmarshal(raw, &b); err != nil {
 		return errorJSON(w, 400, 50035, "Invalid Form Body")
@@ -558,7 +583,7 @@ func (s *Server) createMessage(w http.ResponseWriter, channel string, raw json.R
 		}
 	}
 	m := Message{ID: s.newID(), ChannelID: channel, GuildID: guildID, Content: b.Content, Embeds: b.embeds(), Components: b.Components,
-		AllowedMentions: b.allowed(), Nonce: nonce, Flags: b.Flags, Raw: raw, Time: time.Now()}
+		AllowedMentions: b.allowed(), Nonce: nonce, Flags: b.Flags, Raw: raw, Files: files, Time: time.Now()}
 	if b.Reference != nil {
 		m.ReplyTo = b.Reference.MessageID
 	}
@@ -591,12 +616,84 @@ func (s *Server) messageJSON(m Message) map[string]any {
 	if len(m.Components) > 0 && string(m.Components) != "null" {
 		out["components"] = m.Components
 	}
+	out["attachments"] = attachmentsJSON(m.ID, m.Files)
 	return out
+}
+
+// attachmentsJSON lists a message's uploaded files as Discord returns them.
+func attachmentsJSON(messageID string, files []File) []any {
+	out := []any{}
+	for i, f := range files {
+		a := map[string]any{"id": messageID + strconv.Itoa(i), "filename": f.Name, "size": len(f.Data), "content_type": f.ContentType,
+			"url": "https://cdn.discordapp.invalid/attachments/" + messageID + "/" + f.Name}
+		if f.Description != "" {
+			a["description"] = f.Description
+		}
+		out = append(out, a)
+	}
+	return out
+}
+
+// readMultipart reads a multipart message body as Discord takes one: the
+// JSON in the part named payload_json, and a file in each part named
+// files[n], whose description is that of the attachment with id n.
+func readMultipart(contentType string, raw []byte) (json.RawMessage, []File, error) {
+	_, params, err := mime.ParseMediaType(contentType)
+	if err != nil {
+		return nil, nil, err
+	}
+	mr := multipart.NewReader(bytes.NewReader(raw), params["boundary"])
+	var payload json.RawMessage
+	var files []File
+	ids := map[string]int{}
+	for {
+		part, err := mr.NextPart()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		data, err := io.ReadAll(part)
+		if err != nil {
+			return nil, nil, err
+		}
+		switch name := part.FormName(); {
+		case name == "payload_json":
+			payload = data
+		case strings.HasPrefix(name, "files["):
+			ids[strings.TrimSuffix(strings.TrimPrefix(name, "files["), "]")] = len(files)
+			files = append(files, File{Name: part.FileName(), ContentType: part.Header.Get("Content-Type"), Data: data})
+		}
+	}
+	if payload == nil {
+		return nil, nil, fmt.Errorf("no payload_json")
+	}
+	// A message body lists its attachments at the top; an interaction
+	// callback inside its data.
+	var described struct {
+		Attachments []attachmentJSON `json:"attachments"`
+		Data        struct {
+			Attachments []attachmentJSON `json:"attachments"`
+		} `json:"data"`
+	}
+	json.Unmarshal(payload, &described)
+	for _, a := range append(described.Attachments, described.Data.Attachments...) {
+		if i, ok := ids[string(bytes.Trim(a.ID, `"`))]; ok {
+			files[i].Description = a.Description
+		}
+	}
+	return payload, files, nil
+}
+
+type attachmentJSON struct {
+	ID          json.RawMessage `json:"id"` // a number or a string
+	Description string          `json:"description"`
 }
 
 // responseMessageJSON is the message an interaction edit or follow-up made.
 func (s *Server) responseMessageJSON(id string, r Response) map[string]any {
-	return s.messageJSON(Message{ID: id, Content: r.Content, Flags: r.Flags, Components: r.Components, Raw: r.Raw, Time: time.Now()})
+	return s.messageJSON(Message{ID: id, Content: r.Content, Flags: r.Flags, Components: r.Components, Raw: r.Raw, Files: r.Files, Time: time.Now()})
 }
 
 // embedsRaw is the "embeds" array of a message body, or nil.

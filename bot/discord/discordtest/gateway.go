@@ -368,6 +368,7 @@ func (s *Server) componentMessage(in Interaction) map[string]any {
 			if b := embedsRaw(m.Raw); b != nil {
 				msg["embeds"] = b
 			}
+			msg["attachments"] = attachmentsJSON(m.ID, m.Files)
 		}
 	}
 	return msg
