@@ -50,6 +50,12 @@ type Config struct {
 	// InteractionRefused counts interaction POSTs the endpoint refused,
 	// by reason (see the refused* constants); nil is fine.
 	InteractionRefused func(reason string)
+	// ClaimInteraction, when set, claims an interaction id in the store
+	// that processes share, and reports whether this process claimed it
+	// first: a shard resumed in another process, or a replayed POST to
+	// another endpoint behind the same load balancer, then runs nowhere
+	// twice. Nil keeps the memory of this process alone.
+	ClaimInteraction func(ctx context.Context, id string) (bool, error)
 }
 
 // Adapter connects a bot.Bot to Discord.
@@ -420,11 +426,33 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 	// interaction twice. Discord takes one response, but a second run
 	// would repeat the command's effects (a subscription, a feed added)
 	// and, once deferred, edit or follow up the first answer.
-	if !a.interactions.first(i.ID, time.Now()) {
+	if !a.firstTime(i.ID) {
 		a.cfg.Log.Debug("ignoring an interaction delivered again", "interaction", i.ID)
 		return
 	}
 	a.interact(i.Interaction, a.callback(i.Interaction))
+}
+
+// firstTime reports whether the interaction id is new: to this process's
+// memory, then to the store processes share. A store that cannot be
+// reached is logged and the interaction answered: a member's command is
+// not dropped for it, and the signature's time window still bounds a
+// replay.
+func (a *Adapter) firstTime(id string) bool {
+	if !a.interactions.first(id, time.Now()) {
+		return false
+	}
+	if a.cfg.ClaimInteraction == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	defer cancel()
+	ok, err := a.cfg.ClaimInteraction(ctx, id)
+	if err != nil {
+		a.cfg.Log.Warn("claiming an interaction in the shared store; answering it here", "interaction", id, "error", err)
+		return true
+	}
+	return ok
 }
 
 // callback is the first response to an interaction from the gateway: a

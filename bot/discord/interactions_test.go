@@ -2,12 +2,14 @@ package discord
 
 import (
 	"bytes"
+	"context"
 	"crypto/ed25519"
 	"encoding/hex"
 	"encoding/json"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -17,6 +19,7 @@ import (
 	"github.com/disputebot/disputebot/bot/discord/discordtest"
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/gazetteer"
+	"github.com/disputebot/disputebot/internal/store"
 )
 
 // endpointRig is an adapter serving its interactions endpoint over real
@@ -41,12 +44,24 @@ func (c commandCounter) Command(name string, _ time.Duration, _ string) { c(name
 // may take before it is deferred.
 func serveEndpoint(t *testing.T, b *bot.Bot, answerWithin time.Duration) *endpointRig {
 	t.Helper()
-	fake := discordtest.New(t, discordtest.Options{AppID: testApp, Guilds: []discordtest.Guild{{
+	return serveEndpointOn(t, endpointFake(t), b, answerWithin, nil)
+}
+
+// endpointFake is a fake Discord with one guild, one channel, an owner
+// and a member.
+func endpointFake(t *testing.T) *discordtest.Server {
+	return discordtest.New(t, discordtest.Options{AppID: testApp, Guilds: []discordtest.Guild{{
 		ID: testGuild, Name: "Test Guild", OwnerID: testOwner,
 		Roles:    []discordtest.Role{{ID: testGuild, Name: "@everyone", Permissions: 0x400 | 0x800 | 0x4000}},
 		Channels: []discordtest.Channel{{ID: testChan, Name: "general"}},
 		Members:  []discordtest.Member{{UserID: testOwner, Username: "olive"}, {UserID: testMember, Username: "pat"}},
 	}}})
+}
+
+// serveEndpointOn starts an endpoint process on an existing fake Discord,
+// claiming interactions with claim when it is not nil.
+func serveEndpointOn(t *testing.T, fake *discordtest.Server, b *bot.Bot, answerWithin time.Duration, claim func(context.Context, string) (bool, error)) *endpointRig {
+	t.Helper()
 	rig := &endpointRig{fake: fake, logs: &lockedBuffer{}, refused: map[string]int{}, ran: map[string]int{}}
 	b.Prefix = "!"
 	b.Metrics = commandCounter(func(name string) { rig.mu.Lock(); rig.ran[name]++; rig.mu.Unlock() })
@@ -57,6 +72,7 @@ func serveEndpoint(t *testing.T, b *bot.Bot, answerWithin time.Duration) *endpoi
 	a, err := New(Config{Token: "test-token", APIURL: fake.APIURL(), Prefix: "!", AnswerWithin: answerWithin, PublicKey: key,
 		Log:                slog.New(slog.NewJSONHandler(rig.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		InteractionRefused: func(reason string) { rig.mu.Lock(); rig.refused[reason]++; rig.mu.Unlock() },
+		ClaimInteraction:   claim,
 	}, b)
 	if err != nil {
 		t.Fatal(err)
@@ -206,6 +222,37 @@ func TestEndpointRefusesAReplay(t *testing.T) {
 	refused, ran := rig.counts()
 	if statuses[0] != 200 || statuses[1] != 401 || refused[refusedReplayed] != 1 || ran["help"] != 1 {
 		t.Errorf("statuses %v, refusals %v, commands run %v; want 200 then 401, one replay refused, help run once", statuses, refused, ran)
+	}
+}
+
+// TestReplayToAnotherProcessIsRefused: two endpoint processes behind one
+// load balancer, each with its own memory, sharing a store. A signed POST
+// replayed to the second is refused there, and the command runs once.
+func TestReplayToAnotherProcessIsRefused(t *testing.T) {
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "shared.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	claim := func(ctx context.Context, id string) (bool, error) { return st.ClaimInteraction(ctx, id, time.Now()) }
+	fake := endpointFake(t)
+	first := serveEndpointOn(t, fake, &bot.Bot{}, 2*time.Second, claim)
+	second := serveEndpointOn(t, fake, &bot.Bot{}, 2*time.Second, claim)
+	_, body := first.fake.InteractionBody(helpCommand)
+	sig := discordtest.Signing{At: time.Now()}
+	var statuses []int
+	for _, rig := range []*endpointRig{first, second} {
+		ans, err := rig.fake.PostSigned(rig.url, body, sig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		statuses = append(statuses, ans.Status)
+	}
+	_, ranFirst := first.counts()
+	refused, ranSecond := second.counts()
+	if statuses[0] != 200 || statuses[1] != 401 || refused[refusedReplayed] != 1 || ranFirst["help"]+ranSecond["help"] != 1 {
+		t.Errorf("statuses %v, second refused %v, help run %d+%d times; want 200 then 401 and help run once",
+			statuses, refused, ranFirst["help"], ranSecond["help"])
 	}
 }
 

@@ -78,6 +78,11 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		InteractionRefused: func(reason string) {
 			m.Add("disputebot_interactions_refused_total", 1, "reason", reason)
 		},
+		// Claimed in the store, an interaction runs once across processes
+		// sharing it, and across a restart of this one.
+		ClaimInteraction: func(ctx context.Context, id string) (bool, error) {
+			return lib.Store.ClaimInteraction(ctx, id, time.Now())
+		},
 	}, b)
 	if err != nil {
 		return err

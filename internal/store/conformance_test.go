@@ -539,3 +539,55 @@ func TestBrokenTextIsStoredAlike(t *testing.T) {
 		}
 	})
 }
+
+// TestInteractionsAreClaimedOnce: eight processes (two handles, eight
+// claimers) handed the same forty interactions run each once; claims
+// older than twenty minutes are forgotten.
+func TestInteractionsAreClaimedOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		stores := []*Store{b.mustOpen(t), b.mustOpen(t)}
+		var mu sync.Mutex
+		won := map[string]int{}
+		var wg sync.WaitGroup
+		for c := 0; c < 8; c++ {
+			wg.Add(1)
+			go func(s *Store) {
+				defer wg.Done()
+				for i := 0; i < 40; i++ {
+					id := fmt.Sprint("1000000000000", i)
+					ok, err := s.ClaimInteraction(ctx, id, t0)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if ok {
+						mu.Lock()
+						won[id]++
+						mu.Unlock()
+					}
+				}
+			}(stores[c%2])
+		}
+		wg.Wait()
+		for i := 0; i < 40; i++ {
+			if n := won[fmt.Sprint("1000000000000", i)]; n != 1 {
+				t.Errorf("interaction %d run %d times, want once", i, n)
+			}
+		}
+		// A hundred later claims forget the old ones.
+		later := t0.Add(time.Hour)
+		for i := 0; i < 100; i++ {
+			if _, err := stores[0].ClaimInteraction(ctx, fmt.Sprint("2000000000000", i), later); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var kept int
+		if err := stores[0].db.QueryRowContext(ctx, "SELECT COUNT(*) FROM interactions WHERE seen_at < ?", timeText(later)).Scan(&kept); err != nil {
+			t.Fatal(err)
+		}
+		if kept != 0 {
+			t.Errorf("%d claims older than twenty minutes were kept", kept)
+		}
+	})
+}

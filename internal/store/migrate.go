@@ -214,7 +214,17 @@ var migrations = []migration{
 	CREATE INDEX deliveries_due ON deliveries(state, next_attempt);
 	CREATE INDEX deliveries_batch ON deliveries(batch_id);
 	CREATE INDEX feed_items_seen ON feed_items(source_id, seen_at);`},
+	// 4: interactions claimed, so that processes sharing the store run
+	// each of Discord's interactions once (see ClaimInteraction).
+	{sql: interactionsTable},
 }
+
+// interactionsTable is the same in both dialects.
+const interactionsTable = `CREATE TABLE interactions (
+		id      TEXT PRIMARY KEY,
+		seen_at TEXT NOT NULL
+	);
+	CREATE INDEX interactions_seen ON interactions(seen_at);`
 
 // migration is one step of the schema. foreignKeysOff runs it with
 // foreign keys off, as SQLite requires for rebuilding a table others

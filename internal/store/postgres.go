@@ -255,4 +255,6 @@ var postgresMigrations = []migration{
 	);
 	CREATE INDEX deliveries_due ON deliveries(state, next_attempt);
 	CREATE INDEX deliveries_batch ON deliveries(batch_id);`},
+	// 2: as SQLite's 4.
+	{sql: interactionsTable},
 }

@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"sync/atomic"
 	"time"
 
 	"github.com/disputebot/disputebot/internal/domain"
@@ -47,6 +48,9 @@ type Store struct {
 	// listenURL is PostgreSQL's URL, password and all, for the connection
 	// that listens for other processes' changes; never printed.
 	listenURL string
+	// claims counts ClaimInteraction's successes, to forget old claims
+	// now and then.
+	claims atomic.Int64
 }
 
 // Open opens (creating if needed) the database at path and brings its
