@@ -70,7 +70,11 @@ func Open(ctx context.Context, path string, pragmas ...string) (*Store, error) {
 	// Write transactions take the lock when they begin, so two writers
 	// queue on busy_timeout instead of failing on upgrade.
 	q.Set("_txlock", "immediate")
-	db, err := sql.Open("sqlite", "file:"+path+"?"+q.Encode())
+	// The path is escaped: SQLite reads "file:" names as URIs, where "#"
+	// and "?" would end the path (a test's "sqlite#05" folder, a data
+	// folder named "news#2", opened a database elsewhere).
+	dsn := (&url.URL{Scheme: "file", Path: path, RawQuery: q.Encode()}).String()
+	db, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -225,6 +226,25 @@ func testCapsPerGuild(t *testing.T, s *Store) {
 			t.Errorf("%s: %v, want ErrExists", c.name, c.err)
 		case c.what != "" && c.what != "exists" && !capped(c.err, c.what, c.member):
 			t.Errorf("%s: %v, want the %s cap", c.name, c.err, c.what)
+		}
+	}
+}
+
+// TestPathWithURICharacters: a data folder whose name holds "#", "?" or
+// "%" keeps its database inside it, not at a path cut short where a URI
+// would end.
+func TestPathWithURICharacters(t *testing.T) {
+	for _, name := range []string{"news#2", "what?", "100%", "a b"} {
+		dir := filepath.Join(t.TempDir(), name)
+		s, err := Open(context.Background(), filepath.Join(dir, "disputebot.db"))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		s.Close()
+		// Open makes the file (owner-only) before SQLite does: only a file
+		// SQLite wrote to holds the schema.
+		if fi, err := os.Stat(filepath.Join(dir, "disputebot.db")); err != nil || fi.Size() == 0 {
+			t.Errorf("%s: the database is not in its folder (%v)", name, err)
 		}
 	}
 }
