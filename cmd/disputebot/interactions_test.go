@@ -147,7 +147,8 @@ func TestServeInteractionsOnly(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), `disputebot_interactions_refused_total{reason="signature"} 1`) {
+	host, _ := os.Hostname()
+	if !strings.Contains(string(body), `disputebot_interactions_refused_total{process="`+host+`",reason="signature"} 1`) {
 		t.Errorf("/metrics does not count the tampered POST:\n%s", body)
 	}
 	resp, err = http.Get("http://" + metricsAddr + "/healthz")

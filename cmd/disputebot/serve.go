@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime/debug"
 	"sync"
 	"time"
@@ -60,7 +61,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	defer closeLib(ctx, lib)
 	log := lib.Log
 	discord.RouteLogs(log)
-	m := metrics.New()
+	// Every series says which machine it came from; several processes on
+	// one machine are told apart by Prometheus's own instance label.
+	host, _ := os.Hostname()
+	m := metrics.NewFor(host)
 	m.Log = log
 
 	notifier := lib.Notifier
@@ -149,10 +153,23 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		}
 		log.Info("answering interactions over HTTP", "addr", srv.Addr)
 	}
+	// The pages, like the endpoint, listen before the gateway is opened,
+	// and share the bot's pictures.
+	stopPages := func() {}
+	if cfg.WebAddr != "" {
+		stop, _, err := startPages(cfg, lib, b.Pictures, log)
+		if err != nil {
+			stopEndpoint()
+			return err
+		}
+		stopPages = stop
+	}
+	defer func() { stopPages() }()
 	if interactionsOnly {
 		log.Info("not connecting to the gateway, polling feeds or delivering notices: --interactions-only")
 	} else {
 		if err := adapter.Open(); err != nil {
+			stopPages()
 			stopEndpoint()
 			adapter.Close()
 			return err
@@ -199,6 +216,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	case <-time.After(15 * time.Second):
 		log.Warn("feed polls still running at shutdown; they will be redone after restart")
 	}
+	stopPages()
 	stopEndpoint()
 	if err := adapter.Close(); err != nil && refused == nil {
 		return err

@@ -673,7 +673,9 @@ func TestServeHealthAndMetrics(t *testing.T) {
 	}
 	body, _ = io.ReadAll(resp.Body)
 	resp.Body.Close()
-	if !strings.Contains(string(body), `disputebot_commands_total{command="dispute",outcome="ok"} 1`) || !strings.Contains(string(body), "disputebot_command_seconds_bucket") {
+	host, _ := os.Hostname()
+	if !strings.Contains(string(body), `disputebot_commands_total{command="dispute",outcome="ok",process="`+host+`"} 1`) ||
+		!strings.Contains(string(body), "disputebot_command_seconds_bucket") || !strings.Contains(string(body), "go_goroutines") {
 		t.Errorf("/metrics:\n%s", body)
 	}
 }

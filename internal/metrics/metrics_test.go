@@ -82,9 +82,31 @@ func TestGaugesGoDown(t *testing.T) {
 	m := New()
 	m.Set("disputebot_index_lag_changes", 12)
 	m.Set("disputebot_index_lag_changes", 0)
-	var b strings.Builder
-	m.write(&b)
-	if !strings.Contains(b.String(), "# TYPE disputebot_index_lag_changes gauge\ndisputebot_index_lag_changes 0\n") {
-		t.Errorf("exposition:\n%s", b.String())
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	if body := get(t, srv.URL+"/metrics", 200); !strings.Contains(body, "# TYPE disputebot_index_lag_changes gauge\ndisputebot_index_lag_changes 0\n") {
+		t.Errorf("exposition:\n%s", body)
+	}
+}
+
+// TestEachSeriesSaysItsProcess: with several processes watched by one
+// Prometheus, every series of ours carries the process's name, and the Go
+// runtime's and the process's own series are served beside them.
+func TestEachSeriesSaysItsProcess(t *testing.T) {
+	m := NewFor("bot-2")
+	m.Command("dispute", 7*time.Millisecond, "ok")
+	m.Add("disputebot_feed_polls_total", 1, "result", "polled")
+	srv := httptest.NewServer(m.Handler())
+	defer srv.Close()
+	body := get(t, srv.URL+"/metrics", 200)
+	for _, want := range []string{
+		`disputebot_commands_total{command="dispute",outcome="ok",process="bot-2"} 1`,
+		`disputebot_command_seconds_count{command="dispute",process="bot-2"} 1`,
+		`disputebot_feed_polls_total{process="bot-2",result="polled"} 1`,
+		"go_goroutines ", "process_resident_memory_bytes ",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
 	}
 }
