@@ -31,6 +31,7 @@ Usage:
   disputebot export [FILE]                        write the store as JSON Lines (to move it)
   disputebot import FILE                          read an export into a new, empty store
   disputebot serve [--interactions-only]          run the Discord bot (needs DISCORD_TOKEN)
+  disputebot web                                  serve the read-only web pages (needs WEB_ADDR, PUBLIC_URL)
   disputebot help                                 show this text
   disputebot COMMAND --help                       a command's own help, with examples
 
@@ -146,6 +147,21 @@ Interactions Endpoint URL, which should lead to that address.
   --interactions-only   answer interaction POSTs only: no gateway connection,
                         no feed polls, no notices; it still needs DISCORD_TOKEN
                         (to finish slow answers) and its data folder
+
+With WEB_ADDR and PUBLIC_URL set, it also serves the read-only web pages
+(see disputebot web --help).
+`,
+	"web": `disputebot web
+
+Serves read-only web pages on WEB_ADDR, from the data folder ask reads and
+with no Discord token: the built-in disputes, a page per dispute with its
+background, where it stands, its timeline picture and every entry with its
+source, and the answer to a question (/search?q=). PUBLIC_URL is the
+address people reach the pages at, which link previews are built from.
+Only the built-in corpus and articles read for everyone are shown, never a
+Discord server's own sources.
+
+  WEB_ADDR=127.0.0.1:8081 PUBLIC_URL=https://disputes.example.org disputebot web
 `,
 }
 
@@ -186,6 +202,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		"export":   cmdExport,
 		"import":   cmdImport,
 		"serve":    cmdServe,
+		"web":      cmdWeb,
 	}
 	name := args[0]
 	if name == "help" || name == "-h" || name == "--help" {

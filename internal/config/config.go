@@ -49,6 +49,11 @@ type Config struct {
 	// POSTs are answered; DiscordPublicKey verifies their signatures.
 	InteractionsAddr string
 	DiscordPublicKey ed25519.PublicKey
+	// WebAddr, when set, is where the read-only web pages are served;
+	// PublicURL is the address people reach them at (no trailing slash),
+	// which links and link previews are built from.
+	WebAddr   string
+	PublicURL string
 
 	FeedInterval       time.Duration
 	FeedMinInterval    time.Duration
@@ -185,19 +190,9 @@ var options = []option{
 		c.MetricsAddr = v
 		return nil
 	}},
-	{"INTERACTIONS_ADDR", "", "address to answer Discord's interaction POSTs on (the application's Interactions Endpoint URL leads here), e.g. 127.0.0.1:8080; off when empty; needs DISCORD_PUBLIC_KEY", func(c *Config, v string) error {
-		c.InteractionsAddr = ""
-		if v = strings.TrimSpace(v); v == "" {
-			return nil
-		}
-		// The port is checked here, so a typo stops start-up naming the
-		// variable; whether the address can be listened on is serve's to find out.
-		host, port, err := net.SplitHostPort(v)
-		if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 || strings.ContainsAny(host, "/ ") {
-			return errors.New("must be host:port, like 127.0.0.1:8080 or :8080")
-		}
-		c.InteractionsAddr = v
-		return nil
+	{"INTERACTIONS_ADDR", "", "address to answer Discord's interaction POSTs on (the application's Interactions Endpoint URL leads here), e.g. 127.0.0.1:8080; off when empty; needs DISCORD_PUBLIC_KEY", func(c *Config, v string) (err error) {
+		c.InteractionsAddr, err = parseAddr(v, "8080")
+		return err
 	}},
 	{"DISCORD_PUBLIC_KEY", "", "the application's public key (General Information in the developer portal), 64 hex digits; verifies interaction POSTs", func(c *Config, v string) error {
 		c.DiscordPublicKey = nil
@@ -209,6 +204,22 @@ var options = []option{
 			return errors.New("must be the 64 hex digits of the application's public key, from General Information in the developer portal")
 		}
 		c.DiscordPublicKey = key
+		return nil
+	}},
+	{"WEB_ADDR", "", "address to serve the read-only web pages on (disputebot web, and serve when set), e.g. 127.0.0.1:8081; off when empty; needs PUBLIC_URL", func(c *Config, v string) (err error) {
+		c.WebAddr, err = parseAddr(v, "8081")
+		return err
+	}},
+	{"PUBLIC_URL", "", "the http(s) address people reach the web pages at, e.g. https://disputes.example.org; link previews are built from it", func(c *Config, v string) error {
+		c.PublicURL = ""
+		if v = strings.TrimSpace(v); v == "" {
+			return nil
+		}
+		u, err := url.Parse(v)
+		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.User != nil || u.RawQuery != "" || u.Fragment != "" {
+			return errors.New("must be an absolute http(s) URL with no query, like https://disputes.example.org")
+		}
+		c.PublicURL = strings.TrimRight(v, "/")
 		return nil
 	}},
 	{"FEED_INTERVAL", "15m", "default time between two polls of a feed", func(c *Config, v string) (err error) {
@@ -329,6 +340,9 @@ func Load(envFile string, getenv func(string) string) (*Config, error) {
 	}
 	if c.InteractionsAddr != "" && c.DiscordPublicKey == nil {
 		return nil, errors.New("config: DISCORD_PUBLIC_KEY is required when INTERACTIONS_ADDR is set: without it no interaction's signature can be checked (copy it from General Information in the developer portal)")
+	}
+	if c.WebAddr != "" && c.PublicURL == "" {
+		return nil, errors.New("config: PUBLIC_URL is required when WEB_ADDR is set: link previews of the pages need the address people reach them at (like https://disputes.example.org)")
 	}
 	if c.FeedInterval < c.FeedMinInterval {
 		return nil, fmt.Errorf("config: FEED_INTERVAL (%s) must not be shorter than FEED_MIN_INTERVAL (%s)", c.FeedInterval, c.FeedMinInterval)
@@ -458,6 +472,20 @@ func defaultDataDir(getenv func(string) string) string {
 		return filepath.Join(h, ".local", "share", "disputebot")
 	}
 	return "var"
+}
+
+// parseAddr checks a host:port to listen on, so a typo stops start-up
+// naming the variable; whether the address can be listened on is for the
+// listener to find out. An empty value is "off".
+func parseAddr(v, examplePort string) (string, error) {
+	if v = strings.TrimSpace(v); v == "" {
+		return "", nil
+	}
+	host, port, err := net.SplitHostPort(v)
+	if n, perr := strconv.Atoi(port); err != nil || perr != nil || n < 0 || n > 65535 || strings.ContainsAny(host, "/ ") {
+		return "", fmt.Errorf("must be host:port, like 127.0.0.1:%s or :%s", examplePort, examplePort)
+	}
+	return v, nil
 }
 
 func parseBool(v string) (bool, error) {

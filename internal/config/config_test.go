@@ -104,6 +104,47 @@ func TestInteractionsEndpointSettings(t *testing.T) {
 	}
 }
 
+// TestWebSettings: the pages are off by default; WEB_ADDR needs PUBLIC_URL,
+// an absolute http(s) address kept without its trailing slash; every
+// refusal names the variable to fix.
+func TestWebSettings(t *testing.T) {
+	tests := []struct {
+		name      string
+		vars      map[string]string
+		addr, url string
+		wantErr   string // a variable the error must name; "" for none
+	}{
+		{"off by default", nil, "", "", ""},
+		{"address and URL", map[string]string{"WEB_ADDR": "127.0.0.1:8081", "PUBLIC_URL": "https://disputes.example.org"}, "127.0.0.1:8081", "https://disputes.example.org", ""},
+		{"trailing slash dropped", map[string]string{"WEB_ADDR": ":8081", "PUBLIC_URL": "http://example.org/disputes/"}, ":8081", "http://example.org/disputes", ""},
+		{"a URL alone is kept", map[string]string{"PUBLIC_URL": "https://disputes.example.org"}, "", "https://disputes.example.org", ""},
+		{"address without a URL", map[string]string{"WEB_ADDR": "127.0.0.1:8081"}, "", "", "PUBLIC_URL"},
+		{"address without a port", map[string]string{"WEB_ADDR": "127.0.0.1", "PUBLIC_URL": "https://disputes.example.org"}, "", "", "WEB_ADDR"},
+		{"port out of range", map[string]string{"WEB_ADDR": ":70000", "PUBLIC_URL": "https://disputes.example.org"}, "", "", "WEB_ADDR"},
+		{"a relative URL", map[string]string{"WEB_ADDR": ":8081", "PUBLIC_URL": "disputes.example.org"}, "", "", "PUBLIC_URL"},
+		{"not http", map[string]string{"WEB_ADDR": ":8081", "PUBLIC_URL": "ftp://disputes.example.org"}, "", "", "PUBLIC_URL"},
+		{"javascript", map[string]string{"WEB_ADDR": ":8081", "PUBLIC_URL": "javascript:alert(1)"}, "", "", "PUBLIC_URL"},
+		{"with a query", map[string]string{"WEB_ADDR": ":8081", "PUBLIC_URL": "https://disputes.example.org/?a=1"}, "", "", "PUBLIC_URL"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, err := Load("", getenv(tt.vars))
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("err = %v, want one naming %s", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.WebAddr != tt.addr || c.PublicURL != tt.url {
+				t.Errorf("WebAddr %q, PublicURL %q; want %q and %q", c.WebAddr, c.PublicURL, tt.addr, tt.url)
+			}
+		})
+	}
+}
+
 // TestDatabasePasswordNeverEchoed: a refused database URL is named, and
 // what it carried (a password, perhaps) is not printed back.
 func TestDatabasePasswordNeverEchoed(t *testing.T) {

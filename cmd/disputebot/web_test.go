@@ -1,0 +1,119 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"io"
+	"net/http"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestWebServesPages runs disputebot web on a free port, with no Discord
+// token, fetches a dispute page and its picture, and stops it as SIGINT
+// would.
+func TestWebServesPages(t *testing.T) {
+	vars := map[string]string{"DATA_DIR": t.TempDir(), "WEB_ADDR": "127.0.0.1:0", "PUBLIC_URL": "https://disputes.example.org"}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	outR, outW := io.Pipe()
+	var stderr strings.Builder
+	done := make(chan int, 1)
+	go func() {
+		code := run(ctx, []string{"web"}, outW, &stderr, env(vars))
+		outW.Close()
+		done <- code
+	}()
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(outR)
+		for sc.Scan() {
+			if m := regexp.MustCompile(`serving the pages on (http://\S+)/ `).FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+		close(addr)
+	}()
+	var base string
+	select {
+	case base = <-addr:
+	case code := <-done:
+		t.Fatalf("web exited %d before serving:\n%s", code, stderr.String())
+	case <-time.After(2 * time.Minute):
+		t.Fatal("web did not start")
+	}
+	if base == "" {
+		t.Fatalf("web printed no address:\n%s", stderr.String())
+	}
+	client := &http.Client{Timeout: 30 * time.Second}
+	fetch := func(path string) (*http.Response, string) {
+		t.Helper()
+		res, err := client.Get(base + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return res, string(body)
+	}
+	res, body := fetch("/d/musk-microsoft")
+	if res.StatusCode != http.StatusOK || !strings.HasPrefix(res.Header.Get("Content-Type"), "text/html") {
+		t.Fatalf("status %d, type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	for _, want := range []string{"Elon Musk vs Microsoft", "Where it stands:", `<img src="/d/musk-microsoft.png" alt="`,
+		`<meta property="og:image" content="https://disputes.example.org/d/musk-microsoft.png">`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the page lacks %s", want)
+		}
+	}
+	if csp := res.Header.Get("Content-Security-Policy"); !strings.Contains(csp, "default-src 'none'") {
+		t.Errorf("Content-Security-Policy %q", csp)
+	}
+	if res, _ := fetch("/d/musk-microsoft.png"); res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" {
+		t.Errorf("picture: status %d, type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("web exited %d on interrupt:\n%s", code, stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("web did not stop")
+	}
+	if _, err := client.Get(base + "/"); err == nil {
+		t.Error("the pages are still served after the interrupt")
+	}
+}
+
+// TestWebNeedsItsSettings: web refuses to start without an address or a
+// public URL, naming the variable, and takes no words.
+func TestWebNeedsItsSettings(t *testing.T) {
+	tests := []struct {
+		name string
+		vars map[string]string
+		args []string
+		code int
+		want string
+	}{
+		{"no address", map[string]string{}, nil, 1, "WEB_ADDR"},
+		{"no public URL", map[string]string{"WEB_ADDR": "127.0.0.1:0"}, nil, 1, "PUBLIC_URL"},
+		{"a bad public URL", map[string]string{"WEB_ADDR": "127.0.0.1:0", "PUBLIC_URL": "javascript:alert(1)"}, nil, 1, "PUBLIC_URL"},
+		{"words", map[string]string{"WEB_ADDR": "127.0.0.1:0", "PUBLIC_URL": "https://x.example"}, []string{"extra"}, 2, "web takes no arguments"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tt.vars["DATA_DIR"] = t.TempDir()
+			code, _, stderr := runCLI(t, tt.vars, append([]string{"web"}, tt.args...)...)
+			if code != tt.code || !strings.Contains(stderr, tt.want) {
+				t.Errorf("exit %d, stderr %q; want %d and %s", code, stderr, tt.code, tt.want)
+			}
+		})
+	}
+	code, stdout, _ := runCLI(t, map[string]string{}, "web", "--help")
+	if code != 0 || !strings.Contains(stdout, "WEB_ADDR") {
+		t.Errorf("web --help: exit %d, %q", code, stdout)
+	}
+}

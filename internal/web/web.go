@@ -1,0 +1,356 @@
+// Package web serves disputebot's read-only pages: the list of built-in
+// disputes, one page per dispute with its whole timeline and its picture,
+// and the answer to a free question. Pages are rendered on the server with
+// html/template, carry no JavaScript and are sent under a strict
+// Content-Security-Policy.
+//
+// The pages read the built-in corpus and the global scope only. A
+// server's own sources and feeds are that server's: showing them needs a
+// link the bot signed for the server, which is a later step, so no request
+// here can name a guild.
+package web
+
+import (
+	"context"
+	"embed"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"runtime/debug"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/disputebot/disputebot/internal/answer"
+	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/picture"
+)
+
+// MaxQuery is the longest question /search takes, in bytes.
+const MaxQuery = 300
+
+// askTimeout bounds the answer to one page.
+const askTimeout = 10 * time.Second
+
+//go:embed page.html style.css
+var files embed.FS
+
+var (
+	pages = template.Must(template.New("page.html").Funcs(template.FuncMap{"link": link, "date": date}).ParseFS(files, "page.html"))
+	css   = mustRead("style.css")
+)
+
+func mustRead(name string) []byte {
+	b, err := files.ReadFile(name)
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
+// Options are what the pages are built from.
+type Options struct {
+	Engine *answer.Engine
+	// Pictures keeps rendered timelines; nil gives the pages a cache of
+	// their own.
+	Pictures *picture.Cache
+	// PublicURL is the address the pages are reached at, without a
+	// trailing slash, for the Open Graph tags that make a link unfurl.
+	PublicURL string
+	Log       *slog.Logger
+	// Limit is each client address's rate; the zero value is 5 requests
+	// a second with bursts of 20, for at most 10,000 addresses.
+	Limit Limit
+}
+
+// Handler serves the pages. It is safe for concurrent use.
+type Handler struct {
+	engine    *answer.Engine
+	pictures  *picture.Cache
+	publicURL string
+	log       *slog.Logger
+	limiter   *limiter
+	now       func() time.Time // the clock the rate limit reads; tests set it
+}
+
+var _ http.Handler = (*Handler)(nil)
+
+// New builds the pages' handler.
+func New(o Options) *Handler {
+	h := &Handler{engine: o.Engine, pictures: o.Pictures, publicURL: strings.TrimRight(o.PublicURL, "/"), log: o.Log, limiter: newLimiter(o.Limit), now: time.Now}
+	if h.pictures == nil {
+		h.pictures = picture.NewCache(128)
+	}
+	if h.log == nil {
+		h.log = slog.New(slog.DiscardHandler)
+	}
+	return h
+}
+
+// ServeHTTP routes a request. Every response, errors included, carries
+// the security headers.
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", "default-src 'none'; img-src 'self'; style-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'")
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Referrer-Policy", "no-referrer")
+	hd.Set("X-Frame-Options", "DENY")
+	defer func() {
+		if v := recover(); v != nil {
+			h.log.Error("recovered from a panic", "where", "web", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
+			h.plain(w, http.StatusInternalServerError, "Something went wrong", "Something went wrong on our side. Please try again later.")
+		}
+	}()
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		hd.Set("Allow", "GET, HEAD")
+		h.plain(w, http.StatusMethodNotAllowed, "Not allowed", "These pages can only be read.")
+		return
+	}
+	if !h.limiter.allow(clientAddr(r), h.now()) {
+		hd.Set("Retry-After", "1")
+		h.plain(w, http.StatusTooManyRequests, "Too many requests", "You are asking too quickly. Please wait a moment and try again.")
+		return
+	}
+	p := r.URL.Path
+	switch {
+	case p == "/":
+		h.index(w, r)
+	case p == "/style.css":
+		hd.Set("Content-Type", "text/css; charset=utf-8")
+		hd.Set("Cache-Control", "public, max-age=3600")
+		w.Write(css)
+	case p == "/search":
+		h.search(w, r)
+	case strings.HasPrefix(p, "/d/") && strings.HasSuffix(p, ".png"):
+		h.png(w, r, strings.TrimSuffix(strings.TrimPrefix(p, "/d/"), ".png"))
+	case strings.HasPrefix(p, "/d/"):
+		h.dispute(w, r, strings.TrimPrefix(p, "/d/"))
+	default:
+		h.notFound(w)
+	}
+}
+
+// clientAddr is the address the connection came from. Headers such as
+// X-Forwarded-For are not read: any client can write them, so behind a
+// proxy every client shares the proxy's bucket unless the proxy limits.
+func clientAddr(r *http.Request) string {
+	host := r.RemoteAddr
+	if i := strings.LastIndexByte(host, ':'); i >= 0 {
+		host = host[:i]
+	}
+	return host
+}
+
+// page is what the template shows; the fields in use depend on Kind.
+type page struct {
+	Kind     string // "index", "dispute", "search", "plain"
+	Title    string
+	Message  string
+	Query    string
+	Disputes []answer.Dispute
+	Dispute  answer.Dispute
+	Answer   *answer.Answer
+	Entries  []answer.Entry
+	// The picture of a dispute page.
+	Image, ImageAlt string
+	// Open Graph, on dispute pages.
+	OG *openGraph
+}
+
+type openGraph struct {
+	Title, Description, URL, Image string
+}
+
+func (h *Handler) render(w http.ResponseWriter, status int, p page) {
+	var b strings.Builder
+	if err := pages.Execute(&b, p); err != nil {
+		h.log.Error("rendering a page", "kind", p.Kind, "error", err)
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.WriteHeader(http.StatusInternalServerError)
+		w.Write([]byte("Something went wrong on our side. Please try again later.\n"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.WriteHeader(status)
+	w.Write([]byte(b.String()))
+}
+
+// plain is a page holding one sentence.
+func (h *Handler) plain(w http.ResponseWriter, status int, title, msg string) {
+	h.render(w, status, page{Kind: "plain", Title: title, Message: msg})
+}
+
+func (h *Handler) notFound(w http.ResponseWriter) {
+	h.plain(w, http.StatusNotFound, "Not found", "There is no page here. The list of disputes is on the front page.")
+}
+
+func (h *Handler) failed(w http.ResponseWriter, r *http.Request, err error) {
+	h.log.Error("answering a page", "path", r.URL.Path, "error", err)
+	h.plain(w, http.StatusInternalServerError, "Something went wrong", "Something went wrong on our side. Please try again later.")
+}
+
+func (h *Handler) index(w http.ResponseWriter, _ *http.Request) {
+	h.render(w, http.StatusOK, page{Kind: "index", Title: "Disputes in the tech industry", Disputes: h.engine.Disputes()})
+}
+
+func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	switch {
+	case q == "":
+		h.plain(w, http.StatusOK, "Search", "Type the parties or the subject to look for, for example musk microsoft.")
+		return
+	case len(q) > MaxQuery:
+		h.plain(w, http.StatusOK, "Search", "That question is too long; ask in fewer words.")
+		return
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
+	defer cancel()
+	a, err := h.engine.Ask(ctx, answer.Request{Query: q})
+	if errors.Is(err, answer.ErrEmptyQuery) {
+		h.render(w, http.StatusOK, page{Kind: "plain", Title: "Search", Query: q, Message: "Those words name nothing to look for; try the parties' names, for example musk microsoft."})
+		return
+	}
+	if err != nil {
+		h.failed(w, r, err)
+		return
+	}
+	title := a.Heading()
+	if a.Mode == answer.ModeNone {
+		title = "Nothing found"
+	}
+	h.render(w, http.StatusOK, page{Kind: "search", Title: title, Query: q, Answer: a, Entries: a.Entries})
+}
+
+// disputeAnswer is a built-in dispute's page content: the answer to what
+// a member would ask about it, which holds every one of its events and the
+// parties' other reports of it. When the parties have several disputes,
+// that answer covers them all, so the dispute's title is asked instead,
+// whose words pick the one; should neither hold every event, the
+// dispute's own events stand, so the page always shows its whole curated
+// timeline. key names its picture.
+func (h *Handler) disputeAnswer(ctx context.Context, id string) (d answer.Dispute, entries []answer.Entry, tl picture.Timeline, key picture.Key, ok bool, err error) {
+	var cd *article.Dispute
+	for i := range h.engine.Corpus.Disputes {
+		if h.engine.Corpus.Disputes[i].ID == id {
+			cd = &h.engine.Corpus.Disputes[i]
+		}
+	}
+	if cd == nil {
+		return d, nil, tl, key, false, nil
+	}
+	ds := h.engine.Disputes()
+	d = ds[slices.IndexFunc(ds, func(x answer.Dispute) bool { return x.ID == id })]
+	for _, q := range []string{h.engine.QueryFor(d), d.Title} {
+		a, err := h.engine.Ask(ctx, answer.Request{Query: q})
+		if err != nil && !errors.Is(err, answer.ErrEmptyQuery) {
+			return d, nil, tl, key, false, err
+		}
+		if err == nil && len(a.Disputes) == 1 && a.Disputes[0].ID == id && holdsEvents(a, cd) {
+			tl, _ = picture.FromAnswer(a, id)
+			return a.Disputes[0], a.Entries, tl, picture.KeyFor(a, id), true, nil
+		}
+	}
+	for i, ev := range cd.Events {
+		day, _ := time.Parse(article.DateLayout, ev.Date)
+		u, err := article.CanonicalURL(ev.URL)
+		if err != nil {
+			u = ev.URL
+		}
+		entries = append(entries, answer.Entry{N: i + 1, Date: day, Title: ev.Headline, URL: u, Outlet: ev.Outlet, Summary: ev.Summary,
+			Sources: []answer.Source{{Outlet: ev.Outlet, URL: u, Title: ev.Headline}}, Disputes: []string{id}})
+	}
+	return d, entries, picture.FromDispute(*cd, nil), picture.Key{Dispute: id, Version: "corpus/" + h.engine.Corpus.Hash}, true, nil
+}
+
+// holdsEvents reports whether every event of d is a source of a's timeline.
+func holdsEvents(a *answer.Answer, d *article.Dispute) bool {
+	have := map[string]bool{}
+	for _, e := range a.Entries {
+		for _, s := range e.Sources {
+			have[s.URL] = true
+		}
+	}
+	for _, ev := range d.Events {
+		u, err := article.CanonicalURL(ev.URL)
+		if err != nil || !have[u] {
+			return false
+		}
+	}
+	return true
+}
+
+func (h *Handler) dispute(w http.ResponseWriter, r *http.Request, id string) {
+	ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
+	defer cancel()
+	d, entries, tl, _, ok, err := h.disputeAnswer(ctx, id)
+	if err != nil {
+		h.failed(w, r, err)
+		return
+	}
+	if !ok {
+		h.notFound(w)
+		return
+	}
+	desc := firstSentence(d.Background)
+	if desc == "" {
+		desc = d.Title + ": " + d.Standing() + "."
+	}
+	h.render(w, http.StatusOK, page{
+		Kind: "dispute", Title: d.Title, Dispute: d, Entries: entries,
+		Image: "/d/" + url.PathEscape(id) + ".png", ImageAlt: picture.Describe(tl),
+		OG: &openGraph{Title: d.Title, Description: desc, URL: h.publicURL + "/d/" + url.PathEscape(id), Image: h.publicURL + "/d/" + url.PathEscape(id) + ".png"},
+	})
+}
+
+func (h *Handler) png(w http.ResponseWriter, r *http.Request, id string) {
+	ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
+	defer cancel()
+	_, _, tl, key, ok, err := h.disputeAnswer(ctx, id)
+	if err != nil {
+		h.failed(w, r, err)
+		return
+	}
+	if !ok {
+		h.notFound(w)
+		return
+	}
+	img, err := h.pictures.Get(key, func() picture.Timeline { return tl })
+	if err != nil {
+		h.failed(w, r, err)
+		return
+	}
+	w.Header().Set("Content-Type", "image/png")
+	w.Header().Set("Cache-Control", "public, max-age=600")
+	w.Write(img)
+}
+
+// firstSentence is the text up to its first full stop followed by a
+// space, or all of it. A stop closing a single letter or a word with stops
+// in it ("v.", "U.S.") ends an abbreviation, not a sentence.
+func firstSentence(s string) string {
+	s = strings.TrimSpace(s)
+	for i := 0; i+1 < len(s); i++ {
+		if s[i] != '.' || s[i+1] != ' ' {
+			continue
+		}
+		word := s[strings.LastIndexByte(s[:i], ' ')+1 : i]
+		if len(word) > 1 && !strings.Contains(word, ".") {
+			return s[:i+1]
+		}
+	}
+	return s
+}
+
+// link is href's value when u is an http(s) address, else "": only those
+// become links.
+func link(u string) string {
+	p, err := url.Parse(u)
+	if err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		return ""
+	}
+	return p.String()
+}
+
+func date(t time.Time) string { return t.UTC().Format(article.DateLayout) }

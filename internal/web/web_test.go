@@ -1,0 +1,384 @@
+package web
+
+import (
+	"context"
+	"fmt"
+	"html"
+	"image/png"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"os"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/disputebot/disputebot/internal/answer"
+	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/ingest"
+	"github.com/disputebot/disputebot/internal/library"
+)
+
+var (
+	libOnce sync.Once
+	shared  *library.Library
+	libErr  error
+)
+
+// hostile is a page in the global scope whose title is markup.
+const hostile = `<html><head><title>&lt;script&gt;alert(1)&lt;/script&gt; Dell sues HP over laptop patents</title></head><body>
+<p>Dell filed a lawsuit against HP Inc on Monday, accusing its rival of infringing four patents on laptop cooling designs.</p>
+<p>HP said it would fight the suit in federal court and called the claims baseless. The complaint asks for damages and an injunction.</p></body></html>`
+
+// sharedLib is one data folder with the built-in corpus and the hostile
+// page, opened once for the package's tests.
+func sharedLib(t *testing.T) *library.Library {
+	t.Helper()
+	libOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "web-test-")
+		if err != nil {
+			libErr = err
+			return
+		}
+		ctx := context.Background()
+		if shared, libErr = library.Open(ctx, library.Options{DataDir: dir}); libErr != nil {
+			return
+		}
+		_, libErr = shared.Pipeline.IngestHTML(ctx, []byte(hostile), "text/html", "https://news.example.com/dell-hp", ingest.Options{Scope: article.GlobalScope})
+	})
+	if libErr != nil {
+		t.Fatal(libErr)
+	}
+	return shared
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if shared != nil {
+		shared.Close()
+		os.RemoveAll(shared.DataDir)
+	}
+	os.Exit(code)
+}
+
+const publicURL = "https://disputes.example.org"
+
+func newHandler(t *testing.T) *Handler {
+	return New(Options{Engine: sharedLib(t).Engine, PublicURL: publicURL + "/", Limit: Limit{Rate: 1000, Burst: 1000}})
+}
+
+// get serves one request and returns the response and its body.
+func get(t *testing.T, h http.Handler, method, target string) (*http.Response, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, target, nil))
+	res := rec.Result()
+	body, _ := io.ReadAll(res.Body)
+	return res, string(body)
+}
+
+var hrefs = regexp.MustCompile(`href="([^"]*)"`)
+
+// links are the unescaped targets of a page's links.
+func links(body string) map[string]bool {
+	out := map[string]bool{}
+	for _, m := range hrefs.FindAllStringSubmatch(body, -1) {
+		out[html.UnescapeString(m[1])] = true
+	}
+	return out
+}
+
+func TestIndexListsEveryDispute(t *testing.T) {
+	lib := sharedLib(t)
+	res, body := get(t, newHandler(t), http.MethodGet, "/")
+	if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "text/html; charset=utf-8" {
+		t.Fatalf("status %d, type %q", res.StatusCode, res.Header.Get("Content-Type"))
+	}
+	ls := links(body)
+	for _, d := range lib.Corpus.Disputes {
+		if !ls["/d/"+d.ID] {
+			t.Errorf("no link to %s", d.ID)
+		}
+		if !strings.Contains(body, html.EscapeString(d.Title)) {
+			t.Errorf("no title %q", d.Title)
+		}
+	}
+	// Most recently active first, as the engine lists them.
+	ds := lib.Engine.Disputes()
+	first, last := strings.Index(body, `href="/d/`+ds[0].ID+`"`), strings.Index(body, `href="/d/`+ds[len(ds)-1].ID+`"`)
+	if first < 0 || last < first {
+		t.Errorf("%s is not listed before %s", ds[0].ID, ds[len(ds)-1].ID)
+	}
+	for _, want := range []string{`<form action="/search" method="get"`, `name="q"`, `<meta name="viewport"`, `href="/style.css"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %s", want)
+		}
+	}
+}
+
+// TestDisputePages opens every built-in dispute's page: its background,
+// where it stands, its picture with a description, every event's source
+// linked, and the tags that make the link unfurl.
+func TestDisputePages(t *testing.T) {
+	lib := sharedLib(t)
+	h := newHandler(t)
+	standing := map[string]string{}
+	for _, d := range lib.Engine.Disputes() {
+		standing[d.ID] = d.Standing()
+	}
+	for _, d := range lib.Corpus.Disputes {
+		t.Run(d.ID, func(t *testing.T) {
+			res, body := get(t, h, http.MethodGet, "/d/"+d.ID)
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			ls := links(body)
+			for _, ev := range d.Events {
+				u, err := article.CanonicalURL(ev.URL)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !ls[u] {
+					t.Errorf("no link to %s (%s)", u, ev.Date)
+				}
+				if !strings.Contains(body, ev.Date) {
+					t.Errorf("no date %s", ev.Date)
+				}
+			}
+			wants := []string{
+				html.EscapeString(d.Background),
+				"<strong>Where it stands:</strong> " + html.EscapeString(standing[d.ID]),
+				`<img src="/d/` + d.ID + `.png" alt="`,
+				`<meta property="og:title" content="` + html.EscapeString(d.Title) + `">`,
+				`<meta property="og:image" content="` + publicURL + `/d/` + d.ID + `.png">`,
+				`<meta property="og:description" content="` + html.EscapeString(firstSentence(d.Background)) + `">`,
+				`<meta name="twitter:card" content="summary_large_image">`,
+				`rel="noopener noreferrer nofollow"`,
+			}
+			for _, want := range wants {
+				if !strings.Contains(body, want) {
+					t.Errorf("no %s", want)
+				}
+			}
+			if regexp.MustCompile(`alt=""`).MatchString(body) {
+				t.Error("the picture has no description")
+			}
+			if strings.Contains(body, "<script") {
+				t.Error("a page holds a script")
+			}
+		})
+	}
+}
+
+func TestPicture(t *testing.T) {
+	h := newHandler(t)
+	for _, id := range []string{"musk-microsoft", "ec-google"} {
+		res, body := get(t, h, http.MethodGet, "/d/"+id+".png")
+		if res.StatusCode != http.StatusOK || res.Header.Get("Content-Type") != "image/png" {
+			t.Fatalf("%s: status %d, type %q", id, res.StatusCode, res.Header.Get("Content-Type"))
+		}
+		img, err := png.Decode(strings.NewReader(body))
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		if b := img.Bounds(); b.Dx() < 400 || b.Dy() < 100 {
+			t.Errorf("%s: %v", id, b)
+		}
+	}
+}
+
+func TestSearch(t *testing.T) {
+	h := newHandler(t)
+	cases := []struct {
+		name, q string
+		want    []string
+	}{
+		{"parties", "musk microsoft", []string{"Where it stands:", `href="/d/musk-microsoft"`, "Timeline, oldest first"}},
+		{"empty", "", []string{"Type the parties or the subject"}},
+		{"blank", "   ", []string{"Type the parties or the subject"}},
+		{"too long", strings.Repeat("musk ", 100), []string{"too long"}},
+		{"filler only", "what is the", []string{"name nothing to look for"}},
+		{"nothing", "zorblatt quux", []string{"<h1>Nothing found</h1>"}},
+		// A page whose title is markup is shown as text.
+		{"markup in a title", "dell hp", []string{"&lt;script&gt;alert(1)&lt;/script&gt; Dell sues HP", `href="https://news.example.com/dell-hp"`}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			res, body := get(t, h, http.MethodGet, "/search?q="+url.QueryEscape(c.q))
+			if res.StatusCode != http.StatusOK {
+				t.Fatalf("status %d", res.StatusCode)
+			}
+			for _, w := range c.want {
+				if !strings.Contains(body, w) {
+					t.Errorf("no %s in\n%s", w, body)
+				}
+			}
+			if strings.Contains(body, "<script") {
+				t.Error("the page holds a script")
+			}
+		})
+	}
+}
+
+// TestOnlyWebAddressesAreLinks renders a timeline whose sources are not
+// all web addresses, and whose text is markup.
+func TestOnlyWebAddressesAreLinks(t *testing.T) {
+	h := newHandler(t)
+	rec := httptest.NewRecorder()
+	day := time.Date(2025, 1, 2, 0, 0, 0, 0, time.UTC)
+	h.render(rec, http.StatusOK, page{Kind: "search", Title: "t", Answer: &answer.Answer{Mode: answer.ModeParties}, Entries: []answer.Entry{
+		{N: 1, Date: day, Title: `<img src=x onerror=alert(1)>`, URL: "javascript:alert(1)", Outlet: `"><b>`, Summary: "</p><script>alert(2)</script>",
+			Sources: []answer.Source{{URL: "javascript:alert(1)"}, {Outlet: "data", URL: "data:text/html,<script>alert(3)</script>"}, {Outlet: "ok", URL: "https://example.com/a?b=1&c=2"}}},
+	}})
+	body := rec.Body.String()
+	for _, bad := range []string{"javascript:", "data:text", "<script", "<img src=x", "<b>", "ZgotmplZ"} {
+		if strings.Contains(body, bad) {
+			t.Errorf("%s in\n%s", bad, body)
+		}
+	}
+	for _, want := range []string{"&lt;img src=x onerror=alert(1)&gt;", `href="https://example.com/a?b=1&amp;c=2" rel="noopener noreferrer nofollow"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("no %s in\n%s", want, body)
+		}
+	}
+}
+
+func TestStatusAndHeaders(t *testing.T) {
+	h := newHandler(t)
+	cases := []struct {
+		method, target string
+		status         int
+		want           string
+	}{
+		{"GET", "/", 200, "disputes, most recently active first"},
+		{"HEAD", "/", 200, ""},
+		{"GET", "/style.css", 200, "font:"},
+		{"GET", "/d/musk-microsoft", 200, "Where it stands"},
+		{"GET", "/nope", 404, "There is no page here."},
+		{"GET", "/d/", 404, "There is no page here."},
+		{"GET", "/d/no-such-dispute", 404, "There is no page here."},
+		{"GET", "/d/no-such-dispute.png", 404, "There is no page here."},
+		{"GET", "/d/musk-microsoft/extra", 404, "There is no page here."},
+		{"GET", "/d/%3Cscript%3E", 404, "There is no page here."},
+		{"POST", "/", 405, "These pages can only be read."},
+		{"POST", "/search?q=musk", 405, "These pages can only be read."},
+		{"PUT", "/d/musk-microsoft", 405, "These pages can only be read."},
+	}
+	for _, c := range cases {
+		t.Run(c.method+" "+c.target, func(t *testing.T) {
+			res, body := get(t, h, c.method, c.target)
+			if res.StatusCode != c.status {
+				t.Errorf("status %d, want %d", res.StatusCode, c.status)
+			}
+			if !strings.Contains(body, c.want) {
+				t.Errorf("no %q in\n%s", c.want, body)
+			}
+			checkHeaders(t, res.Header)
+			if c.status == 405 && res.Header.Get("Allow") != "GET, HEAD" {
+				t.Errorf("Allow %q", res.Header.Get("Allow"))
+			}
+		})
+	}
+}
+
+func checkHeaders(t *testing.T, hd http.Header) {
+	t.Helper()
+	want := map[string]string{
+		"X-Content-Type-Options": "nosniff",
+		"Referrer-Policy":        "no-referrer",
+		"X-Frame-Options":        "DENY",
+	}
+	for k, v := range want {
+		if hd.Get(k) != v {
+			t.Errorf("%s: %q, want %q", k, hd.Get(k), v)
+		}
+	}
+	csp := hd.Get("Content-Security-Policy")
+	for _, d := range []string{"default-src 'none'", "img-src 'self'", "style-src 'self'"} {
+		if !strings.Contains(csp, d) {
+			t.Errorf("Content-Security-Policy %q lacks %s", csp, d)
+		}
+	}
+	if strings.Contains(csp, "unsafe") || strings.Contains(csp, "script-src") {
+		t.Errorf("Content-Security-Policy %q is not strict", csp)
+	}
+}
+
+// TestRateLimit: a client past its burst is refused with a sentence until
+// its bucket fills again; another client is not affected.
+func TestRateLimit(t *testing.T) {
+	h := New(Options{Engine: sharedLib(t).Engine, Limit: Limit{Rate: 2, Burst: 5}})
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	h.now = func() time.Time { return now }
+	from := func(addr string) int {
+		req := httptest.NewRequest(http.MethodGet, "/style.css", nil)
+		req.RemoteAddr = addr
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, req)
+		if rec.Code == http.StatusTooManyRequests {
+			if !strings.Contains(rec.Body.String(), "You are asking too quickly.") {
+				t.Errorf("429 without the sentence:\n%s", rec.Body)
+			}
+			checkHeaders(t, rec.Result().Header)
+		}
+		return rec.Code
+	}
+	for i := range 5 {
+		if code := from("192.0.2.1:1000"); code != 200 {
+			t.Fatalf("request %d within the burst: %d", i+1, code)
+		}
+	}
+	if code := from("192.0.2.1:1001"); code != http.StatusTooManyRequests {
+		t.Fatalf("past the burst, from another port: %d", code)
+	}
+	if code := from("[2001:db8::1]:1000"); code != 200 {
+		t.Fatalf("another client: %d", code)
+	}
+	now = now.Add(500 * time.Millisecond) // one token back
+	if code := from("192.0.2.1:1000"); code != 200 {
+		t.Fatalf("after half a second: %d", code)
+	}
+	if code := from("192.0.2.1:1000"); code != http.StatusTooManyRequests {
+		t.Fatalf("the token came back twice: %d", code)
+	}
+	now = now.Add(time.Minute)
+	for i := range 5 {
+		if code := from("192.0.2.1:1000"); code != 200 {
+			t.Fatalf("request %d after a minute: %d", i+1, code)
+		}
+	}
+}
+
+func TestLimiterIsBounded(t *testing.T) {
+	l := newLimiter(Limit{Rate: 1, Burst: 2, Clients: 10})
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 100 {
+		addr := fmt.Sprintf("192.0.2.%d", i)
+		l.allow(addr, now)
+		l.allow(addr, now) // empties the bucket: no quiet client to drop
+		if len(l.buckets) > 10 {
+			t.Fatalf("%d clients remembered", len(l.buckets))
+		}
+	}
+	// A client still in the map keeps its empty bucket.
+	if l.allow("192.0.2.99", now) {
+		t.Error("the last client's bucket was refilled")
+	}
+}
+
+func TestFirstSentence(t *testing.T) {
+	cases := map[string]string{
+		"One. Two.":                    "One.",
+		"The U.S. sued Google. Later.": "The U.S. sued Google.",
+		"No stop":                      "No stop",
+		"":                             "",
+	}
+	for in, want := range cases {
+		if got := firstSentence(in); got != want {
+			t.Errorf("firstSentence(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
