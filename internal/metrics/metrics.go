@@ -75,29 +75,33 @@ func (m *Metrics) Panicked(where string) { m.Add("disputebot_panics_total", 1, "
 // 1, "result", "ok"). A series name always takes the same label names.
 func (m *Metrics) Add(name string, v float64, labels ...string) {
 	names, values := split(labels)
-	m.mu.Lock()
-	c := m.counters[name]
-	if c == nil {
-		c = prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help[name], ConstLabels: m.labels}, names)
-		m.reg.MustRegister(c)
-		m.counters[name] = c
-	}
-	m.mu.Unlock()
+	c := registered(m, m.counters, name, func() *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help[name], ConstLabels: m.labels}, names)
+	})
 	c.WithLabelValues(values...).Add(v)
 }
 
 // Set sets a gauge series, e.g. Set("disputebot_index_lag_changes", 0).
 func (m *Metrics) Set(name string, v float64, labels ...string) {
 	names, values := split(labels)
-	m.mu.Lock()
-	g := m.gauges[name]
-	if g == nil {
-		g = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help[name], ConstLabels: m.labels}, names)
-		m.reg.MustRegister(g)
-		m.gauges[name] = g
-	}
-	m.mu.Unlock()
+	g := registered(m, m.gauges, name, func() *prometheus.GaugeVec {
+		return prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help[name], ConstLabels: m.labels}, names)
+	})
 	g.WithLabelValues(values...).Set(v)
+}
+
+// registered returns the series vector called name, made and registered
+// the first time it is asked for.
+func registered[V prometheus.Collector](m *Metrics, vecs map[string]V, name string, build func() V) V {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	v, ok := vecs[name]
+	if !ok {
+		v = build()
+		m.reg.MustRegister(v)
+		vecs[name] = v
+	}
+	return v
 }
 
 // Command records one command, for bot.Metrics.
