@@ -4,11 +4,14 @@ import (
 	"bufio"
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/disputebot/disputebot/bot/discord/discordtest"
 )
 
 // TestWebServesPages runs disputebot web on a free port, with no Discord
@@ -115,5 +118,44 @@ func TestWebNeedsItsSettings(t *testing.T) {
 	code, stdout, _ := runCLI(t, map[string]string{}, "web", "--help")
 	if code != 0 || !strings.Contains(stdout, "WEB_ADDR") {
 		t.Errorf("web --help: exit %d, %q", code, stdout)
+	}
+}
+
+// TestServeAlsoServesPages: with WEB_ADDR set, serve answers Discord and
+// serves the pages beside it, and stops them when it stops.
+func TestServeAlsoServesPages(t *testing.T) {
+	fake := fakeDiscord(t)
+	vars := serveVars(t, fake)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := ln.Addr().String()
+	ln.Close()
+	vars["WEB_ADDR"] = addr
+	vars["PUBLIC_URL"] = "https://disputes.example.org"
+	p := startBot(t, fake, vars)
+	stopped := false
+	defer func() {
+		if !stopped {
+			p.stop()
+		}
+	}()
+	fake.SendMessage(guildA, chanA, member, "!dispute musk microsoft")
+	waitFor(t, fake, "the answer", func(m discordtest.Message) bool { return m.ChannelID == chanA })
+	for _, path := range []string{"/", "/d/musk-microsoft", "/d/musk-microsoft.png"} {
+		res, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if res.StatusCode != http.StatusOK || res.Header.Get("X-Frame-Options") != "DENY" {
+			t.Errorf("%s: status %d, X-Frame-Options %q", path, res.StatusCode, res.Header.Get("X-Frame-Options"))
+		}
+	}
+	p.stop()
+	stopped = true
+	if _, err := http.Get("http://" + addr + "/"); err == nil {
+		t.Error("the pages are still served after serve stopped")
 	}
 }
