@@ -223,14 +223,22 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	h.render(w, http.StatusOK, page{Kind: "search", Title: title, Query: q, Answer: a, Entries: a.Entries})
 }
 
+// disputeView is what a dispute's page and picture show.
+type disputeView struct {
+	dispute answer.Dispute
+	entries []answer.Entry
+	picture picture.Timeline
+	key     picture.Key // names the picture in the cache
+}
+
 // disputeAnswer is a built-in dispute's page content: the answer to what
 // a member would ask about it, which holds every one of its events and the
 // parties' other reports of it. When the parties have several disputes,
 // that answer covers them all, so the dispute's title is asked instead,
 // whose words pick the one; should neither hold every event, the
 // dispute's own events stand, so the page always shows its whole curated
-// timeline. key names its picture.
-func (h *Handler) disputeAnswer(ctx context.Context, id string) (d answer.Dispute, entries []answer.Entry, tl picture.Timeline, key picture.Key, ok bool, err error) {
+// timeline. It is nil for an unknown id.
+func (h *Handler) disputeAnswer(ctx context.Context, id string) (*disputeView, error) {
 	var cd *article.Dispute
 	for i := range h.engine.Corpus.Disputes {
 		if h.engine.Corpus.Disputes[i].ID == id {
@@ -238,30 +246,46 @@ func (h *Handler) disputeAnswer(ctx context.Context, id string) (d answer.Disput
 		}
 	}
 	if cd == nil {
-		return d, nil, tl, key, false, nil
+		return nil, nil
 	}
 	ds := h.engine.Disputes()
-	d = ds[slices.IndexFunc(ds, func(x answer.Dispute) bool { return x.ID == id })]
+	d := ds[slices.IndexFunc(ds, func(x answer.Dispute) bool { return x.ID == id })]
 	for _, q := range []string{h.engine.QueryFor(d), d.Title} {
 		a, err := h.engine.Ask(ctx, answer.Request{Query: q})
 		if err != nil && !errors.Is(err, answer.ErrEmptyQuery) {
-			return d, nil, tl, key, false, err
+			return nil, err
 		}
 		if err == nil && len(a.Disputes) == 1 && a.Disputes[0].ID == id && holdsEvents(a, cd) {
-			tl, _ = picture.FromAnswer(a, id)
-			return a.Disputes[0], a.Entries, tl, picture.KeyFor(a, id), true, nil
+			tl, _ := picture.FromAnswer(a, id)
+			return &disputeView{dispute: a.Disputes[0], entries: a.Entries, picture: tl, key: picture.KeyFor(a, id)}, nil
 		}
 	}
+	v := &disputeView{dispute: d, picture: picture.FromDispute(*cd, nil), key: picture.Key{Dispute: id, Version: "corpus/" + h.engine.Corpus.Hash}}
 	for i, ev := range cd.Events {
 		day, _ := time.Parse(article.DateLayout, ev.Date)
 		u, err := article.CanonicalURL(ev.URL)
 		if err != nil {
 			u = ev.URL
 		}
-		entries = append(entries, answer.Entry{N: i + 1, Date: day, Title: ev.Headline, URL: u, Outlet: ev.Outlet, Summary: ev.Summary,
+		v.entries = append(v.entries, answer.Entry{N: i + 1, Date: day, Title: ev.Headline, URL: u, Outlet: ev.Outlet, Summary: ev.Summary,
 			Sources: []answer.Source{{Outlet: ev.Outlet, URL: u, Title: ev.Headline}}, Disputes: []string{id}})
 	}
-	return d, entries, picture.FromDispute(*cd, nil), picture.Key{Dispute: id, Version: "corpus/" + h.engine.Corpus.Hash}, true, nil
+	return v, nil
+}
+
+// lookup finds a dispute for a page, answering the request itself (404,
+// 500) when it cannot.
+func (h *Handler) lookup(w http.ResponseWriter, r *http.Request, id string) (*disputeView, bool) {
+	ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
+	defer cancel()
+	v, err := h.disputeAnswer(ctx, id)
+	switch {
+	case err != nil:
+		h.failed(w, r, err)
+	case v == nil:
+		h.notFound(w)
+	}
+	return v, err == nil && v != nil
 }
 
 // holdsEvents reports whether every event of d is a source of a's timeline.
@@ -282,41 +306,29 @@ func holdsEvents(a *answer.Answer, d *article.Dispute) bool {
 }
 
 func (h *Handler) dispute(w http.ResponseWriter, r *http.Request, id string) {
-	ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
-	defer cancel()
-	d, entries, tl, _, ok, err := h.disputeAnswer(ctx, id)
-	if err != nil {
-		h.failed(w, r, err)
-		return
-	}
+	v, ok := h.lookup(w, r, id)
 	if !ok {
-		h.notFound(w)
 		return
 	}
+	d := v.dispute
 	desc := firstSentence(d.Background)
 	if desc == "" {
 		desc = d.Title + ": " + d.Standing() + "."
 	}
+	img := "/d/" + url.PathEscape(id) + ".png"
 	h.render(w, http.StatusOK, page{
-		Kind: "dispute", Title: d.Title, Dispute: d, Entries: entries,
-		Image: "/d/" + url.PathEscape(id) + ".png", ImageAlt: picture.Describe(tl),
-		OG: &openGraph{Title: d.Title, Description: desc, URL: h.publicURL + "/d/" + url.PathEscape(id), Image: h.publicURL + "/d/" + url.PathEscape(id) + ".png"},
+		Kind: "dispute", Title: d.Title, Dispute: d, Entries: v.entries,
+		Image: img, ImageAlt: picture.Describe(v.picture),
+		OG: &openGraph{Title: d.Title, Description: desc, URL: h.publicURL + "/d/" + url.PathEscape(id), Image: h.publicURL + img},
 	})
 }
 
 func (h *Handler) png(w http.ResponseWriter, r *http.Request, id string) {
-	ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
-	defer cancel()
-	_, _, tl, key, ok, err := h.disputeAnswer(ctx, id)
-	if err != nil {
-		h.failed(w, r, err)
-		return
-	}
+	v, ok := h.lookup(w, r, id)
 	if !ok {
-		h.notFound(w)
 		return
 	}
-	img, err := h.pictures.Get(key, func() picture.Timeline { return tl })
+	img, err := h.pictures.Get(v.key, func() picture.Timeline { return v.picture })
 	if err != nil {
 		h.failed(w, r, err)
 		return
