@@ -11,6 +11,7 @@ import (
 	"net/url"
 	"os"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -380,5 +381,34 @@ func TestFirstSentence(t *testing.T) {
 		if got := firstSentence(in); got != want {
 			t.Errorf("firstSentence(%q) = %q, want %q", in, got, want)
 		}
+	}
+}
+
+// TestDisputePageFallsBackToTheCorpus: when no answer holds every event of
+// a dispute (here, one the store has never read), the page shows the
+// dispute's own events, all of them, and its picture still renders.
+func TestDisputePageFallsBackToTheCorpus(t *testing.T) {
+	lib := sharedLib(t)
+	corpus := *lib.Corpus
+	corpus.Disputes = slices.Clone(corpus.Disputes)
+	i := slices.IndexFunc(corpus.Disputes, func(d article.Dispute) bool { return d.ID == "musk-microsoft" })
+	d := &corpus.Disputes[i]
+	unread := article.Event{Date: "2024-01-02", Headline: "A step no page was read for", Outlet: "Example News", URL: "https://news.example.com/unread-step", Summary: "Nothing read."}
+	d.Events = append(slices.Clone(d.Events), unread)
+	e := &answer.Engine{Store: lib.Store, Index: lib.Index, Gazetteer: lib.Gazetteer, Corpus: &corpus}
+	h := New(Options{Engine: e, PublicURL: publicURL})
+	res, body := get(t, h, http.MethodGet, "/d/musk-microsoft")
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("status %d", res.StatusCode)
+	}
+	ls := links(body)
+	for _, ev := range d.Events {
+		u, _ := article.CanonicalURL(ev.URL)
+		if !ls[u] {
+			t.Errorf("no link to %s", u)
+		}
+	}
+	if res, body := get(t, h, http.MethodGet, "/d/musk-microsoft.png"); res.StatusCode != http.StatusOK {
+		t.Errorf("picture: status %d\n%s", res.StatusCode, body)
 	}
 }
