@@ -1,6 +1,8 @@
 package picture
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"slices"
 	"time"
@@ -54,28 +56,21 @@ func FromAnswer(a *answer.Answer, disputeID string) (t Timeline, ok bool) {
 	return t, true
 }
 
-// KeyFor is the cache key of an answer's picture of a dispute. Its
-// version moves whenever something new reaches the answer: a later
-// entry, another entry or source, a different status, or a different
-// "since".
+// KeyFor is the cache key of an answer's picture of a dispute: a digest
+// of everything the picture is drawn from (title, status, every event's
+// date, label and kind, every month's count). Two answers share a picture
+// only when they would draw the same one, so a server whose own sources
+// changed its answer never hands its picture, or its articles' titles, to
+// another server whose answer happens to have as many entries.
 func KeyFor(a *answer.Answer, disputeID string) Key {
-	var latest time.Time
-	sources := 0
-	for _, e := range a.Entries {
-		if e.Date.After(latest) {
-			latest = e.Date
-		}
-		sources += len(e.Sources)
+	t, _ := FromAnswer(a, disputeID)
+	h := sha256.New()
+	fmt.Fprintf(h, "%q %q %s\n", t.Title, t.Status, t.StatusDate.Format(article.DateLayout))
+	for _, e := range t.Events {
+		fmt.Fprintf(h, "e %s %d %q\n", e.Date.Format(article.DateLayout), e.Kind, e.Label)
 	}
-	status := ""
-	for _, d := range a.Disputes {
-		if d.ID == disputeID {
-			status = d.Status + "@" + d.StatusDate
-		}
+	for _, m := range t.Coverage {
+		fmt.Fprintf(h, "m %s %d\n", m.Start.Format(article.DateLayout), m.Articles)
 	}
-	since := ""
-	if !a.Since.IsZero() {
-		since = a.Since.Format(article.DateLayout)
-	}
-	return Key{Dispute: disputeID, Version: fmt.Sprintf("%s/%d/%d/%s/%s", latest.Format(article.DateLayout), len(a.Entries), sources, status, since)}
+	return Key{Dispute: disputeID, Version: hex.EncodeToString(h.Sum(nil)[:16])}
 }

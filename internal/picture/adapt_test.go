@@ -70,4 +70,17 @@ func TestFromAnswer(t *testing.T) {
 	if picture.KeyFor(&more, "adobe-figma") == k {
 		t.Error("a new entry left the key unchanged")
 	}
+	// Another server's answer with as many entries and sources, one of
+	// its own titles different, must not share the picture.
+	other := *a
+	other.Entries = slices.Clone(a.Entries)
+	for i, e := range other.Entries {
+		if slices.Contains(e.Disputes, "adobe-figma") {
+			other.Entries[i].Title = "A moderator's own headline"
+			break
+		}
+	}
+	if picture.KeyFor(&other, "adobe-figma") == k {
+		t.Error("answers drawing different pictures share a key")
+	}
 }
