@@ -306,7 +306,7 @@ func TestProductHoldsNoTestOrBenchmarkCode(t *testing.T) {
 	for _, dep := range strings.Fields(string(out)) {
 		switch {
 		case dep == "testing", strings.HasSuffix(dep, "/internal/latency"), strings.HasSuffix(dep, "/internal/gencorpus"),
-			strings.HasSuffix(dep, "/discordtest"), strings.HasSuffix(dep, "/pgtest"), strings.HasSuffix(dep, "/internal/testpages"),
+			strings.HasSuffix(dep, "/discordtest"), strings.HasSuffix(dep, "/pgtest"), strings.HasSuffix(dep, "/librarytest"), strings.HasSuffix(dep, "/internal/testpages"),
 			strings.Contains(dep, "go-htmldate"):
 			t.Errorf("disputebot links %s", dep)
 		}

@@ -6,48 +6,23 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/library"
+	"github.com/disputebot/disputebot/internal/library/librarytest"
 	"github.com/disputebot/disputebot/internal/render"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
-var (
-	libOnce sync.Once
-	shared  *library.Library
-	libErr  error
-)
-
-// sharedLib opens one data folder for the whole package: the answers are
+// shared is one data folder for the whole package: the answers are
 // read-only, and loading the corpus once keeps the tests quick.
-func sharedLib(t *testing.T) *library.Library {
-	t.Helper()
-	libOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "answer-test-")
-		if err != nil {
-			libErr = err
-			return
-		}
-		shared, libErr = library.Open(context.Background(), library.Options{DataDir: dir})
-	})
-	if libErr != nil {
-		t.Fatal(libErr)
-	}
-	return shared
-}
+var shared librarytest.Shared
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared != nil {
-		shared.Close()
-		os.RemoveAll(shared.DataDir)
-	}
-	os.Exit(code)
-}
+func sharedLib(t *testing.T) *library.Library { return shared.Get(t) }
+
+func TestMain(m *testing.M) { shared.Main(m) }
 
 func ask(t *testing.T, q string) *answer.Answer {
 	t.Helper()

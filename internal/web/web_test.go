@@ -9,11 +9,9 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/url"
-	"os"
 	"regexp"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,12 +19,7 @@ import (
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/library"
-)
-
-var (
-	libOnce sync.Once
-	shared  *library.Library
-	libErr  error
+	"github.com/disputebot/disputebot/internal/library/librarytest"
 )
 
 // hostile is a page in the global scope whose title is markup.
@@ -34,36 +27,16 @@ const hostile = `<html><head><title>&lt;script&gt;alert(1)&lt;/script&gt; Dell s
 <p>Dell filed a lawsuit against HP Inc on Monday, accusing its rival of infringing four patents on laptop cooling designs.</p>
 <p>HP said it would fight the suit in federal court and called the claims baseless. The complaint asks for damages and an injunction.</p></body></html>`
 
-// sharedLib is one data folder with the built-in corpus and the hostile
+// shared is one data folder with the built-in corpus and the hostile
 // page, opened once for the package's tests.
-func sharedLib(t *testing.T) *library.Library {
-	t.Helper()
-	libOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "web-test-")
-		if err != nil {
-			libErr = err
-			return
-		}
-		ctx := context.Background()
-		if shared, libErr = library.Open(ctx, library.Options{DataDir: dir}); libErr != nil {
-			return
-		}
-		_, libErr = shared.Pipeline.IngestHTML(ctx, []byte(hostile), "text/html", "https://news.example.com/dell-hp", ingest.Options{Scope: article.GlobalScope})
-	})
-	if libErr != nil {
-		t.Fatal(libErr)
-	}
-	return shared
-}
+var shared = librarytest.Shared{Setup: func(lib *library.Library) error {
+	_, err := lib.Pipeline.IngestHTML(context.Background(), []byte(hostile), "text/html", "https://news.example.com/dell-hp", ingest.Options{Scope: article.GlobalScope})
+	return err
+}}
 
-func TestMain(m *testing.M) {
-	code := m.Run()
-	if shared != nil {
-		shared.Close()
-		os.RemoveAll(shared.DataDir)
-	}
-	os.Exit(code)
-}
+func sharedLib(t *testing.T) *library.Library { return shared.Get(t) }
+
+func TestMain(m *testing.M) { shared.Main(m) }
 
 const publicURL = "https://disputes.example.org"
 
