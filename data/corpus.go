@@ -81,11 +81,15 @@ func strictUnmarshal(raw []byte, v any) error {
 	return dec.Decode(v)
 }
 
-// Dispute returns the dispute with the given id.
+// Dispute returns the dispute with the given id. The disputes are in the
+// order of their files, which is not the order of their ids
+// ("ftc-amazon-prime.json" sorts before "ftc-amazon.json"), so this looks
+// at each: there are dozens, not thousands.
 func (c *Corpus) Dispute(id string) (article.Dispute, bool) {
-	i := sort.Search(len(c.Disputes), func(i int) bool { return c.Disputes[i].ID >= id })
-	if i < len(c.Disputes) && c.Disputes[i].ID == id {
-		return c.Disputes[i], true
+	for _, d := range c.Disputes {
+		if d.ID == id {
+			return d, true
+		}
 	}
 	return article.Dispute{}, false
 }

@@ -62,3 +62,20 @@ func TestValidateCatchesWhatReviewersCaught(t *testing.T) {
 		})
 	}
 }
+
+// TestEveryDisputeIsFoundByItsID: Dispute finds each dispute, whatever
+// the order of the files they came from.
+func TestEveryDisputeIsFoundByItsID(t *testing.T) {
+	c, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range c.Disputes {
+		if got, ok := c.Dispute(d.ID); !ok || got.ID != d.ID {
+			t.Errorf("Dispute(%q) found %q, %v", d.ID, got.ID, ok)
+		}
+	}
+	if _, ok := c.Dispute("no-such-dispute"); ok {
+		t.Error("an unknown id was found")
+	}
+}

@@ -16,6 +16,7 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/url"
 	"runtime/debug"
@@ -26,6 +27,7 @@ import (
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/picture"
+	"github.com/disputebot/disputebot/internal/summarise"
 )
 
 // MaxQuery is the longest question /search takes, in bytes.
@@ -136,11 +138,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // X-Forwarded-For are not read: any client can write them, so behind a
 // proxy every client shares the proxy's bucket unless the proxy limits.
 func clientAddr(r *http.Request) string {
-	host := r.RemoteAddr
-	if i := strings.LastIndexByte(host, ':'); i >= 0 {
-		host = host[:i]
+	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
+		return host
 	}
-	return host
+	return r.RemoteAddr
 }
 
 // page is what the template shows; the fields in use depend on Kind.
@@ -239,13 +240,8 @@ type disputeView struct {
 // dispute's own events stand, so the page always shows its whole curated
 // timeline. It is nil for an unknown id.
 func (h *Handler) disputeAnswer(ctx context.Context, id string) (*disputeView, error) {
-	var cd *article.Dispute
-	for i := range h.engine.Corpus.Disputes {
-		if h.engine.Corpus.Disputes[i].ID == id {
-			cd = &h.engine.Corpus.Disputes[i]
-		}
-	}
-	if cd == nil {
+	cd, ok := h.engine.Corpus.Dispute(id)
+	if !ok {
 		return nil, nil
 	}
 	ds := h.engine.Disputes()
@@ -255,12 +251,12 @@ func (h *Handler) disputeAnswer(ctx context.Context, id string) (*disputeView, e
 		if err != nil && !errors.Is(err, answer.ErrEmptyQuery) {
 			return nil, err
 		}
-		if err == nil && len(a.Disputes) == 1 && a.Disputes[0].ID == id && holdsEvents(a, cd) {
+		if err == nil && len(a.Disputes) == 1 && a.Disputes[0].ID == id && holdsEvents(a, &cd) {
 			tl, _ := picture.FromAnswer(a, id)
 			return &disputeView{dispute: a.Disputes[0], entries: a.Entries, picture: tl, key: picture.KeyFor(a, id)}, nil
 		}
 	}
-	v := &disputeView{dispute: d, picture: picture.FromDispute(*cd, nil), key: picture.Key{Dispute: id, Version: "corpus/" + h.engine.Corpus.Hash}}
+	v := &disputeView{dispute: d, picture: picture.FromDispute(cd, nil), key: picture.Key{Dispute: id, Version: "corpus/" + h.engine.Corpus.Hash}}
 	for i, ev := range cd.Events {
 		day, _ := time.Parse(article.DateLayout, ev.Date)
 		u, err := article.CanonicalURL(ev.URL)
@@ -338,21 +334,13 @@ func (h *Handler) png(w http.ResponseWriter, r *http.Request, id string) {
 	w.Write(img)
 }
 
-// firstSentence is the text up to its first full stop followed by a
-// space, or all of it. A stop closing a single letter or a word with stops
-// in it ("v.", "U.S.") ends an abbreviation, not a sentence.
+// firstSentence is the first sentence of s, as the summariser splits
+// sentences (it knows "U.S.", "v." and "Mr." end no sentence).
 func firstSentence(s string) string {
-	s = strings.TrimSpace(s)
-	for i := 0; i+1 < len(s); i++ {
-		if s[i] != '.' || s[i+1] != ' ' {
-			continue
-		}
-		word := s[strings.LastIndexByte(s[:i], ' ')+1 : i]
-		if len(word) > 1 && !strings.Contains(word, ".") {
-			return s[:i+1]
-		}
+	if parts := summarise.SplitSummary(s); len(parts) > 0 {
+		return parts[0]
 	}
-	return s
+	return ""
 }
 
 // link is href's value when u is an http(s) address, else "": only those
