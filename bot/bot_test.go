@@ -390,6 +390,10 @@ func TestTypedValuesInAnyOrder(t *testing.T) {
 			t.Errorf("%q: %q", text, r.Body)
 		}
 	}
+	// Without "in", a mention is part of what a member follows, by DM.
+	if r := ask(b, guildA, member, false, "subscribe epic apple <#"+chanA+">"); !strings.Contains(r.Body, "I will send you a DM") {
+		t.Errorf("a mention without \"in\": %q", r.Body)
+	}
 	r := ask(b, guildA, member, false, "search lawsuit since the merger")
 	if strings.Contains(r.Body, "Usage") || r.Color == bot.Bad || !strings.Contains(allText(r), "since merger") {
 		t.Errorf("a since without a date was not searched as words: %q", allText(r))

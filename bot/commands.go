@@ -21,8 +21,8 @@ const (
 	// Word is one word: an address, a number.
 	Word
 	// Channel is a text channel of this server: typed as a channel
-	// mention anywhere after the positional values, optionally after its
-	// keyword; a channel picker as a slash option.
+	// mention after the positional values, after its keyword when it has
+	// one; a channel picker as a slash option.
 	Channel
 	// Interval is how often, like 30m or 2h.
 	Interval
@@ -244,13 +244,16 @@ func (b *Bot) typed(r Request, c *Command, text string) (Args, *refusal) {
 			n := len(words)
 			last := words[n-1]
 			switch {
-			case p.Kind == Channel && strings.HasPrefix(last, "<#"):
+			case p.Kind == Channel && strings.HasPrefix(last, "<#") && (p.Keyword == "" || n >= 2 && strings.EqualFold(words[n-2], p.Keyword)):
+				// With a keyword, only "in <#id>" names the channel: a
+				// mention among the words ("subscribe epic apple <#id>")
+				// stays words, as it always did.
 				id, ok := b.parseChannel(r.GuildID, last)
 				if !ok {
 					return a, &refusal{notAChannel}
 				}
 				a.text[p.Name], words = id, words[:n-1]
-				if p.Keyword != "" && len(words) > 0 && strings.EqualFold(words[len(words)-1], p.Keyword) {
+				if p.Keyword != "" {
 					words = words[:len(words)-1]
 				}
 			case p.Kind == Channel && p.Keyword != "" && n >= 2 && strings.EqualFold(words[n-2], p.Keyword) && strings.HasPrefix(last, "#"):
