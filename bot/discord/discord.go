@@ -89,6 +89,9 @@ type Adapter struct {
 	// interactions are the ids of the interactions handled lately: a
 	// gateway replaying events may deliver one twice.
 	interactions *seenIDs
+	// channels are those read over REST (see restChannel).
+	channelsMu sync.Mutex
+	channels   map[string]*discordgo.Channel
 }
 
 // Interactions are remembered for ten minutes, at most 10,000 of them:
@@ -316,14 +319,39 @@ func (a *Adapter) onReady(s *discordgo.Session, r *discordgo.Ready) {
 func (a *Adapter) ChannelInGuild(guild, channel string) bool {
 	c, err := a.s.State.Channel(channel)
 	if _, gerr := a.s.State.Guild(guild); err != nil && gerr != nil {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		c, err = a.s.Channel(channel, discordgo.WithContext(ctx))
+		c, err = a.restChannel(channel)
 	}
 	if err != nil {
 		return false
 	}
 	return c.GuildID == guild && (c.Type == discordgo.ChannelTypeGuildText || c.Type == discordgo.ChannelTypeGuildNews)
+}
+
+// restChannel reads a channel over REST once and remembers it: a
+// channel's server and type do not change, and without the memory every
+// command naming a channel would spend a request of the bot's shared
+// rate limit, which members could do as often as they liked. The memory
+// is bounded; when full it starts again.
+func (a *Adapter) restChannel(id string) (*discordgo.Channel, error) {
+	a.channelsMu.Lock()
+	c, ok := a.channels[id]
+	a.channelsMu.Unlock()
+	if ok {
+		return c, nil
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	c, err := a.s.Channel(id, discordgo.WithContext(ctx))
+	if err != nil {
+		return nil, err
+	}
+	a.channelsMu.Lock()
+	if a.channels == nil || len(a.channels) >= 10000 {
+		a.channels = map[string]*discordgo.Channel{}
+	}
+	a.channels[id] = c
+	a.channelsMu.Unlock()
+	return c, nil
 }
 
 // isModerator says whether a member may manage the bot in a guild: Manage
@@ -426,7 +454,7 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 	// interaction twice. Discord takes one response, but a second run
 	// would repeat the command's effects (a subscription, a feed added)
 	// and, once deferred, edit or follow up the first answer.
-	if !a.firstTime(i.ID) {
+	if !a.firstTime(i.Interaction) {
 		a.cfg.Log.Debug("ignoring an interaction delivered again", "interaction", i.ID)
 		return
 	}
@@ -438,11 +466,15 @@ func (a *Adapter) onInteraction(s *discordgo.Session, i *discordgo.InteractionCr
 // reached is logged and the interaction answered: a member's command is
 // not dropped for it, and the signature's time window still bounds a
 // replay.
-func (a *Adapter) firstTime(id string) bool {
+//
+// Autocomplete is not claimed in the store: it changes nothing, and a
+// member typing would otherwise write a row per keystroke.
+func (a *Adapter) firstTime(i *discordgo.Interaction) bool {
+	id := i.ID
 	if !a.interactions.first(id, time.Now()) {
 		return false
 	}
-	if a.cfg.ClaimInteraction == nil {
+	if a.cfg.ClaimInteraction == nil || i.Type == discordgo.InteractionApplicationCommandAutocomplete {
 		return true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Second)

@@ -129,7 +129,7 @@ func (e *endpoint) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	// The id is part of what is signed, so a captured request replayed
 	// inside the window carries the same one.
-	if !a.firstTime(i.ID) {
+	if !a.firstTime(&i) {
 		answeredHTTP = e.refuse(w, http.StatusUnauthorized, refusedReplayed, "This interaction was already answered.")
 		return
 	}
