@@ -6,6 +6,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // countingCache is a cache whose renderer records what it drew.
@@ -97,14 +98,21 @@ func TestCacheConcurrent(t *testing.T) {
 		<-release
 		return inner(t)
 	}
-	var wg sync.WaitGroup
+	var wg, started sync.WaitGroup
 	for range 16 {
+		started.Add(1)
 		wg.Go(func() {
+			started.Done()
 			if got, err := c.Get(Key{"a", "1"}, func() Timeline { return Timeline{Title: "A"} }); err != nil || string(got) != "A" {
 				t.Errorf("get = %q, %v", got, err)
 			}
 		})
 	}
+	// Every caller is running and, moments later, waiting in Get while
+	// the first one's rendering is held: only then is it let go, so the
+	// callers truly ask at once rather than find the picture made.
+	started.Wait()
+	time.Sleep(50 * time.Millisecond)
 	close(release)
 	wg.Wait()
 	if calls.Load() != 1 {
