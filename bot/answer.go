@@ -61,7 +61,39 @@ func (b *Bot) answerPage(ctx context.Context, r Request, q answer.Request, page 
 	if a.Mode == answer.ModeNone {
 		return b.nothingFound(a)
 	}
-	return b.renderAnswer(a, page, q.TextOnly)
+	rep := b.renderAnswer(a, page, q.TextOnly)
+	if u := b.fullTimeline(a, r.GuildID, q.TextOnly); u != "" {
+		rep.Buttons = append(rep.Buttons, Button{Label: "Full timeline", URL: u})
+	}
+	return rep
+}
+
+// maxURL is the longest address Discord takes in a link button.
+const maxURL = 512
+
+// fullTimeline is the web page with the whole of an answer: the dispute's
+// own page when it is about one, else the page answering the same
+// question. In a server the link is signed for it, so the page shows the
+// server's own sources as the answer did. It is "" without web pages, or
+// when the address would be too long for a button (the answer is whole
+// without it).
+func (b *Bot) fullTimeline(a *answer.Answer, guild string, textOnly bool) string {
+	if b.Links == nil {
+		return ""
+	}
+	var u string
+	switch {
+	case len(a.Disputes) == 1 && !textOnly:
+		u = b.Links.Dispute(a.Disputes[0].ID, guild, b.now())
+	case textOnly:
+		u = b.Links.Search(strings.Join(a.Words, " ")+a.SinceText(), guild, b.now())
+	default:
+		u = b.Links.Search(a.Key()+a.SinceText(), guild, b.now())
+	}
+	if len(u) > maxURL {
+		return ""
+	}
+	return u
 }
 
 func (b *Bot) nothingFound(a *answer.Answer) Reply {

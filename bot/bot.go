@@ -20,6 +20,7 @@ import (
 	"github.com/disputebot/disputebot/internal/gazetteer"
 	"github.com/disputebot/disputebot/internal/picture"
 	"github.com/disputebot/disputebot/internal/service"
+	"github.com/disputebot/disputebot/internal/weblink"
 )
 
 // MaxInput is the longest command text accepted: enough for any question,
@@ -92,9 +93,11 @@ type Item struct {
 type Link struct{ Label, URL string }
 
 // Button is a component the member can press; ID comes back in Press.
+// A button with a URL opens that address instead and has no ID.
 type Button struct {
 	Label    string
 	ID       string
+	URL      string
 	Disabled bool
 }
 
@@ -133,7 +136,10 @@ type Bot struct {
 	// Pictures draws and keeps the timeline pictures of dispute answers;
 	// nil answers without pictures.
 	Pictures *picture.Cache
-	Now      func() time.Time
+	// Links makes the addresses of the web pages for the "Full timeline"
+	// button; nil answers without it.
+	Links *weblink.Links
+	Now   func() time.Time
 
 	Prefix   string
 	Timeout  time.Duration // per command

@@ -7,6 +7,7 @@ import (
 	"image/png"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"os"
 	"regexp"
 	"strings"
@@ -19,6 +20,7 @@ import (
 	"github.com/disputebot/disputebot/internal/fetch"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/picture"
+	"github.com/disputebot/disputebot/internal/weblink"
 )
 
 const (
@@ -594,5 +596,64 @@ func TestDisputeAnswerCarriesItsPicture(t *testing.T) {
 	b.Pictures = nil
 	if r := ask(b, guildA, member, false, "dispute adobe figma"); len(r.Image) != 0 || r.ImageAlt != "" {
 		t.Error("a bot without a picture cache attached a picture")
+	}
+}
+
+// TestFullTimelineButton: with web pages, an answer about one dispute
+// links to the dispute's page, any other answer to the page answering the
+// same question; in a server the link is signed for it, in a DM it is not;
+// without pages, or for an answer with nothing in it, there is no link.
+func TestFullTimelineButton(t *testing.T) {
+	b, _ := newBot(t)
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	b.Now = func() time.Time { return now }
+	links := &weblink.Links{Base: "https://disputes.example.org", Secret: []byte(strings.Repeat("k", weblink.MinSecret)), TTL: time.Hour}
+	full := func(r bot.Reply) string {
+		for _, x := range r.Buttons {
+			if x.Label == "Full timeline" {
+				if x.ID != "" {
+					t.Errorf("the link button has an id %q", x.ID)
+				}
+				return x.URL
+			}
+		}
+		return ""
+	}
+	if u := full(ask(b, guildA, member, false, "dispute epic apple")); u != "" {
+		t.Errorf("a bot without web pages links to %s", u)
+	}
+	b.Links = links
+	tests := []struct {
+		name, guild, text string
+		path              string // the page, before its query
+		query             map[string]string
+	}{
+		{"one dispute in a server", guildA, "dispute epic apple", "/d/epic-apple", map[string]string{"g": guildA}},
+		{"one dispute in a DM", "", "dispute epic apple", "/d/epic-apple", nil},
+		{"a party's disputes", guildA, "dispute apple", "/search", map[string]string{"g": guildA, "q": "apple"}},
+		{"a text search since a date", guildA, "search antitrust since 2024", "/search", map[string]string{"q": "antitrust since 2024-01-01"}},
+		{"nothing found", guildA, "dispute nintendo apple", "", nil},
+	}
+	for _, tt := range tests {
+		u := full(ask(b, tt.guild, member, false, tt.text))
+		if tt.path == "" {
+			if u != "" {
+				t.Errorf("%s: links to %s", tt.name, u)
+			}
+			continue
+		}
+		p, err := url.Parse(u)
+		if err != nil || p.Host != "disputes.example.org" || p.Path != tt.path {
+			t.Errorf("%s: links to %q, want %s", tt.name, u, tt.path)
+			continue
+		}
+		for k, v := range tt.query {
+			if p.Query().Get(k) != v {
+				t.Errorf("%s: %s=%q in %s, want %q", tt.name, k, p.Query().Get(k), u, v)
+			}
+		}
+		if signed := links.Check(p.Query(), now).Guild; signed != tt.guild {
+			t.Errorf("%s: the link is signed for %q, want %q", tt.name, signed, tt.guild)
+		}
 	}
 }

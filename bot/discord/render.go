@@ -412,12 +412,15 @@ func buttons(bs []bot.Button) []discordgo.MessageComponent {
 		if i == 5 {
 			break
 		}
-		row.Components = append(row.Components, discordgo.Button{
-			Label:    cut(b.Label, maxButtonLabel),
-			CustomID: b.ID,
-			Disabled: b.Disabled,
-			Style:    discordgo.SecondaryButton,
-		})
+		btn := discordgo.Button{Label: cut(b.Label, maxButtonLabel), Disabled: b.Disabled}
+		if b.URL != "" {
+			// A link button opens the address; Discord refuses one with
+			// an id.
+			btn.Style, btn.URL = discordgo.LinkButton, b.URL
+		} else {
+			btn.Style, btn.CustomID = discordgo.SecondaryButton, b.ID
+		}
+		row.Components = append(row.Components, btn)
 	}
 	return []discordgo.MessageComponent{row}
 }

@@ -21,6 +21,7 @@ import (
 	"github.com/disputebot/disputebot/internal/metrics"
 	"github.com/disputebot/disputebot/internal/notify"
 	"github.com/disputebot/disputebot/internal/picture"
+	"github.com/disputebot/disputebot/internal/weblink"
 )
 
 // pictureCacheSize is how many timeline pictures serve keeps: at 25–45 kB
@@ -72,6 +73,14 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Engine: lib.Engine, Gazetteer: lib.Gazetteer, Store: lib.Store, Sources: lib.Sources, Subscriptions: lib.Subscriptions,
 		Metrics: m, Log: log, Prefix: cfg.CommandPrefix, Timeout: cfg.CommandTimeout, Cooldown: cfg.CommandCooldown,
 		Pictures: picture.NewCache(pictureCacheSize),
+	}
+	if cfg.PublicURL != "" {
+		// Answers link to the pages at PUBLIC_URL, served by this process
+		// (WEB_ADDR) or by disputebot web beside it.
+		b.Links = &weblink.Links{Base: cfg.PublicURL, Secret: cfg.WebLinkSecret, TTL: cfg.WebLinkTTL}
+		if cfg.WebLinkSecret == nil {
+			log.Warn("WEB_LINK_SECRET is not set: the Full timeline links show the built-in corpus and public articles, not a server's own sources")
+		}
 	}
 	adapter, err := discord.New(discord.Config{
 		Token: cfg.DiscordToken, AppID: cfg.DiscordAppID, GuildID: cfg.DiscordGuildID, APIURL: cfg.DiscordAPIURL,

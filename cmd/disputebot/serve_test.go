@@ -757,21 +757,29 @@ func TestServeSlowSlashCommandIsDeferred(t *testing.T) {
 // timelineButton is the custom id of the "Timeline ▶" button among a
 // message's components, "" if it has none.
 func timelineButton(components json.RawMessage) string {
+	id, _ := buttonNamed(components, "Timeline")
+	return id
+}
+
+// buttonNamed is the custom id and the address (a link button's) of the
+// first button whose label holds label.
+func buttonNamed(components json.RawMessage, label string) (id, url string) {
 	var rows []struct {
 		Components []struct {
 			CustomID string `json:"custom_id"`
 			Label    string `json:"label"`
+			URL      string `json:"url"`
 		} `json:"components"`
 	}
 	json.Unmarshal(components, &rows)
 	for _, row := range rows {
 		for _, b := range row.Components {
-			if strings.Contains(b.Label, "Timeline") {
-				return b.CustomID
+			if strings.Contains(b.Label, label) {
+				return b.CustomID, b.URL
 			}
 		}
 	}
-	return ""
+	return "", ""
 }
 
 // TestServeStopsWhenDiscordRefuses starts the bot with a token Discord

@@ -122,7 +122,8 @@ func TestWebNeedsItsSettings(t *testing.T) {
 }
 
 // TestServeAlsoServesPages: with WEB_ADDR set, serve answers Discord and
-// serves the pages beside it, and stops them when it stops.
+// serves the pages beside it, each answer links to its page with a link
+// signed for the server, and the pages stop when serve stops.
 func TestServeAlsoServesPages(t *testing.T) {
 	fake := fakeDiscord(t)
 	vars := serveVars(t, fake)
@@ -134,6 +135,7 @@ func TestServeAlsoServesPages(t *testing.T) {
 	ln.Close()
 	vars["WEB_ADDR"] = addr
 	vars["PUBLIC_URL"] = "https://disputes.example.org"
+	vars["WEB_LINK_SECRET"] = strings.Repeat("0123456789abcdef", 4)
 	p := startBot(t, fake, vars)
 	stopped := false
 	defer func() {
@@ -141,8 +143,40 @@ func TestServeAlsoServesPages(t *testing.T) {
 			p.stop()
 		}
 	}()
+	// The server's moderator adds a source of its own; the answer in the
+	// server shows it, and so does the page its Full timeline button
+	// opens, and no other link.
+	site := newFeedServer(t)
+	fake.SendMessage(guildA, chanA, modUser, "!source add "+site.URL+"/fresh-story")
+	waitFor(t, fake, "confirming the source", func(m discordtest.Message) bool { return strings.Contains(text(m), "source #") })
+	const own = "Musk and Microsoft clash again /fresh-story"
 	fake.SendMessage(guildA, chanA, member, "!dispute musk microsoft")
-	waitFor(t, fake, "the answer", func(m discordtest.Message) bool { return m.ChannelID == chanA })
+	answer := waitFor(t, fake, "the answer", func(m discordtest.Message) bool {
+		return m.ChannelID == chanA && strings.Contains(text(m), "Elon Musk vs Microsoft")
+	})[0]
+	_, full := buttonNamed(answer.Components, "Full timeline")
+	if !strings.HasPrefix(full, "https://disputes.example.org/d/musk-microsoft?") || !strings.Contains(full, "g="+guildA) {
+		t.Fatalf("Full timeline button %q, want the dispute's page signed for the server (components %s)", full, answer.Components)
+	}
+	page := func(link string) string {
+		t.Helper()
+		res, err := http.Get("http://" + addr + strings.TrimPrefix(link, "https://disputes.example.org"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer res.Body.Close()
+		body, _ := io.ReadAll(res.Body)
+		return string(body)
+	}
+	if body := page(full); !strings.Contains(body, own) {
+		t.Errorf("the page the button opens lacks the server's own source %q", own)
+	}
+	if body := page("/d/musk-microsoft"); strings.Contains(body, own) {
+		t.Error("the unsigned page shows the server's own source")
+	}
+	if body := page(strings.Replace(full, "g="+guildA, "g="+guildB, 1)); strings.Contains(body, own) || !strings.Contains(body, "not one the bot made") {
+		t.Error("a link altered to name another server shows the source, or does not say it was altered")
+	}
 	for _, path := range []string{"/", "/d/musk-microsoft", "/d/musk-microsoft.png"} {
 		res, err := http.Get("http://" + addr + path)
 		if err != nil {

@@ -21,6 +21,8 @@ import (
 	"unicode"
 
 	"github.com/joho/godotenv"
+
+	"github.com/disputebot/disputebot/internal/weblink"
 )
 
 // Config is every setting disputebot reads, typed.
@@ -54,6 +56,13 @@ type Config struct {
 	// which links and link previews are built from.
 	WebAddr   string
 	PublicURL string
+	// WebLinkSecret signs the links that show a server its own articles
+	// on the web pages (HMAC-SHA256); empty makes unsigned links only,
+	// which show the built-in corpus and public articles. Every process
+	// of one bot needs the same secret.
+	WebLinkSecret []byte
+	// WebLinkTTL is how long a signed link shows the server's articles.
+	WebLinkTTL time.Duration
 
 	FeedInterval       time.Duration
 	FeedMinInterval    time.Duration
@@ -221,6 +230,21 @@ var options = []option{
 		}
 		c.PublicURL = strings.TrimRight(v, "/")
 		return nil
+	}},
+	{"WEB_LINK_SECRET", "", "a random secret of at least 32 characters (e.g. openssl rand -hex 32) that signs the web links showing a server its own sources; the same in every process; without it links show the built-in corpus only", func(c *Config, v string) error {
+		c.WebLinkSecret = nil
+		if v = strings.TrimSpace(v); v == "" {
+			return nil
+		}
+		if len(v) < weblink.MinSecret {
+			return fmt.Errorf("must be at least %d characters; make one with openssl rand -hex 32", weblink.MinSecret)
+		}
+		c.WebLinkSecret = []byte(v)
+		return nil
+	}},
+	{"WEB_LINK_TTL", "720h", "how long a signed web link shows the server's own sources (the link then shows the built-in corpus)", func(c *Config, v string) (err error) {
+		c.WebLinkTTL, err = parseDuration(v, time.Minute, 366*24*time.Hour)
+		return err
 	}},
 	{"FEED_INTERVAL", "15m", "default time between two polls of a feed", func(c *Config, v string) (err error) {
 		c.FeedInterval, err = parseDuration(v, time.Second, 24*time.Hour)
@@ -457,7 +481,7 @@ func (c *Config) RequireDiscord() error {
 }
 
 func redact(name, v string) string {
-	if strings.Contains(name, "TOKEN") || strings.Contains(name, "DATABASE_URL") {
+	if strings.Contains(name, "TOKEN") || strings.Contains(name, "DATABASE_URL") || strings.Contains(name, "SECRET") {
 		// A database URL may carry a password.
 		return "…"
 	}

@@ -145,6 +145,28 @@ func TestWebSettings(t *testing.T) {
 	}
 }
 
+// TestWebLinkSecret: the secret is off by default, refused when short
+// enough to guess, and never printed back; the links last 30 days unless
+// WEB_LINK_TTL says otherwise.
+func TestWebLinkSecret(t *testing.T) {
+	c, err := Load("", getenv(nil))
+	if err != nil || c.WebLinkSecret != nil || c.WebLinkTTL != 30*24*time.Hour {
+		t.Fatalf("defaults: secret %q, TTL %s, %v", c.WebLinkSecret, c.WebLinkTTL, err)
+	}
+	_, err = Load("", getenv(map[string]string{"WEB_LINK_SECRET": "hunter2-is-short"}))
+	if err == nil || !strings.Contains(err.Error(), "WEB_LINK_SECRET") || strings.Contains(err.Error(), "hunter2") {
+		t.Errorf("a short secret: err = %v, want WEB_LINK_SECRET named and the secret not shown", err)
+	}
+	secret := strings.Repeat("0123456789abcdef", 4)
+	c, err = Load("", getenv(map[string]string{"WEB_LINK_SECRET": secret, "WEB_LINK_TTL": "24h"}))
+	if err != nil || string(c.WebLinkSecret) != secret || c.WebLinkTTL != 24*time.Hour {
+		t.Errorf("a good secret: %q, TTL %s, %v", c.WebLinkSecret, c.WebLinkTTL, err)
+	}
+	if _, err := Load("", getenv(map[string]string{"WEB_LINK_TTL": "10s"})); err == nil || !strings.Contains(err.Error(), "WEB_LINK_TTL") {
+		t.Errorf("a 10 s TTL: err = %v, want WEB_LINK_TTL named", err)
+	}
+}
+
 // TestDatabasePasswordNeverEchoed: a refused database URL is named, and
 // what it carried (a password, perhaps) is not printed back.
 func TestDatabasePasswordNeverEchoed(t *testing.T) {

@@ -4,10 +4,13 @@
 // html/template, carry no JavaScript and are sent under a strict
 // Content-Security-Policy.
 //
-// The pages read the built-in corpus and the global scope only. A
-// server's own sources and feeds are that server's: showing them needs a
-// link the bot signed for the server, which is a later step, so no request
-// here can name a guild.
+// A page reads the built-in corpus and public articles. A server's own
+// sources and feeds are that server's: a page shows them only when its
+// address carries a link the bot signed for the server (internal/weblink),
+// and then every link on the page carries that signature on, so a member
+// who follows the "Full timeline" button can read on and search within
+// the server's articles until the link expires. An unsigned, altered or
+// expired link shows what everyone sees, and says so.
 package web
 
 import (
@@ -28,6 +31,7 @@ import (
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/picture"
 	"github.com/disputebot/disputebot/internal/summarise"
+	"github.com/disputebot/disputebot/internal/weblink"
 )
 
 // MaxQuery is the longest question /search takes, in bytes.
@@ -61,7 +65,10 @@ type Options struct {
 	// PublicURL is the address the pages are reached at, without a
 	// trailing slash, for the Open Graph tags that make a link unfurl.
 	PublicURL string
-	Log       *slog.Logger
+	// LinkSecret checks the links the bot signed for a server; without it
+	// every page shows the built-in corpus and public articles only.
+	LinkSecret []byte
+	Log        *slog.Logger
 	// Limit is each client address's rate; the zero value is 5 requests
 	// a second with bursts of 20, for at most 10,000 addresses.
 	Limit Limit
@@ -72,6 +79,7 @@ type Handler struct {
 	engine    *answer.Engine
 	pictures  *picture.Cache
 	publicURL string
+	links     *weblink.Links
 	log       *slog.Logger
 	limiter   *limiter
 	now       func() time.Time // the clock the rate limit reads; tests set it
@@ -81,7 +89,9 @@ var _ http.Handler = (*Handler)(nil)
 
 // New builds the pages' handler.
 func New(o Options) *Handler {
-	h := &Handler{engine: o.Engine, pictures: o.Pictures, publicURL: strings.TrimRight(o.PublicURL, "/"), log: o.Log, limiter: newLimiter(o.Limit), now: time.Now}
+	base := strings.TrimRight(o.PublicURL, "/")
+	h := &Handler{engine: o.Engine, pictures: o.Pictures, publicURL: base, links: &weblink.Links{Base: base, Secret: o.LinkSecret},
+		log: o.Log, limiter: newLimiter(o.Limit), now: time.Now}
 	if h.pictures == nil {
 		h.pictures = picture.NewCache(128)
 	}
@@ -115,20 +125,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.plain(w, http.StatusTooManyRequests, "Too many requests", "You are asking too quickly. Please wait a moment and try again.")
 		return
 	}
+	sc := h.links.Check(r.URL.Query(), h.now())
+	if sc.Guild != "" {
+		// A server's page is for that server's members: no shared cache
+		// may keep it or hand it to someone else.
+		hd.Set("Cache-Control", "private, no-store")
+	}
 	p := r.URL.Path
 	switch {
 	case p == "/":
-		h.index(w, r)
+		h.index(w, sc)
 	case p == "/style.css":
 		hd.Set("Content-Type", "text/css; charset=utf-8")
 		hd.Set("Cache-Control", "public, max-age=3600")
 		w.Write(css)
 	case p == "/search":
-		h.search(w, r)
+		h.search(w, r, sc)
 	case strings.HasPrefix(p, "/d/") && strings.HasSuffix(p, ".png"):
-		h.png(w, r, strings.TrimSuffix(strings.TrimPrefix(p, "/d/"), ".png"))
+		h.png(w, r, sc, strings.TrimSuffix(strings.TrimPrefix(p, "/d/"), ".png"))
 	case strings.HasPrefix(p, "/d/"):
-		h.dispute(w, r, strings.TrimPrefix(p, "/d/"))
+		h.dispute(w, r, sc, strings.TrimPrefix(p, "/d/"))
 	default:
 		h.notFound(w)
 	}
@@ -158,6 +174,42 @@ type page struct {
 	Image, ImageAlt string
 	// Open Graph, on dispute pages.
 	OG *openGraph
+	// Scope is the signed query that keeps a server's links its own on
+	// every link of the page; nil for everyone's pages.
+	Scope url.Values
+	// Guild and Until say whose sources the page includes, and until
+	// when; Notice says why a link naming a server was not honoured.
+	Guild, Until, Notice string
+}
+
+// Href is path with the page's scope carried on, for the template's links.
+func (p page) Href(path string) string {
+	if len(p.Scope) == 0 {
+		return path
+	}
+	sep := "?"
+	if strings.Contains(path, "?") {
+		sep = "&"
+	}
+	return path + sep + p.Scope.Encode()
+}
+
+// Search is the address of the page answering q, in the page's scope.
+func (p page) Search(q string) string { return p.Href("/search?q=" + url.QueryEscape(q)) }
+
+// scoped fills in the fields that carry sc on to the page's links.
+func (h *Handler) scoped(p page, sc weblink.Scope) page {
+	p.Scope = h.links.Params(sc)
+	if sc.Guild != "" {
+		p.Guild, p.Until = sc.Guild, date(sc.Expires)
+	}
+	switch sc.Refused {
+	case "expired":
+		p.Notice = "This link has expired, so this page shows the built-in corpus and public articles only. Ask the bot again for a fresh link."
+	case "altered":
+		p.Notice = "This link is not one the bot made, so this page shows the built-in corpus and public articles only."
+	}
+	return p
 }
 
 type openGraph struct {
@@ -192,25 +244,25 @@ func (h *Handler) failed(w http.ResponseWriter, r *http.Request, err error) {
 	h.plain(w, http.StatusInternalServerError, "Something went wrong", "Something went wrong on our side. Please try again later.")
 }
 
-func (h *Handler) index(w http.ResponseWriter, _ *http.Request) {
-	h.render(w, http.StatusOK, page{Kind: "index", Title: "Disputes in the tech industry", Disputes: h.engine.Disputes()})
+func (h *Handler) index(w http.ResponseWriter, sc weblink.Scope) {
+	h.render(w, http.StatusOK, h.scoped(page{Kind: "index", Title: "Disputes in the tech industry", Disputes: h.engine.Disputes()}, sc))
 }
 
-func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
+func (h *Handler) search(w http.ResponseWriter, r *http.Request, sc weblink.Scope) {
 	q := strings.TrimSpace(r.URL.Query().Get("q"))
 	switch {
 	case q == "":
-		h.plain(w, http.StatusOK, "Search", "Type the parties or the subject to look for, for example musk microsoft.")
+		h.render(w, http.StatusOK, h.scoped(page{Kind: "plain", Title: "Search", Message: "Type the parties or the subject to look for, for example musk microsoft."}, sc))
 		return
 	case len(q) > MaxQuery:
-		h.plain(w, http.StatusOK, "Search", "That question is too long; ask in fewer words.")
+		h.render(w, http.StatusOK, h.scoped(page{Kind: "plain", Title: "Search", Message: "That question is too long; ask in fewer words."}, sc))
 		return
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
 	defer cancel()
-	a, err := h.engine.Ask(ctx, answer.Request{Query: q})
+	a, err := h.engine.Ask(ctx, answer.Request{Query: q, Guild: sc.Guild})
 	if errors.Is(err, answer.ErrEmptyQuery) {
-		h.render(w, http.StatusOK, page{Kind: "plain", Title: "Search", Query: q, Message: "Those words name nothing to look for; try the parties' names, for example musk microsoft."})
+		h.render(w, http.StatusOK, h.scoped(page{Kind: "plain", Title: "Search", Query: q, Message: "Those words name nothing to look for; try the parties' names, for example musk microsoft."}, sc))
 		return
 	}
 	if err != nil {
@@ -221,7 +273,7 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request) {
 	if a.Mode == answer.ModeNone {
 		title = "Nothing found"
 	}
-	h.render(w, http.StatusOK, page{Kind: "search", Title: title, Query: q, Answer: a, Entries: a.Entries})
+	h.render(w, http.StatusOK, h.scoped(page{Kind: "search", Title: title, Query: q, Answer: a, Entries: a.Entries}, sc))
 }
 
 // disputeView is what a dispute's page and picture show.
@@ -238,8 +290,9 @@ type disputeView struct {
 // that answer covers them all, so the dispute's title is asked instead,
 // whose words pick the one; should neither hold every event, the
 // dispute's own events stand, so the page always shows its whole curated
-// timeline. It is nil for an unknown id.
-func (h *Handler) disputeAnswer(ctx context.Context, id string) (*disputeView, error) {
+// timeline. A server's page also holds the server's own articles about
+// the dispute. It is nil for an unknown id.
+func (h *Handler) disputeAnswer(ctx context.Context, id, guild string) (*disputeView, error) {
 	cd, ok := h.engine.Corpus.Dispute(id)
 	if !ok {
 		return nil, nil
@@ -247,7 +300,7 @@ func (h *Handler) disputeAnswer(ctx context.Context, id string) (*disputeView, e
 	ds := h.engine.Disputes()
 	d := ds[slices.IndexFunc(ds, func(x answer.Dispute) bool { return x.ID == id })]
 	for _, q := range []string{h.engine.QueryFor(d), d.Title} {
-		a, err := h.engine.Ask(ctx, answer.Request{Query: q})
+		a, err := h.engine.Ask(ctx, answer.Request{Query: q, Guild: guild})
 		if err != nil && !errors.Is(err, answer.ErrEmptyQuery) {
 			return nil, err
 		}
@@ -271,10 +324,10 @@ func (h *Handler) disputeAnswer(ctx context.Context, id string) (*disputeView, e
 
 // lookup finds a dispute for a page, answering the request itself (404,
 // 500) when it cannot.
-func (h *Handler) lookup(w http.ResponseWriter, r *http.Request, id string) (*disputeView, bool) {
+func (h *Handler) lookup(w http.ResponseWriter, r *http.Request, sc weblink.Scope, id string) (*disputeView, bool) {
 	ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
 	defer cancel()
-	v, err := h.disputeAnswer(ctx, id)
+	v, err := h.disputeAnswer(ctx, id, sc.Guild)
 	switch {
 	case err != nil:
 		h.failed(w, r, err)
@@ -301,8 +354,8 @@ func holdsEvents(a *answer.Answer, d *article.Dispute) bool {
 	return true
 }
 
-func (h *Handler) dispute(w http.ResponseWriter, r *http.Request, id string) {
-	v, ok := h.lookup(w, r, id)
+func (h *Handler) dispute(w http.ResponseWriter, r *http.Request, sc weblink.Scope, id string) {
+	v, ok := h.lookup(w, r, sc, id)
 	if !ok {
 		return
 	}
@@ -311,16 +364,16 @@ func (h *Handler) dispute(w http.ResponseWriter, r *http.Request, id string) {
 	if desc == "" {
 		desc = d.Title + ": " + d.Standing() + "."
 	}
-	img := "/d/" + url.PathEscape(id) + ".png"
-	h.render(w, http.StatusOK, page{
-		Kind: "dispute", Title: d.Title, Dispute: d, Entries: v.entries,
-		Image: img, ImageAlt: picture.Describe(v.picture),
-		OG: &openGraph{Title: d.Title, Description: desc, URL: h.publicURL + "/d/" + url.PathEscape(id), Image: h.publicURL + img},
-	})
+	p := h.scoped(page{Kind: "dispute", Title: d.Title, Dispute: d, Entries: v.entries, ImageAlt: picture.Describe(v.picture)}, sc)
+	// The preview of a server's link shows the server's picture, as the
+	// page does: the unfurl is seen where the link was posted.
+	p.Image = p.Href("/d/" + url.PathEscape(id) + ".png")
+	p.OG = &openGraph{Title: d.Title, Description: desc, URL: h.publicURL + p.Href("/d/"+url.PathEscape(id)), Image: h.publicURL + p.Image}
+	h.render(w, http.StatusOK, p)
 }
 
-func (h *Handler) png(w http.ResponseWriter, r *http.Request, id string) {
-	v, ok := h.lookup(w, r, id)
+func (h *Handler) png(w http.ResponseWriter, r *http.Request, sc weblink.Scope, id string) {
+	v, ok := h.lookup(w, r, sc, id)
 	if !ok {
 		return
 	}
@@ -330,7 +383,9 @@ func (h *Handler) png(w http.ResponseWriter, r *http.Request, id string) {
 		return
 	}
 	w.Header().Set("Content-Type", "image/png")
-	w.Header().Set("Cache-Control", "public, max-age=600")
+	if sc.Guild == "" {
+		w.Header().Set("Cache-Control", "public, max-age=600")
+	}
 	w.Write(img)
 }
 

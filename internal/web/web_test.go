@@ -20,6 +20,7 @@ import (
 	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/library"
 	"github.com/disputebot/disputebot/internal/library/librarytest"
+	"github.com/disputebot/disputebot/internal/weblink"
 )
 
 // hostile is a page in the global scope whose title is markup.
@@ -27,10 +28,25 @@ const hostile = `<html><head><title>&lt;script&gt;alert(1)&lt;/script&gt; Dell s
 <p>Dell filed a lawsuit against HP Inc on Monday, accusing its rival of infringing four patents on laptop cooling designs.</p>
 <p>HP said it would fight the suit in federal court and called the claims baseless. The complaint asks for damages and an injunction.</p></body></html>`
 
-// shared is one data folder with the built-in corpus and the hostile
-// page, opened once for the package's tests.
+// memo is an article one server added as its own source: its pages show
+// it only through a link signed for that server.
+const memo = `<html><head><title>Microsoft answers Musk over Twitter data in a memo to staff</title></head><body>
+<p>Microsoft told staff in a memo on Thursday that it had followed Twitter's terms when it used the platform's data, answering Elon Musk's threat to sue.</p>
+<p>Musk had accused Microsoft of training on Twitter data illegally. The memo says the company stopped using the data feed after Twitter raised its prices.</p></body></html>`
+
+const (
+	memoURL   = "https://server-only.example.com/microsoft-memo"
+	memoGuild = "424242424242"
+)
+
+// shared is one data folder with the built-in corpus, the hostile page
+// and one server's memo, opened once for the package's tests.
 var shared = librarytest.Shared{Setup: func(lib *library.Library) error {
-	_, err := lib.Pipeline.IngestHTML(context.Background(), []byte(hostile), "text/html", "https://news.example.com/dell-hp", ingest.Options{Scope: article.GlobalScope})
+	ctx := context.Background()
+	if _, err := lib.Pipeline.IngestHTML(ctx, []byte(hostile), "text/html", "https://news.example.com/dell-hp", ingest.Options{Scope: article.GlobalScope}); err != nil {
+		return err
+	}
+	_, err := lib.Pipeline.IngestHTML(ctx, []byte(memo), "text/html", memoURL, ingest.Options{Scope: memoGuild})
 	return err
 }}
 
@@ -383,5 +399,93 @@ func TestDisputePageFallsBackToTheCorpus(t *testing.T) {
 	}
 	if res, body := get(t, h, http.MethodGet, "/d/musk-microsoft.png"); res.StatusCode != http.StatusOK {
 		t.Errorf("picture: status %d\n%s", res.StatusCode, body)
+	}
+}
+
+var linkSecret = []byte(strings.Repeat("k", weblink.MinSecret))
+
+// TestSignedLinksShowTheServersArticles: a link the bot signed for a
+// server shows that server's own source on the dispute page, its search
+// and its picture, and every link on the page carries the signature on;
+// the same page unsigned, with the server or expiry changed, or after the
+// expiry shows only what everyone sees, and says why.
+func TestSignedLinksShowTheServersArticles(t *testing.T) {
+	now := time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+	h := New(Options{Engine: sharedLib(t).Engine, PublicURL: publicURL, LinkSecret: linkSecret, Limit: Limit{Rate: 1000, Burst: 1000}})
+	h.now = func() time.Time { return now }
+	bot := &weblink.Links{Base: publicURL, Secret: linkSecret, TTL: 24 * time.Hour}
+	path := func(link string) string { return strings.TrimPrefix(link, publicURL) }
+
+	signed := path(bot.Dispute("musk-microsoft", memoGuild, now))
+	res, body := get(t, h, http.MethodGet, signed)
+	if res.StatusCode != http.StatusOK || !links(body)[memoURL] {
+		t.Fatalf("the signed page (status %d) lacks the server's memo", res.StatusCode)
+	}
+	if cc := res.Header.Get("Cache-Control"); cc != "private, no-store" {
+		t.Errorf("the server's page may be cached: Cache-Control %q", cc)
+	}
+	for _, want := range []string{`<meta name="robots" content="noindex, nofollow">`, "Includes your server's own sources", "until 2026-12-03"} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the signed page lacks %s", want)
+		}
+	}
+	// Every link back into the site keeps the server's access: the front
+	// page, the picture, the search form and the preview.
+	q := url.Values{}
+	for k, v := range bot.Sign(memoGuild, now) {
+		q[k] = v
+	}
+	carried := "?" + q.Encode()
+	for _, want := range []string{`href="/` + html.EscapeString(carried) + `"`, `src="/d/musk-microsoft.png` + html.EscapeString(carried) + `"`,
+		`<input type="hidden" name="sig" value="` + q.Get("sig") + `">`, `content="` + publicURL + `/d/musk-microsoft.png` + html.EscapeString(carried) + `"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("the signed page does not carry its access on: no %s", want)
+		}
+	}
+	if _, img := get(t, h, http.MethodGet, "/d/musk-microsoft.png"+carried); img == "" {
+		t.Error("the signed picture is empty")
+	}
+	if _, plainImg := get(t, h, http.MethodGet, "/d/musk-microsoft.png"); plainImg == "" {
+		t.Error("the picture is empty")
+	}
+
+	_, found := get(t, h, http.MethodGet, path(bot.Search("microsoft memo twitter data", memoGuild, now)))
+	if !links(found)[memoURL] {
+		t.Error("a signed search does not find the server's memo")
+	}
+
+	tampered := strings.Replace(signed, "g="+memoGuild, "g=424242424243", 1)
+	longer := regexp.MustCompile(`exp=\d+`).ReplaceAllString(signed, "exp=99999999999")
+	for _, tc := range []struct {
+		name, target, notice string
+		at                   time.Time
+	}{
+		{"unsigned", "/d/musk-microsoft", "", now},
+		{"another server", tampered, "This link is not one the bot made", now},
+		{"a later expiry", longer, "This link is not one the bot made", now},
+		{"expired", signed, "This link has expired", now.Add(25 * time.Hour)},
+		{"unsigned search", "/search?q=" + url.QueryEscape("microsoft memo twitter data"), "", now},
+	} {
+		now = tc.at
+		res, body := get(t, h, http.MethodGet, tc.target)
+		if res.StatusCode != http.StatusOK {
+			t.Errorf("%s: status %d", tc.name, res.StatusCode)
+		}
+		if links(body)[memoURL] || strings.Contains(body, "server-only.example.com") {
+			t.Errorf("%s: the page shows the server's memo", tc.name)
+		}
+		if tc.notice != "" && !strings.Contains(body, tc.notice) {
+			t.Errorf("%s: the page does not say %q", tc.name, tc.notice)
+		}
+		if strings.Contains(body, "Includes your server") || strings.Contains(body, `name="sig"`) {
+			t.Errorf("%s: the page claims or carries the server's access", tc.name)
+		}
+	}
+	now = time.Date(2026, 12, 2, 12, 0, 0, 0, time.UTC)
+
+	// A process without the secret honours no signed link.
+	open := New(Options{Engine: sharedLib(t).Engine, PublicURL: publicURL, Limit: Limit{Rate: 1000, Burst: 1000}})
+	if _, body := get(t, open, http.MethodGet, signed); links(body)[memoURL] {
+		t.Error("a process without WEB_LINK_SECRET showed the server's memo")
 	}
 }

@@ -201,6 +201,7 @@ type failRule struct {
 // Server is the fake Discord. Every method is safe for concurrent use.
 type Server struct {
 	o    Options
+	tb   testing.TB
 	http *httptest.Server
 	ids  atomic.Int64
 	key  ed25519.PrivateKey // the application's, signing what PostInteraction sends
@@ -231,6 +232,8 @@ type Server struct {
 	nonces       map[string]Message
 	originals    map[string]string // interaction token -> @original message id
 	events       []payload         // dispatched events, replayed on RESUME
+	violations   []string          // breaks of Discord's limits (limits.go)
+	reported     bool              // Close has failed the test for them
 }
 
 // New starts a fake Discord on 127.0.0.1; tb.Cleanup closes it.
@@ -252,7 +255,7 @@ func New(tb testing.TB, o Options) *Server {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	s := &Server{o: o, key: key, sessions: map[*session]bool{}, closedDMs: map[string]bool{}, dmChannel: map[string]string{}, dmUser: map[string]string{},
+	s := &Server{o: o, tb: tb, key: key, sessions: map[*session]bool{}, closedDMs: map[string]bool{}, dmChannel: map[string]string{}, dmUser: map[string]string{},
 		nonces: map[string]Message{}, acknowledged: map[string]bool{}, originals: map[string]string{}, sessionID: "fake-session"}
 	s.notify = make(chan struct{})
 	s.ids.Store(800000000000000000)
@@ -275,6 +278,13 @@ func (s *Server) Close() {
 	s.gateways.Wait()
 	s.http.CloseClientConnections()
 	s.http.Close()
+	s.mu.Lock()
+	v, report := s.violations, !s.reported
+	s.reported = true
+	s.mu.Unlock()
+	if report && len(v) > 0 {
+		s.tb.Errorf("the bot sent what Discord refuses:\n%s", strings.Join(v, "\n"))
+	}
 }
 
 // URL is the server's base address, http://127.0.0.1:port.
@@ -385,6 +395,9 @@ func (s *Server) handle(w http.ResponseWriter, method, path string, body json.Ra
 		return s.createMessage(w, reChannelMessages.FindStringSubmatch(path)[1], body, files)
 	case method == "POST" && reInteraction.MatchString(path):
 		id := reInteraction.FindStringSubmatch(path)[1]
+		if s.outOfLimits("interaction callback", callbackViolations(body, files)) {
+			return errorJSON(w, 400, 50035, "Invalid Form Body")
+		}
 		s.mu.Lock()
 		again := s.acknowledged[id]
 		s.acknowledged[id] = true
@@ -397,6 +410,9 @@ func (s *Server) handle(w http.ResponseWriter, method, path string, body json.Ra
 		return 204
 	case method == "PATCH" && reWebhookEdit.MatchString(path):
 		token := reWebhookEdit.FindStringSubmatch(path)[2]
+		if s.outOfLimits("edit", bodyViolations(body, files, false)) {
+			return errorJSON(w, 400, 50035, "Invalid Form Body")
+		}
 		r := s.record(Response{Kind: "edit", Files: files}, body)
 		s.mu.Lock()
 		id, ok := s.originals[token]
@@ -407,6 +423,9 @@ func (s *Server) handle(w http.ResponseWriter, method, path string, body json.Ra
 		s.mu.Unlock()
 		return writeJSON(w, 200, s.responseMessageJSON(id, r))
 	case method == "POST" && reWebhook.MatchString(path):
+		if s.outOfLimits("follow-up", bodyViolations(body, files, true)) {
+			return errorJSON(w, 400, 50035, "Invalid Form Body")
+		}
 		r := s.record(Response{Kind: "followup", Files: files}, body)
 		return writeJSON(w, 200, s.responseMessageJSON(s.newID(), r))
 	case method == "PUT" && reCommands.MatchString(path):
@@ -553,7 +572,7 @@ func nonceString(raw json.RawMessage) string {
 
 func (s *Server) createMessage(w http.ResponseWriter, channel string, raw json.RawMessage, files []File) int {
 	var b messageBody
-	if err := json.Unmarshal(raw, &b); err != nil {
+	if err := json.Unmarshal(raw, &b); err != nil || s.outOfLimits("message", b.violations(files, true)) {
 		return errorJSON(w, 400, 50035, "Invalid Form Body")
 	}
 	s.mu.Lock()

@@ -496,3 +496,54 @@ func TestCloseLeavesNoGoroutines(t *testing.T) {
 		time.Sleep(50 * time.Millisecond)
 	}
 }
+
+// TestDiscordsLimitsAreEnforced: what Discord would refuse, the fake
+// refuses with its 400, and keeps to fail the test at Close; what it takes,
+// it takes.
+func TestDiscordsLimitsAreEnforced(t *testing.T) {
+	fake := New(t, options())
+	s, err := discordgo.New("Bot token")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Client.Transport = discord.Rewrite(fake.APIURL(), http.DefaultTransport)
+	link := discordgo.Button{Label: "Full timeline", Style: discordgo.LinkButton, URL: "https://disputes.example.org/d/musk-microsoft"}
+	page := discordgo.Button{Label: "Timeline ▶", Style: discordgo.SecondaryButton, CustomID: "pg:1:musk microsoft"}
+	row := func(bs ...discordgo.MessageComponent) []discordgo.MessageComponent {
+		return []discordgo.MessageComponent{discordgo.ActionsRow{Components: bs}}
+	}
+	ok := &discordgo.MessageSend{Embeds: []*discordgo.MessageEmbed{{Title: "Elon Musk vs Microsoft", Image: &discordgo.MessageEmbedImage{URL: "attachment://timeline.png"}}},
+		Files: []*discordgo.File{{Name: "timeline.png", ContentType: "image/png", Reader: strings.NewReader("png")}}, Components: row(page, link)}
+	if _, err := s.ChannelMessageSendComplex(chanID, ok); err != nil {
+		t.Fatalf("a message within the limits was refused: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		m    *discordgo.MessageSend
+		want string
+	}{
+		{"a long description", &discordgo.MessageSend{Embeds: []*discordgo.MessageEmbed{{Description: strings.Repeat("é", 4097)}}}, "description of 4097"},
+		{"embeds over 6000 in all", &discordgo.MessageSend{Embeds: []*discordgo.MessageEmbed{{Description: strings.Repeat("a", 4000)}, {Description: strings.Repeat("b", 2001)}}}, "6001 characters in all"},
+		{"an image not uploaded", &discordgo.MessageSend{Embeds: []*discordgo.MessageEmbed{{Title: "x", Image: &discordgo.MessageEmbedImage{URL: "attachment://timeline.png"}}}}, "was not uploaded"},
+		{"a link button with an id", &discordgo.MessageSend{Content: "x", Components: row(discordgo.Button{Label: "Full timeline", Style: discordgo.LinkButton, URL: link.URL, CustomID: "web"})}, "has a custom_id"},
+		{"a link button to javascript", &discordgo.MessageSend{Content: "x", Components: row(discordgo.Button{Label: "Full timeline", Style: discordgo.LinkButton, URL: "javascript:alert(1)"})}, "no http(s) url"},
+		{"a button without an id", &discordgo.MessageSend{Content: "x", Components: row(discordgo.Button{Label: "Older", Style: discordgo.SecondaryButton})}, "custom_id of 0"},
+		{"six buttons in a row", &discordgo.MessageSend{Content: "x", Components: row(link, link, link, link, link, link)}, "holds 6 buttons"},
+	} {
+		_, err := s.ChannelMessageSendComplex(chanID, tc.m)
+		var rest *discordgo.RESTError
+		if !errors.As(err, &rest) || rest.Response.StatusCode != http.StatusBadRequest {
+			t.Errorf("%s: err = %v, want Discord's 400", tc.name, err)
+		}
+		if v := fake.Violations(); len(v) == 0 || !strings.Contains(v[len(v)-1], tc.want) {
+			t.Errorf("%s: violations %q, want one saying %q", tc.name, v, tc.want)
+		}
+	}
+	if n := len(fake.Messages()); n != 1 {
+		t.Errorf("%d messages kept, want only the one within the limits", n)
+	}
+	// They were meant; Close must not fail this test for them.
+	fake.mu.Lock()
+	fake.violations = nil
+	fake.mu.Unlock()
+}
