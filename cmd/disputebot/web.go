@@ -58,6 +58,9 @@ func startPages(cfg *config.Config, lib *library.Library, pictures *picture.Cach
 		return nil, "", fmt.Errorf("WEB_ADDR=%s: %w", cfg.WebAddr, err)
 	}
 	log.Info("serving the web pages", "addr", srv.Addr, "public_url", cfg.PublicURL)
+	if cfg.WebLinkSecret == nil {
+		log.Warn("WEB_LINK_SECRET is not set: links the bot signed for a server show the built-in corpus and public articles only")
+	}
 	return sync.OnceFunc(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
