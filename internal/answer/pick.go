@@ -45,7 +45,6 @@ func (e *Engine) pick(g *gazetteer.Gazetteer, parties, words []string) choice {
 	if len(parties) == 0 || e.Corpus == nil {
 		return choice{}
 	}
-	stemsOf := e.stems.get(e.Corpus.Disputes)
 	// Each asked party's ties (its parent, its products), read from the
 	// gazetteer once, not once per dispute.
 	ties := make([]map[string]bool, len(parties))
@@ -79,7 +78,9 @@ func (e *Engine) pick(g *gazetteer.Gazetteer, parties, words []string) choice {
 				c.titled++
 			}
 		}
-		c.words = wordHits(words, stemsOf[d.ID]) + wordHits(words, stems(d.Title, nil))
+		if len(words) > 0 {
+			c.words = wordHits(words, e.stems.get(&d)) + wordHits(words, stems(d.Title, nil))
+		}
 		cands = append(cands, c)
 	}
 	if len(cands) == 0 {

@@ -97,25 +97,30 @@ func stems(s string, into map[string]bool) map[string]bool {
 	return into
 }
 
-// disputeStems are the stems of every built-in dispute's words (title,
-// background, headlines, summaries, outlets), computed once.
+// disputeStems are the stems of each built-in dispute's words (title,
+// background, headlines, summaries, outlets), each computed the first time
+// a question with words needs them: stemming the whole corpus up front
+// cost a fresh `ask` a fifth of its CPU, for disputes it never looked at.
 type disputeStems struct {
-	once sync.Once
-	of   map[string]map[string]bool // dispute id -> stems
+	mu sync.Mutex
+	of map[string]map[string]bool // dispute id -> stems
 }
 
-func (d *disputeStems) get(ds []article.Dispute) map[string]map[string]bool {
-	d.once.Do(func() {
-		d.of = make(map[string]map[string]bool, len(ds))
-		for _, x := range ds {
-			m := stems(x.Title+" "+x.Background+" "+x.Kind, nil)
-			for _, e := range x.Events {
-				stems(e.Headline+" "+e.Summary, m)
-			}
-			d.of[x.ID] = m
-		}
-	})
-	return d.of
+func (d *disputeStems) get(x *article.Dispute) map[string]bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if m, ok := d.of[x.ID]; ok {
+		return m
+	}
+	m := stems(x.Title+" "+x.Background+" "+x.Kind, nil)
+	for _, e := range x.Events {
+		stems(e.Headline+" "+e.Summary, m)
+	}
+	if d.of == nil {
+		d.of = map[string]map[string]bool{}
+	}
+	d.of[x.ID] = m
+	return m
 }
 
 // wordHits counts how many of words (by stem) the stems hold.
