@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io/fs"
 	"path"
+	"slices"
 	"sort"
 	"strings"
 
@@ -30,9 +31,28 @@ type Corpus struct {
 	Hash string
 }
 
-// Load parses the embedded corpus. It does not validate it: Validate does,
-// and the test suite runs it on every build.
+//go:generate go run ./gen
+
+// Load returns the built-in corpus: the embedded JSON files as
+// corpus_gen.go holds them, compiled in (TestGeneratedIsCurrent keeps the
+// two the same). Each call returns a copy of its own to change. It does
+// not validate the corpus: Validate does, and the test suite runs it on
+// every build.
 func Load() (*Corpus, error) {
+	c := &Corpus{Parties: slices.Clone(generated.Parties), Disputes: slices.Clone(generated.Disputes), Hash: generated.Hash}
+	for i := range c.Parties {
+		p := &c.Parties[i]
+		p.Aliases, p.Tickers, p.Related = slices.Clone(p.Aliases), slices.Clone(p.Tickers), slices.Clone(p.Related)
+	}
+	for i := range c.Disputes {
+		d := &c.Disputes[i]
+		d.Parties, d.Events = slices.Clone(d.Parties), slices.Clone(d.Events)
+	}
+	return c, nil
+}
+
+// Embedded parses the embedded JSON files, as the generator does.
+func Embedded() (*Corpus, error) {
 	return LoadFS(files)
 }
 

@@ -1,6 +1,8 @@
 package data
 
 import (
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -10,7 +12,7 @@ import (
 
 // TestCorpusIsValid is the gate every contributed dispute passes.
 func TestCorpusIsValid(t *testing.T) {
-	c, err := Load()
+	c, err := Embedded()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -77,5 +79,33 @@ func TestEveryDisputeIsFoundByItsID(t *testing.T) {
 	}
 	if _, ok := c.Dispute("no-such-dispute"); ok {
 		t.Error("an unknown id was found")
+	}
+}
+
+// TestGeneratedIsCurrent: the corpus compiled in is the JSON files as
+// they are, so an edited dispute is answered only once it is generated.
+func TestGeneratedIsCurrent(t *testing.T) {
+	want, err := Embedded()
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := Load()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatal("data/corpus_gen.go is not the JSON files as they are: run go generate ./data")
+	}
+}
+
+// TestLoadReturnsACopy: what one caller changes, the next does not see.
+func TestLoadReturnsACopy(t *testing.T) {
+	a, _ := Load()
+	a.Disputes[0].Events[0].Headline = "changed"
+	a.Disputes[0].Parties[0] = "changed"
+	a.Parties[0].Aliases = append(a.Parties[0].Aliases[:0], "changed")
+	b, _ := Load()
+	if b.Disputes[0].Events[0].Headline == "changed" || b.Disputes[0].Parties[0] == "changed" || slices.Contains(b.Parties[0].Aliases, "changed") {
+		t.Error("a change to one loaded corpus shows in the next")
 	}
 }
