@@ -46,6 +46,7 @@ import (
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/picture"
+	"github.com/disputebot/disputebot/internal/weblink"
 )
 
 var update = flag.Bool("update", false, "write the browser tests' screenshots in testdata/screenshots")
@@ -626,6 +627,55 @@ func TestBrowserSeesWhatIsWrong(t *testing.T) {
 				if !slices.ContainsFunc(ps, func(p string) bool { return strings.Contains(p, w) }) {
 					t.Errorf("no problem reads %q; the problems:\n%s", w, strings.Join(ps, "\n"))
 				}
+			}
+		})
+	}
+}
+
+// TestBrowserSignedLink: a link the bot signed for a server shows a
+// reader the server's own source and says so, and the page's links and
+// search form keep it (the front page, then a search sent from its form);
+// the same link altered, expired or unsigned shows everyone's page, with
+// no trace of the server's source, and says why.
+func TestBrowserSignedLink(t *testing.T) {
+	tb := startBrowser(t).desktop(t)
+	h := New(Options{Engine: sharedLib(t).Engine, PublicURL: publicURL, LinkSecret: linkSecret, Limit: Limit{Rate: 1000, Burst: 1000}})
+	srv := httptest.NewServer(h)
+	defer srv.Close()
+	bot := &weblink.Links{Base: srv.URL, Secret: linkSecret, TTL: time.Hour}
+	now := time.Now()
+	const includes = "Includes your server's own sources"
+	signed := bot.Dispute("musk-microsoft", memoGuild, now)
+
+	p := tb.open(t, signed)
+	p.mustBeClean(t)
+	if _, ok := p.link(memoURL); !ok || !strings.Contains(p.Text, includes) {
+		t.Errorf("the signed page shows no link to the server's memo, or does not say it includes the server's sources:\n%s", p.Text)
+	}
+	p = tb.follow(t, chromedp.Click(chromedp.CSS("header a.home")))
+	p.mustBeClean(t)
+	if !strings.Contains(p.Text, includes) {
+		t.Errorf("the front page reached from the signed page lost the server's access (%s)", p.URL)
+	}
+	p = tb.follow(t, chromedp.SendKeys(chromedp.ID("q"), "microsoft memo twitter data"), chromedp.Click(chromedp.CSS(`header form button[type="submit"]`)))
+	p.mustBeClean(t)
+	if _, ok := p.link(memoURL); !ok {
+		t.Errorf("a search from the signed front page does not find the server's memo (%s)", p.URL)
+	}
+
+	for _, c := range []struct{ name, url, says string }{
+		{"unsigned", srv.URL + "/d/musk-microsoft", ""},
+		{"for another server", strings.Replace(signed, "g="+memoGuild, "g=424242424243", 1), "This link is not one the bot made"},
+		{"expired", bot.Dispute("musk-microsoft", memoGuild, now.Add(-2*time.Hour)), "This link has expired"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			p := tb.open(t, c.url)
+			p.mustBeClean(t)
+			if _, ok := p.link(memoURL); ok || strings.Contains(p.Text, "memo to staff") || strings.Contains(p.Text, includes) {
+				t.Errorf("the page shows the server's memo or claims its access:\n%s", p.Text)
+			}
+			if !strings.Contains(p.Text, c.says) {
+				t.Errorf("the page does not say %q", c.says)
 			}
 		})
 	}
