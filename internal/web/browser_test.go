@@ -175,11 +175,6 @@ func (tb *tab) record(ev any) {
 		}
 	case *cdplog.EventEntryAdded:
 		e := ev.Entry
-		// The browser asks for /favicon.ico on its own; the pages name
-		// no icon, so its 404 is the browser's guess, not the page's.
-		if strings.HasSuffix(e.URL, "/favicon.ico") {
-			return
-		}
 		if e.Level == cdplog.EntryLevelWarning || e.Level == cdplog.EntryLevelError || e.Source == cdplog.EntrySourceSecurity {
 			msg = fmt.Sprintf("%s %s: %s", e.Source, e.Level, e.Text)
 			if e.URL != "" {

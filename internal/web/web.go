@@ -40,12 +40,13 @@ const MaxQuery = 300
 // askTimeout bounds the answer to one page.
 const askTimeout = 10 * time.Second
 
-//go:embed page.html style.css
+//go:embed page.html style.css favicon.svg
 var files embed.FS
 
 var (
 	pages = template.Must(template.New("page.html").Funcs(template.FuncMap{"link": link, "date": date}).ParseFS(files, "page.html"))
 	css   = mustRead("style.css")
+	icon  = mustRead("favicon.svg")
 )
 
 func mustRead(name string) []byte {
@@ -139,6 +140,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		hd.Set("Content-Type", "text/css; charset=utf-8")
 		hd.Set("Cache-Control", "public, max-age=3600")
 		w.Write(css)
+	case p == "/favicon.svg" || p == "/favicon.ico":
+		// The pages name the SVG; a browser that guesses /favicon.ico
+		// gets it too rather than a 404 in its console.
+		hd.Set("Content-Type", "image/svg+xml")
+		hd.Set("Cache-Control", "public, max-age=86400")
+		w.Write(icon)
 	case p == "/search":
 		h.search(w, r, sc)
 	case strings.HasPrefix(p, "/d/") && strings.HasSuffix(p, ".png"):

@@ -246,6 +246,8 @@ func TestStatusAndHeaders(t *testing.T) {
 		{"GET", "/", 200, "disputes, most recently active first"},
 		{"HEAD", "/", 200, ""},
 		{"GET", "/style.css", 200, "font:"},
+		{"GET", "/favicon.svg", 200, "<svg"},
+		{"GET", "/favicon.ico", 200, "<svg"},
 		{"GET", "/d/musk-microsoft", 200, "Where it stands"},
 		{"GET", "/nope", 404, "There is no page here."},
 		{"GET", "/d/", 404, "There is no page here."},
