@@ -31,13 +31,20 @@ func open(ctx context.Context, stderr io.Writer, getenv func(string) string) (*c
 	if err != nil {
 		return nil, nil, err
 	}
-	lib, err := openFolder(ctx, cfg, newLogger(cfg, stderr))
+	o := library.OptionsFrom(cfg, newLogger(cfg, stderr))
+	o.OneShot = true
+	lib, err := openWith(ctx, cfg, o)
 	return cfg, lib, err
 }
 
 // openFolder opens the data folder cfg names.
 func openFolder(ctx context.Context, cfg *config.Config, log *slog.Logger) (*library.Library, error) {
-	lib, err := library.Open(ctx, library.OptionsFrom(cfg, log))
+	return openWith(ctx, cfg, library.OptionsFrom(cfg, log))
+}
+
+// openWith opens the data folder with o, naming the folder in what fails.
+func openWith(ctx context.Context, cfg *config.Config, o library.Options) (*library.Library, error) {
+	lib, err := library.Open(ctx, o)
 	if errors.Is(err, library.ErrInUse) {
 		return nil, fmt.Errorf("the data folder DATA_DIR=%s is in use by another disputebot process that does not answer on %s; stop it or use another DATA_DIR", cfg.DataDir, socketPath(cfg.DataDir))
 	}

@@ -47,6 +47,11 @@ type Options struct {
 	// FeedInterval is a new feed's poll interval when none is asked for;
 	// FeedMinInterval the shortest a moderator may ask for.
 	FeedInterval, FeedMinInterval time.Duration
+	// OneShot opens the folder for one command and its answer: the index
+	// is trusted once its sequence number matches the store's, without
+	// also counting the store's articles, a scan that grows with them and
+	// that serve, which runs for long, makes at every start.
+	OneShot bool
 }
 
 // Library is an open data folder.
@@ -130,7 +135,7 @@ func Open(ctx context.Context, o Options) (*Library, error) {
 		return nil, err
 	}
 	st.SetCaps(o.Caps)
-	idx, rebuilt, err := ingest.OpenIndex(ctx, o.DataDir, st, log)
+	idx, rebuilt, err := ingest.OpenIndex(ctx, o.DataDir, st, log, !o.OneShot)
 	if err != nil {
 		st.Close()
 		if errors.Is(err, index.ErrLocked) {

@@ -13,6 +13,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/disputebot/disputebot/index"
 	"github.com/disputebot/disputebot/internal/answer"
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/domain"
@@ -395,5 +396,49 @@ func TestIndexFollowsOneStore(t *testing.T) {
 	}
 	if got := answerJSON(t, lib, "zebra"); containsURL(got, zebra) {
 		t.Error("an article of the other store is still answered")
+	}
+}
+
+// TestIndexHoldingOtherArticlesIsRebuilt: an index at the store's
+// sequence number that holds an article the store does not is rebuilt by
+// a full open (serve's), which counts both; a one-shot command's open
+// trusts the sequence number and leaves it for serve.
+func TestIndexHoldingOtherArticlesIsRebuilt(t *testing.T) {
+	dir := t.TempDir()
+	lib := openLib(t, dir)
+	stored, err := lib.Store.CountArticles(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	lib.Close()
+	x, err := index.Open(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seq, _ := x.Seq()
+	if err := x.Put([]index.Doc{{ID: 987654321, Title: "A phantom article"}}, seq); err != nil {
+		t.Fatal(err)
+	}
+	x.Close()
+
+	count := func(o library.Options) uint64 {
+		t.Helper()
+		o.DataDir = dir
+		lib, err := library.Open(context.Background(), o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer lib.Close()
+		n, err := lib.Index.Count()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := count(library.Options{OneShot: true}); n != uint64(stored)+1 {
+		t.Errorf("a one-shot open: the index holds %d articles, want the %d it had", n, stored+1)
+	}
+	if n := count(library.Options{}); n != uint64(stored) {
+		t.Errorf("a full open: the index holds %d articles, want the store's %d", n, stored)
 	}
 }
