@@ -52,7 +52,7 @@ func cmdWeb(ctx context.Context, args []string, stdout, stderr io.Writer, getenv
 // them (waiting a few seconds for pages being sent; once, however often it
 // is called) and the address they listen on.
 func startPages(cfg *config.Config, lib *library.Library, pictures *picture.Cache, log *slog.Logger) (stop func(), addr string, err error) {
-	h := webpages.New(webpages.Options{Engine: lib.Engine, Pictures: pictures, PublicURL: cfg.PublicURL, LinkSecret: cfg.WebLinkSecret, Log: log})
+	h := webpages.New(webpages.Options{Engine: lib.Engine, Pictures: pictures, PublicURL: cfg.PublicURL, LinkSecret: cfg.WebLinkSecret, TrustedProxies: cfg.WebTrustedProxies, Log: log})
 	srv, err := listenAndServe(cfg.WebAddr, h)
 	if err != nil {
 		return nil, "", fmt.Errorf("WEB_ADDR=%s: %w", cfg.WebAddr, err)

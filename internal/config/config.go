@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -63,6 +64,9 @@ type Config struct {
 	WebLinkSecret []byte
 	// WebLinkTTL is how long a signed link shows the server's articles.
 	WebLinkTTL time.Duration
+	// WebTrustedProxies are the proxies in front of the web pages, whose
+	// X-Forwarded-For names the client the rate limit counts.
+	WebTrustedProxies []netip.Prefix
 
 	FeedInterval       time.Duration
 	FeedMinInterval    time.Duration
@@ -242,9 +246,27 @@ var options = []option{
 		c.WebLinkSecret = []byte(v)
 		return nil
 	}},
-	{"WEB_LINK_TTL", "720h", "how long a signed web link shows the server's own sources (the link then shows the built-in corpus)", func(c *Config, v string) (err error) {
+	{"WEB_LINK_TTL", "168h", "how long a signed web link shows the server's own sources (the link then shows the built-in corpus)", func(c *Config, v string) (err error) {
 		c.WebLinkTTL, err = parseDuration(v, time.Minute, 366*24*time.Hour)
 		return err
+	}},
+	{"WEB_TRUSTED_PROXIES", "", "comma-separated addresses or CIDR ranges of the proxies in front of the web pages (e.g. 127.0.0.1); the rate limit then counts the client X-Forwarded-For names", func(c *Config, v string) error {
+		c.WebTrustedProxies = nil
+		for _, f := range strings.Split(v, ",") {
+			if f = strings.TrimSpace(f); f == "" {
+				continue
+			}
+			p, err := netip.ParsePrefix(f)
+			if err != nil {
+				a, err2 := netip.ParseAddr(f)
+				if err2 != nil {
+					return fmt.Errorf("%q is neither an address nor a CIDR range like 10.0.0.0/8", f)
+				}
+				p = netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen())
+			}
+			c.WebTrustedProxies = append(c.WebTrustedProxies, p.Masked())
+		}
+		return nil
 	}},
 	{"FEED_INTERVAL", "15m", "default time between two polls of a feed", func(c *Config, v string) (err error) {
 		c.FeedInterval, err = parseDuration(v, time.Second, 24*time.Hour)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -146,11 +147,11 @@ func TestWebSettings(t *testing.T) {
 }
 
 // TestWebLinkSecret: the secret is off by default, refused when short
-// enough to guess, and never printed back; the links last 30 days unless
+// enough to guess, and never printed back; the links last 7 days unless
 // WEB_LINK_TTL says otherwise.
 func TestWebLinkSecret(t *testing.T) {
 	c, err := Load("", getenv(nil))
-	if err != nil || c.WebLinkSecret != nil || c.WebLinkTTL != 30*24*time.Hour {
+	if err != nil || c.WebLinkSecret != nil || c.WebLinkTTL != 7*24*time.Hour {
 		t.Fatalf("defaults: secret %q, TTL %s, %v", c.WebLinkSecret, c.WebLinkTTL, err)
 	}
 	_, err = Load("", getenv(map[string]string{"WEB_LINK_SECRET": "hunter2-is-short"}))
@@ -164,6 +165,13 @@ func TestWebLinkSecret(t *testing.T) {
 	}
 	if _, err := Load("", getenv(map[string]string{"WEB_LINK_TTL": "10s"})); err == nil || !strings.Contains(err.Error(), "WEB_LINK_TTL") {
 		t.Errorf("a 10 s TTL: err = %v, want WEB_LINK_TTL named", err)
+	}
+	c, err = Load("", getenv(map[string]string{"WEB_TRUSTED_PROXIES": "127.0.0.1, 10.0.0.0/8,::1"}))
+	if err != nil || fmt.Sprint(c.WebTrustedProxies) != "[127.0.0.1/32 10.0.0.0/8 ::1/128]" {
+		t.Errorf("proxies: %v, %v", c.WebTrustedProxies, err)
+	}
+	if _, err := Load("", getenv(map[string]string{"WEB_TRUSTED_PROXIES": "127.0.0.1, proxy.local"})); err == nil || !strings.Contains(err.Error(), "WEB_TRUSTED_PROXIES") {
+		t.Errorf("a host name among the proxies: err = %v, want WEB_TRUSTED_PROXIES named", err)
 	}
 }
 

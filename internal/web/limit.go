@@ -13,10 +13,11 @@ type Limit struct {
 	Clients int
 }
 
-// limiter holds one bucket per client address. The map is bounded: when
-// it is full, the buckets that have filled up again (clients gone quiet)
-// are dropped, and if none has, arbitrary ones are, so a flood of
-// addresses costs memory only up to the bound.
+// limiter holds one bucket per client (see clientKey). The map is
+// bounded: when it is full, the buckets that have filled up again
+// (clients gone quiet) are dropped, and if none has, every client new to
+// it shares one overflow bucket, so a flood of addresses costs memory only
+// up to the bound and gets one client's rate, not one each.
 type limiter struct {
 	Limit
 	mu      sync.Mutex
@@ -51,8 +52,17 @@ func (l *limiter) allow(addr string, now time.Time) bool {
 		if len(l.buckets) >= l.Clients {
 			l.evict(now)
 		}
-		b = &bucket{tokens: float64(l.Burst), at: now}
-		l.buckets[addr] = b
+		if len(l.buckets) >= l.Clients {
+			addr = overflow
+			if b, ok = l.buckets[addr]; !ok {
+				// The overflow bucket may take the place of one more.
+				b = &bucket{tokens: float64(l.Burst), at: now}
+				l.buckets[addr] = b
+			}
+		} else {
+			b = &bucket{tokens: float64(l.Burst), at: now}
+			l.buckets[addr] = b
+		}
 	}
 	b.refill(l.Limit, now)
 	if b.tokens < 1 {
@@ -69,18 +79,17 @@ func (b *bucket) refill(l Limit, now time.Time) {
 	}
 }
 
-// evict makes room for at least one address.
+// overflow is the key of the bucket every new client shares while the map
+// is full of clients still being limited.
+const overflow = "overflow"
+
+// evict drops the buckets of clients gone quiet (full again): they would
+// start full anyway.
 func (l *limiter) evict(now time.Time) {
 	for addr, b := range l.buckets {
 		b.refill(l.Limit, now)
 		if b.tokens >= float64(l.Burst) {
 			delete(l.buckets, addr)
 		}
-	}
-	for addr := range l.buckets {
-		if len(l.buckets) < l.Clients {
-			break
-		}
-		delete(l.buckets, addr)
 	}
 }

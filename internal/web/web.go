@@ -19,8 +19,8 @@ import (
 	"errors"
 	"html/template"
 	"log/slog"
-	"net"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"runtime/debug"
 	"slices"
@@ -73,6 +73,10 @@ type Options struct {
 	// Limit is each client address's rate; the zero value is 5 requests
 	// a second with bursts of 20, for at most 10,000 addresses.
 	Limit Limit
+	// TrustedProxies are the addresses of the proxies in front of the
+	// pages (a TLS terminator): from them, the client is read from
+	// X-Forwarded-For. From anyone else the header is ignored.
+	TrustedProxies []netip.Prefix
 }
 
 // Handler serves the pages. It is safe for concurrent use.
@@ -83,6 +87,8 @@ type Handler struct {
 	links     *weblink.Links
 	log       *slog.Logger
 	limiter   *limiter
+	proxies   []netip.Prefix
+	https     bool             // PublicURL is https: browsers are told to keep to it
 	now       func() time.Time // the clock the rate limit reads; tests set it
 }
 
@@ -92,7 +98,7 @@ var _ http.Handler = (*Handler)(nil)
 func New(o Options) *Handler {
 	base := strings.TrimRight(o.PublicURL, "/")
 	h := &Handler{engine: o.Engine, pictures: o.Pictures, publicURL: base, links: &weblink.Links{Base: base, Secret: o.LinkSecret},
-		log: o.Log, limiter: newLimiter(o.Limit), now: time.Now}
+		log: o.Log, limiter: newLimiter(o.Limit), proxies: o.TrustedProxies, https: strings.HasPrefix(base, "https://"), now: time.Now}
 	if h.pictures == nil {
 		h.pictures = picture.NewCache(128)
 	}
@@ -110,6 +116,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Referrer-Policy", "no-referrer")
 	hd.Set("X-Frame-Options", "DENY")
+	if h.https {
+		// A signed link carries a server's access in its query: it must
+		// not cross the network in the clear.
+		hd.Set("Strict-Transport-Security", "max-age=31536000")
+	}
 	defer func() {
 		if v := recover(); v != nil {
 			h.log.Error("recovered from a panic", "where", "web", "path", r.URL.Path, "panic", v, "stack", string(debug.Stack()))
@@ -121,7 +132,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.plain(w, http.StatusMethodNotAllowed, "Not allowed", "These pages can only be read.")
 		return
 	}
-	if !h.limiter.allow(clientAddr(r), h.now()) {
+	if !h.limiter.allow(clientKey(r, h.proxies), h.now()) {
 		hd.Set("Retry-After", "1")
 		h.plain(w, http.StatusTooManyRequests, "Too many requests", "You are asking too quickly. Please wait a moment and try again.")
 		return
@@ -131,6 +142,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// A server's page is for that server's members: no shared cache
 		// may keep it or hand it to someone else.
 		hd.Set("Cache-Control", "private, no-store")
+		hd.Set("X-Robots-Tag", "noindex, nofollow")
 	}
 	p := r.URL.Path
 	switch {
@@ -157,14 +169,45 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// clientAddr is the address the connection came from. Headers such as
-// X-Forwarded-For are not read: any client can write them, so behind a
-// proxy every client shares the proxy's bucket unless the proxy limits.
-func clientAddr(r *http.Request) string {
-	if host, _, err := net.SplitHostPort(r.RemoteAddr); err == nil {
-		return host
+// clientKey names the client a request's rate is counted against: the
+// address the connection came from, or, when that is a trusted proxy, the
+// right-most address in X-Forwarded-For that is not one (any client can
+// write the header, so only what the proxies appended is believed). An
+// IPv6 client counts by its /64, which one host is usually given whole:
+// one address each would let it take a fresh bucket per request.
+func clientKey(r *http.Request, trusted []netip.Prefix) string {
+	ap, err := netip.ParseAddrPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
 	}
-	return r.RemoteAddr
+	addr := ap.Addr().Unmap()
+	if isTrusted(addr, trusted) {
+		hops := strings.Split(strings.Join(r.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				break
+			}
+			addr = hop.Unmap()
+			if !isTrusted(addr, trusted) {
+				break
+			}
+		}
+	}
+	if addr.Is6() {
+		p, _ := addr.Prefix(64)
+		return p.String()
+	}
+	return addr.String()
+}
+
+func isTrusted(a netip.Addr, trusted []netip.Prefix) bool {
+	for _, p := range trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }
 
 // page is what the template shows; the fields in use depend on Kind.

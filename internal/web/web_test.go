@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/netip"
 	"net/url"
 	"regexp"
 	"slices"
@@ -347,17 +348,74 @@ func TestRateLimit(t *testing.T) {
 func TestLimiterIsBounded(t *testing.T) {
 	l := newLimiter(Limit{Rate: 1, Burst: 2, Clients: 10})
 	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	allowed := 0
 	for i := range 100 {
 		addr := fmt.Sprintf("192.0.2.%d", i)
-		l.allow(addr, now)
-		l.allow(addr, now) // empties the bucket: no quiet client to drop
-		if len(l.buckets) > 10 {
+		for range 2 { // empties the bucket: no quiet client to drop
+			if l.allow(addr, now) {
+				allowed++
+			}
+		}
+		if len(l.buckets) > 11 {
 			t.Fatalf("%d clients remembered", len(l.buckets))
 		}
 	}
+	// Ten clients got their two; the ninety that found the map full of
+	// clients still limited shared one bucket of two.
+	if allowed != 10*2+2 {
+		t.Errorf("%d requests allowed from a flood of 100 addresses, want 22", allowed)
+	}
 	// A client still in the map keeps its empty bucket.
-	if l.allow("192.0.2.99", now) {
-		t.Error("the last client's bucket was refilled")
+	if l.allow("192.0.2.9", now) {
+		t.Error("a remembered client's bucket was refilled")
+	}
+	// Once the first clients go quiet, a new client gets a bucket of its own.
+	if !l.allow("198.51.100.1", now.Add(time.Minute)) {
+		t.Error("a new client after the flood was refused")
+	}
+}
+
+// TestClientKey: behind a trusted proxy the client is the right-most
+// address the proxies did not add; anyone else's X-Forwarded-For is
+// ignored; an IPv6 client counts by its /64.
+func TestClientKey(t *testing.T) {
+	trusted := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("10.0.0.0/8")}
+	for _, tc := range []struct {
+		name, remote, xff, want string
+	}{
+		{"direct", "192.0.2.1:4000", "", "192.0.2.1"},
+		{"a client's own header is ignored", "192.0.2.1:4000", "203.0.113.9", "192.0.2.1"},
+		{"behind the proxy", "127.0.0.1:4000", "203.0.113.9", "203.0.113.9"},
+		{"a forged hop before the proxy's", "127.0.0.1:4000", "198.51.100.7, 203.0.113.9", "203.0.113.9"},
+		{"two proxies", "127.0.0.1:4000", "203.0.113.9, 10.1.2.3", "203.0.113.9"},
+		{"the proxy without the header", "127.0.0.1:4000", "", "127.0.0.1"},
+		{"a header that is no address", "127.0.0.1:4000", "nonsense", "127.0.0.1"},
+		{"IPv6 by its /64", "[2001:db8:1:2::beef]:4000", "", "2001:db8:1:2::/64"},
+		{"another address of the same /64", "[2001:db8:1:2:ffff::1]:4000", "", "2001:db8:1:2::/64"},
+		{"IPv6 behind the proxy", "127.0.0.1:4000", "2001:db8:9::1", "2001:db8:9::/64"},
+		{"IPv4 mapped into IPv6", "[::ffff:192.0.2.1]:4000", "", "192.0.2.1"},
+	} {
+		r := httptest.NewRequest(http.MethodGet, "/", nil)
+		r.RemoteAddr = tc.remote
+		if tc.xff != "" {
+			r.Header.Set("X-Forwarded-For", tc.xff)
+		}
+		if got := clientKey(r, trusted); got != tc.want {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+}
+
+// TestHTTPSPagesAskForHTTPS: pages reached over https tell the browser
+// to keep to it, since a signed link's query carries a server's access.
+func TestHTTPSPagesAskForHTTPS(t *testing.T) {
+	res, _ := get(t, newHandler(t), http.MethodGet, "/")
+	if hsts := res.Header.Get("Strict-Transport-Security"); !strings.Contains(hsts, "max-age=") {
+		t.Errorf("Strict-Transport-Security %q on pages at %s", hsts, publicURL)
+	}
+	plain := New(Options{Engine: sharedLib(t).Engine, PublicURL: "http://127.0.0.1:8081"})
+	if res, _ := get(t, plain, http.MethodGet, "/"); res.Header.Get("Strict-Transport-Security") != "" {
+		t.Error("pages at an http address ask for https")
 	}
 }
 

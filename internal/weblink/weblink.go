@@ -95,10 +95,11 @@ func (l *Links) Check(q url.Values, now time.Time) Scope {
 	}
 	// A server id is a snowflake; the bound keeps a forged one from
 	// costing more than a short hash.
-	if len(l.Secret) == 0 || guild == "" || len(guild) > 64 {
+	if len(l.Secret) == 0 || guild == "" || len(guild) > 64 || len(exp) > 20 {
 		return Scope{Refused: "altered"}
 	}
-	got, err := base64.RawURLEncoding.DecodeString(sig)
+	// Strict: one signature has one spelling, so one grant is one link.
+	got, err := base64.RawURLEncoding.Strict().DecodeString(sig)
 	want, _ := base64.RawURLEncoding.DecodeString(l.sig(guild, exp))
 	if err != nil || !hmac.Equal(got, want) {
 		return Scope{Refused: "altered"}

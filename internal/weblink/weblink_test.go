@@ -87,6 +87,8 @@ func TestRefusedLinks(t *testing.T) {
 		{"a signature that is not base64", with("sig", "!!!"), now, "altered"},
 		{"another secret", other.Sign("1234567890", now), now, "altered"},
 		{"a very long server", with("g", strings.Repeat("1", 65)), now, "altered"},
+		{"a very long expiry", with("exp", strings.Repeat("0", 21)), now, "altered"},
+		{"the signature spelt another way", with("sig", respelt(good.Get("sig"))), now, "altered"},
 		{"past its expiry", good, now.Add(l.TTL), "expired"},
 		{"long past its expiry", good, now.Add(10 * l.TTL), "expired"},
 	} {
@@ -99,4 +101,12 @@ func TestRefusedLinks(t *testing.T) {
 	if s := noSecret.Check(good, now); s.Guild != "" || s.Refused != "altered" {
 		t.Errorf("a process without the secret honoured a signed link: %+v", s)
 	}
+}
+
+// respelt is sig with the unused low bits of its last character set: the
+// same bytes to a lenient decoder, another spelling to a strict one.
+func respelt(sig string) string {
+	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	i := strings.IndexByte(alphabet, sig[len(sig)-1])
+	return sig[:len(sig)-1] + string(alphabet[i|1])
 }
