@@ -591,3 +591,150 @@ func TestInteractionsAreClaimedOnce(t *testing.T) {
 		}
 	})
 }
+
+// TestShardsAreLeasedOnce: eight claimers (two processes' handles) asking
+// for four shards get each once; the holder renews, records its session
+// and keeps the shard; after its lease runs out another process takes it,
+// with the session to resume, and the old holder can no longer renew; a
+// shard given back is taken at once, with no session to resume.
+func TestShardsAreLeasedOnce(t *testing.T) {
+	eachStore(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		stores := []*Store{b.mustOpen(t), b.mustOpen(t)}
+		until := t0.Add(30 * time.Second)
+		var mu sync.Mutex
+		held := map[int][]string{}
+		var wg sync.WaitGroup
+		for c := 0; c < 8; c++ {
+			wg.Add(1)
+			go func(s *Store, holder string) {
+				defer wg.Done()
+				for shard := 0; shard < 4; shard++ {
+					ok, _, err := s.ClaimShard(ctx, shard, 4, holder, t0, until)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					if ok {
+						mu.Lock()
+						held[shard] = append(held[shard], holder)
+						mu.Unlock()
+					}
+				}
+			}(stores[c%2], fmt.Sprint("p", c))
+		}
+		wg.Wait()
+		for shard := 0; shard < 4; shard++ {
+			if len(held[shard]) != 1 {
+				t.Fatalf("shard %d held by %v, want one holder", shard, held[shard])
+			}
+		}
+		owner := held[0][0]
+		sess := ShardSession{SessionID: "abc", Seq: 42, ResumeURL: "wss://resume.example"}
+		if ok, err := stores[0].RenewShard(ctx, 0, owner, t0.Add(time.Minute), sess); !ok || err != nil {
+			t.Fatalf("the holder could not renew: %v", err)
+		}
+		if ok, _, _ := stores[1].ClaimShard(ctx, 0, 4, "taker", until, until.Add(30*time.Second)); ok {
+			t.Error("a renewed lease was taken before it ran out")
+		}
+		if ok, _, err := stores[0].ClaimShard(ctx, 0, 4, owner, t0.Add(time.Second), t0.Add(time.Minute)); !ok || err != nil {
+			t.Errorf("the holder could not claim its own shard again: %v", err)
+		}
+		if hs, err := stores[1].ShardHolders(ctx, t0); err != nil || len(hs) != 4 || hs[0] != owner {
+			t.Errorf("ShardHolders = %v, %v", hs, err)
+		}
+		// The holder died: after its lease, another process takes the
+		// shard with its session, and the old holder has lost it.
+		ok, got, err := stores[1].ClaimShard(ctx, 0, 4, "taker", t0.Add(time.Minute), t0.Add(90*time.Second))
+		if !ok || err != nil || got != sess {
+			t.Fatalf("taking over a dead holder's shard: %v %+v %v", ok, got, err)
+		}
+		if ok, err := stores[0].RenewShard(ctx, 0, owner, t0.Add(2*time.Minute), ShardSession{}); ok || err != nil {
+			t.Errorf("the old holder renewed a shard taken over: %v %v", ok, err)
+		}
+		// A shard given back is free at once, its session forgotten.
+		if err := stores[1].ReleaseShard(ctx, 0, "taker", t0.Add(61*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		ok, got, err = stores[0].ClaimShard(ctx, 0, 4, "third", t0.Add(61*time.Second), t0.Add(91*time.Second))
+		if !ok || err != nil || got != (ShardSession{}) {
+			t.Errorf("after release: %v %+v %v", ok, got, err)
+		}
+		// A session of another shard count is not resumed.
+		if _, err := stores[0].RenewShard(ctx, 0, "third", t0.Add(91*time.Second), sess); err != nil {
+			t.Fatal(err)
+		}
+		ok, got, err = stores[1].ClaimShard(ctx, 0, 8, "fourth", t0.Add(2*time.Minute), t0.Add(3*time.Minute))
+		if !ok || err != nil || got.SessionID != "" {
+			t.Errorf("a session of 4 shards offered to a process of 8: %v %+v %v", ok, got, err)
+		}
+	})
+}
+
+// TestIdentifiesAreSpacedAndCounted: of eight processes asking to
+// identify shards of one bucket at once, one is given the turn and the
+// rest told when to ask again; another bucket is not held up; five
+// seconds later the bucket is free again; each identify is counted
+// against the session start limit, and once no more than the reserve is
+// left no one identifies until it resets.
+func TestIdentifiesAreSpacedAndCounted(t *testing.T) {
+	eachStore(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		stores := []*Store{b.mustOpen(t), b.mustOpen(t)}
+		reset := t0.Add(time.Hour)
+		if err := stores[0].SetSessionStartLimit(ctx, SessionStartLimit{Total: 1000, Remaining: 4, ResetAt: reset}); err != nil {
+			t.Fatal(err)
+		}
+		var mu sync.Mutex
+		var turns []IdentifyTurn
+		var wg sync.WaitGroup
+		for c := 0; c < 8; c++ {
+			wg.Add(1)
+			go func(s *Store) {
+				defer wg.Done()
+				turn, err := s.ClaimIdentify(ctx, 0, t0, 1)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				mu.Lock()
+				turns = append(turns, turn)
+				mu.Unlock()
+			}(stores[c%2])
+		}
+		wg.Wait()
+		given := 0
+		for _, turn := range turns {
+			switch {
+			case turn.OK:
+				given++
+				if turn.Remaining != 3 {
+					t.Errorf("remaining after the first identify: %d, want 3", turn.Remaining)
+				}
+			case turn.Why != "spacing" || !turn.Retry.Equal(t0.Add(IdentifySpacing)):
+				t.Errorf("a refused turn: %+v, want spacing until %v", turn, t0.Add(IdentifySpacing))
+			}
+		}
+		if given != 1 {
+			t.Fatalf("%d identifies of one bucket given at once, want 1", given)
+		}
+		if turn, err := stores[1].ClaimIdentify(ctx, 1, t0, 1); !turn.OK || err != nil || turn.Remaining != 2 {
+			t.Errorf("another bucket was held up: %+v %v", turn, err)
+		}
+		if turn, _ := stores[1].ClaimIdentify(ctx, 0, t0.Add(IdentifySpacing-time.Millisecond), 1); turn.OK {
+			t.Error("an identify given before the spacing had passed")
+		}
+		if turn, err := stores[1].ClaimIdentify(ctx, 0, t0.Add(IdentifySpacing), 1); !turn.OK || err != nil || turn.Remaining != 1 {
+			t.Errorf("after the spacing: %+v %v", turn, err)
+		}
+		// One left, the reserve: no identify until the reset.
+		later := t0.Add(time.Minute)
+		turn, err := stores[0].ClaimIdentify(ctx, 0, later, 1)
+		if turn.OK || err != nil || turn.Why != "session_start_limit" || !turn.Retry.Equal(reset) || turn.Remaining != 1 {
+			t.Errorf("at the reserve: %+v %v", turn, err)
+		}
+		if turn, err := stores[0].ClaimIdentify(ctx, 0, reset, 1); !turn.OK || err != nil || turn.Remaining != 999 {
+			t.Errorf("after the reset: %+v %v", turn, err)
+		}
+	})
+}

@@ -80,10 +80,11 @@ func (d *dialect) scopesOf(article string) string {
 // follows the numbers in order, so one must never commit before a lower
 // one), takes a transaction-scoped advisory lock first.
 const (
-	lockSeq     = 1 // numbering articles
-	lockGuild   = 2 // a guild's caps, with the guild's hash as the second key
-	lockMigrate = 3 // a schema migration (PostgreSQL keeps no user_version)
-	lockClaim   = 4 // claiming the delivery queue's messages
+	lockSeq      = 1 // numbering articles
+	lockGuild    = 2 // a guild's caps, with the guild's hash as the second key
+	lockMigrate  = 3 // a schema migration (PostgreSQL keeps no user_version)
+	lockClaim    = 4 // claiming the delivery queue's messages
+	lockIdentify = 5 // a gateway identify's turn and budget
 )
 
 // lock takes an advisory lock until the transaction ends (PostgreSQL).

@@ -217,6 +217,9 @@ var migrations = []migration{
 	// 4: interactions claimed, so that processes sharing the store run
 	// each of Discord's interactions once (see ClaimInteraction).
 	{sql: interactionsTable},
+	// 5: gateway shards leased to processes, and identifies spaced and
+	// counted (see shards.go).
+	{sql: shardsTables},
 }
 
 // interactionsTable is the same in both dialects.

@@ -257,4 +257,6 @@ var postgresMigrations = []migration{
 	CREATE INDEX deliveries_batch ON deliveries(batch_id);`},
 	// 2: as SQLite's 4.
 	{sql: interactionsTable},
+	// 3: as SQLite's 5.
+	{sql: shardsTables},
 }
