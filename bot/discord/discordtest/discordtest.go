@@ -2,7 +2,9 @@
 // server speaking the real protocol, the REST API under /api/v9/ and
 // /api/v10/ and the gateway websocket (HELLO, IDENTIFY, READY,
 // GUILD_CREATE, heartbeats, RESUME), so the real discordgo client, and the
-// real `serve` wiring, run against it unchanged. Tests drive it with
+// real `serve` wiring, run against it unchanged. It shards as Discord
+// does (events routed by guild id, DMs to shard 0, each shard's session
+// resumable from any connection) and can keep Discord's identify limits. Tests drive it with
 // messages and interactions (over the gateway, or POSTed to an
 // interactions endpoint, signed with the fake application's own Ed25519
 // key), inject faults (rate limits, closed DMs,
@@ -15,6 +17,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"mime/multipart"
 	"net/http"
@@ -41,6 +44,23 @@ type Options struct {
 	// NoMessageContent is a portal with the Message Content intent turned
 	// off: IDENTIFY asking for it is refused, closing with 4014.
 	NoMessageContent bool
+	// Shards is the bot's shard count, reported by GET /gateway/bot as
+	// the recommendation; with more than one, IDENTIFY must name a shard
+	// of that many (4011, 4010 otherwise), and a guild's events go to
+	// shard (guild_id >> 22) % Shards, DMs to shard 0. Default 1.
+	Shards int
+	// MaxConcurrency is session_start_limit.max_concurrency: shards
+	// identify in buckets shard % MaxConcurrency. Default 1.
+	MaxConcurrency int
+	// IdentifySpacing, when set, is kept as Discord keeps five seconds:
+	// an IDENTIFY sooner than that after another of its bucket gets
+	// INVALID SESSION. Zero keeps no spacing (most tests restart the bot
+	// faster than Discord would allow).
+	IdentifySpacing time.Duration
+	// SessionStartLimit is session_start_limit.total, and remaining at
+	// the start: an IDENTIFY once none remain gets INVALID SESSION.
+	// Default 1000.
+	SessionStartLimit int
 }
 
 // Guild is a guild (server) the bot is in.
@@ -209,31 +229,36 @@ type Server struct {
 	sendMu   sync.Mutex     // orders sequenced gateway frames
 	gateways sync.WaitGroup // running gateway connections
 
-	mu           sync.Mutex
-	notify       chan struct{} // closed and replaced on every change a Wait* may wait for
-	closed       bool
-	sessions     map[*session]bool
-	seq          int64
-	sessionID    string
-	identifies   int
-	resumes      int
-	resumeTries  int // RESUMEs received, refused or not
-	ready        bool
-	messages     []Message
-	responses    []Response
-	commands     []Command
-	requests     []Request
-	fails        []*failRule
-	losses       []*failRule     // LoseNextAnswer's
-	acknowledged map[string]bool // interactions given their one response
-	closedDMs    map[string]bool
-	dmChannel    map[string]string // user -> DM channel
-	dmUser       map[string]string // DM channel -> user
-	nonces       map[string]Message
-	originals    map[string]string // interaction token -> @original message id
-	events       []payload         // dispatched events, replayed on RESUME
-	violations   []string          // breaks of Discord's limits (limits.go)
-	reported     bool              // Close has failed the test for them
+	mu                sync.Mutex
+	notify            chan struct{} // closed and replaced on every change a Wait* may wait for
+	closed            bool
+	sessions          map[*session]bool
+	seq               int64
+	shards            map[int]*shardState // each shard's resumable session
+	sessionN          int                 // sessions begun, to name them
+	dispatched        map[int]int         // events dispatched, by shard
+	lastIdentify      map[int]time.Time   // by max_concurrency bucket
+	remaining         int                 // session starts left
+	identifies        int
+	refusedIdentifies int
+	resumesAtURL      int // RESUMEs that came to READY's resume_gateway_url
+	resumes           int
+	resumeTries       int // RESUMEs received, refused or not
+	ready             bool
+	messages          []Message
+	responses         []Response
+	commands          []Command
+	requests          []Request
+	fails             []*failRule
+	losses            []*failRule     // LoseNextAnswer's
+	acknowledged      map[string]bool // interactions given their one response
+	closedDMs         map[string]bool
+	dmChannel         map[string]string // user -> DM channel
+	dmUser            map[string]string // DM channel -> user
+	nonces            map[string]Message
+	originals         map[string]string // interaction token -> @original message id
+	violations        []string          // breaks of Discord's limits (limits.go)
+	reported          bool              // Close has failed the test for them
 }
 
 // New starts a fake Discord on 127.0.0.1; tb.Cleanup closes it.
@@ -244,6 +269,10 @@ func New(tb testing.TB, o Options) *Server {
 	}
 	if o.BotName == "" {
 		o.BotName = "bot"
+	}
+	o.Shards, o.MaxConcurrency = max(o.Shards, 1), max(o.MaxConcurrency, 1)
+	if o.SessionStartLimit == 0 {
+		o.SessionStartLimit = 1000
 	}
 	if o.HeartbeatInterval == 0 {
 		o.HeartbeatInterval = time.Second
@@ -256,7 +285,8 @@ func New(tb testing.TB, o Options) *Server {
 		tb.Fatal(err)
 	}
 	s := &Server{o: o, tb: tb, key: key, sessions: map[*session]bool{}, closedDMs: map[string]bool{}, dmChannel: map[string]string{}, dmUser: map[string]string{},
-		nonces: map[string]Message{}, acknowledged: map[string]bool{}, originals: map[string]string{}, sessionID: "fake-session"}
+		nonces: map[string]Message{}, acknowledged: map[string]bool{}, originals: map[string]string{},
+		shards: map[int]*shardState{}, dispatched: map[int]int{}, lastIdentify: map[int]time.Time{}, remaining: o.SessionStartLimit}
 	s.notify = make(chan struct{})
 	s.ids.Store(800000000000000000)
 	s.http = httptest.NewServer(http.HandlerFunc(s.serve))
@@ -378,8 +408,11 @@ func (s *Server) route(w http.ResponseWriter, method, path string, body json.Raw
 func (s *Server) handle(w http.ResponseWriter, method, path string, body json.RawMessage, files []File) int {
 	switch {
 	case method == "GET" && (path == "/gateway" || path == "/gateway/bot"):
-		return writeJSON(w, 200, map[string]any{"url": s.wsURL(), "shards": 1,
-			"session_start_limit": map[string]int{"total": 1000, "remaining": 1000, "reset_after": 0, "max_concurrency": 1}})
+		s.mu.Lock()
+		remaining := s.remaining
+		s.mu.Unlock()
+		return writeJSON(w, 200, map[string]any{"url": s.wsURL(), "shards": s.o.Shards,
+			"session_start_limit": map[string]int{"total": s.o.SessionStartLimit, "remaining": remaining, "reset_after": 86_400_000, "max_concurrency": s.o.MaxConcurrency}})
 	case method == "GET" && path == "/users/@me":
 		return writeJSON(w, 200, s.botUser())
 	case method == "POST" && path == "/users/@me/channels":
@@ -911,6 +944,61 @@ func (s *Server) Identifies() int { s.mu.Lock(); defer s.mu.Unlock(); return s.i
 // Resumes counts the RESUME (op 6) packets the fake accepted (answered
 // with RESUMED).
 func (s *Server) Resumes() int { s.mu.Lock(); defer s.mu.Unlock(); return s.resumes }
+
+// RefusedIdentifies counts the IDENTIFYs answered with INVALID SESSION
+// because they came too soon after another of their bucket, or with no
+// session starts left.
+func (s *Server) RefusedIdentifies() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refusedIdentifies
+}
+
+// ResumesAtResumeURL counts the RESUMEs sent to READY's
+// resume_gateway_url rather than to the gateway's own address.
+func (s *Server) ResumesAtResumeURL() int { s.mu.Lock(); defer s.mu.Unlock(); return s.resumesAtURL }
+
+// Dispatched counts the events dispatched to each shard.
+func (s *Server) Dispatched() map[int]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return maps.Clone(s.dispatched)
+}
+
+// ShardsReady returns, for each shard, how many connections are
+// identified (or resumed) as it now.
+func (s *Server) ShardsReady() map[int]int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.shardsReady()
+}
+
+func (s *Server) shardsReady() map[int]int {
+	out := map[int]int{}
+	for sess := range s.sessions {
+		if sess.identified {
+			out[sess.shard]++
+		}
+	}
+	return out
+}
+
+// WaitShards waits until every shard has exactly one connection
+// identified or resumed as it, or timeout passes.
+func (s *Server) WaitShards(timeout time.Duration) error {
+	_, ok := wait(s, s.shardsReady, func(got map[int]int) bool {
+		for i := 0; i < s.o.Shards; i++ {
+			if got[i] != 1 {
+				return false
+			}
+		}
+		return true
+	}, timeout)
+	if !ok {
+		return fmt.Errorf("discordtest: the %d shards were not all connected once in %s: %v", s.o.Shards, timeout, s.ShardsReady())
+	}
+	return nil
+}
 
 // Connections is how many gateway connections are open now.
 func (s *Server) Connections() int { s.mu.Lock(); defer s.mu.Unlock(); return len(s.sessions) }

@@ -1,15 +1,18 @@
 package discordtest
 
 import (
+	"encoding/json"
 	"errors"
 	"net/http"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/bwmarrin/discordgo"
+	"github.com/gorilla/websocket"
 
 	"github.com/disputebot/disputebot/bot/discord"
 )
@@ -546,4 +549,174 @@ func TestDiscordsLimitsAreEnforced(t *testing.T) {
 	fake.mu.Lock()
 	fake.violations = nil
 	fake.mu.Unlock()
+}
+
+// rawGateway is a gateway client written by hand, frame by frame, to see
+// what the fake answers where discordgo would hide it.
+type rawGateway struct {
+	t    *testing.T
+	conn *websocket.Conn
+}
+
+func dialGateway(t *testing.T, fake *Server, path string) *rawGateway {
+	t.Helper()
+	conn, _, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(fake.URL(), "http")+path, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	g := &rawGateway{t: t, conn: conn}
+	if p := g.read(); p.Op != 10 {
+		t.Fatalf("first frame op %d, want HELLO", p.Op)
+	}
+	return g
+}
+
+func (g *rawGateway) send(op int, d any) {
+	g.t.Helper()
+	if err := g.conn.WriteJSON(map[string]any{"op": op, "d": d}); err != nil {
+		g.t.Fatal(err)
+	}
+}
+
+// read returns the next frame; a close is returned as op -code.
+func (g *rawGateway) read() payload {
+	g.t.Helper()
+	g.conn.SetReadDeadline(time.Now().Add(5 * time.Second))
+	var p payload
+	if err := g.conn.ReadJSON(&p); err != nil {
+		var ce *websocket.CloseError
+		if errors.As(err, &ce) {
+			return payload{Op: -ce.Code}
+		}
+		g.t.Fatalf("reading the gateway: %v", err)
+	}
+	return p
+}
+
+// identify sends IDENTIFY for shard (nil: none named) and returns the
+// answer: READY's data, or the op of whatever else came.
+func (g *rawGateway) identify(shard []int) (ready map[string]any, op int) {
+	g.t.Helper()
+	d := map[string]any{"token": "Bot t", "intents": 513}
+	if shard != nil {
+		d["shard"] = shard
+	}
+	g.send(2, d)
+	p := g.read()
+	if p.T != "READY" {
+		return nil, p.Op
+	}
+	json.Unmarshal(p.D, &ready)
+	return ready, 0
+}
+
+// until reads frames until one of type t, and returns its data.
+func (g *rawGateway) until(t string) payload {
+	g.t.Helper()
+	for {
+		if p := g.read(); p.T == t || p.Op < 0 {
+			return p
+		}
+	}
+}
+
+// TestShardsRoutingAndIdentifyLimits: the fake gateway shards as Discord
+// does. /gateway/bot recommends its shard count and reports the session
+// start limit; an IDENTIFY naming no shard, or a wrong count, is closed
+// with 4011 or 4010; one too soon after another of its bucket, or with no
+// session starts left, gets INVALID SESSION and spends nothing; a guild's
+// events reach its shard's connection only, DMs shard 0's; a session
+// resumed from another connection, at resume_gateway_url, gets the events
+// it missed.
+func TestShardsRoutingAndIdentifyLimits(t *testing.T) {
+	o := options()
+	// Guild ids by shard of 2: (id >> 22) % 2.
+	onShard1, onShard0 := strconv.Itoa(1<<22), strconv.Itoa(2<<22)
+	o.Guilds = []Guild{{ID: onShard1, Name: "one", Channels: []Channel{{ID: "31"}}}, {ID: onShard0, Name: "zero", Channels: []Channel{{ID: "30"}}}}
+	o.Shards, o.MaxConcurrency, o.IdentifySpacing, o.SessionStartLimit = 2, 1, time.Second, 2
+	o.HeartbeatInterval = time.Minute
+	fake := New(t, o)
+
+	resp, err := http.Get(fake.APIURL() + "gateway/bot")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var gb discordgo.GatewayBotResponse
+	json.NewDecoder(resp.Body).Decode(&gb)
+	resp.Body.Close()
+	if gb.Shards != 2 || gb.SessionStartLimit.MaxConcurrency != 1 || gb.SessionStartLimit.Remaining != 2 || gb.SessionStartLimit.Total != 2 {
+		t.Errorf("/gateway/bot = %+v", gb)
+	}
+
+	for _, c := range []struct {
+		shard []int
+		code  int
+	}{{nil, 4011}, {[]int{0, 3}, 4010}, {[]int{2, 2}, 4010}} {
+		if _, op := dialGateway(t, fake, "/gateway").identify(c.shard); op != -c.code {
+			t.Errorf("IDENTIFY with shard %v: op %d, want close %d", c.shard, op, c.code)
+		}
+	}
+	zero := dialGateway(t, fake, "/gateway")
+	ready, op := zero.identify([]int{0, 2})
+	if op != 0 {
+		t.Fatalf("shard 0's IDENTIFY: op %d", op)
+	}
+	if gs, _ := ready["guilds"].([]any); len(gs) != 1 || gs[0].(map[string]any)["id"] != onShard0 {
+		t.Errorf("shard 0's READY lists guilds %v", ready["guilds"])
+	}
+	one := dialGateway(t, fake, "/gateway")
+	if _, op := one.identify([]int{1, 2}); op != 9 {
+		t.Errorf("an IDENTIFY of the same bucket at once: op %d, want 9 (INVALID SESSION)", op)
+	}
+	if fake.RefusedIdentifies() != 1 {
+		t.Errorf("RefusedIdentifies = %d", fake.RefusedIdentifies())
+	}
+	time.Sleep(time.Second) // the spacing the fake keeps, as Discord keeps five
+	ready, op = one.identify([]int{1, 2})
+	if op != 0 {
+		t.Fatalf("shard 1's IDENTIFY after the spacing: op %d", op)
+	}
+	if err := fake.WaitShards(5 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	// The two session starts are spent.
+	time.Sleep(time.Second)
+	if _, op := dialGateway(t, fake, "/gateway").identify([]int{0, 2}); op != 9 || fake.RefusedIdentifies() != 2 {
+		t.Errorf("an IDENTIFY with no session start left: op %d, refused %d", op, fake.RefusedIdentifies())
+	}
+
+	fake.SendMessage(onShard1, "31", plainID, "to one")
+	fake.SendMessage("", "", plainID, "a DM")
+	zero.until("GUILD_CREATE")
+	if p := zero.until("MESSAGE_CREATE"); !strings.Contains(string(p.D), "a DM") {
+		t.Errorf("shard 0 got %s, want the DM", p.D)
+	}
+	one.until("GUILD_CREATE")
+	p := one.until("MESSAGE_CREATE")
+	if !strings.Contains(string(p.D), "to one") {
+		t.Errorf("shard 1 got %s, want its guild's message", p.D)
+	}
+	if d := fake.Dispatched(); d[0] != 1 || d[1] != 1 {
+		t.Errorf("dispatched by shard: %v", d)
+	}
+
+	// Shard 1's connection dies; a message comes meanwhile; another
+	// connection resumes the session at resume_gateway_url and gets it.
+	one.conn.Close()
+	fake.SendMessage(onShard1, "31", plainID, "while away")
+	if ready["resume_gateway_url"] != strings.Replace(fake.URL(), "http", "ws", 1)+"/gateway/resume" {
+		t.Errorf("resume_gateway_url %v", ready["resume_gateway_url"])
+	}
+	taker := dialGateway(t, fake, "/gateway/resume")
+	taker.send(6, map[string]any{"token": "Bot t", "session_id": ready["session_id"], "seq": *p.S})
+	if p := taker.read(); p.T != "MESSAGE_CREATE" || !strings.Contains(string(p.D), "while away") {
+		t.Errorf("the resumed session's first frame: %s %s", p.T, p.D)
+	}
+	if p := taker.read(); p.T != "RESUMED" {
+		t.Errorf("then %q, want RESUMED", p.T)
+	}
+	if fake.Resumes() != 1 || fake.ResumesAtResumeURL() != 1 {
+		t.Errorf("resumes %d, at the resume URL %d", fake.Resumes(), fake.ResumesAtResumeURL())
+	}
 }

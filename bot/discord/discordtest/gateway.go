@@ -2,6 +2,7 @@ package discordtest
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -27,10 +28,34 @@ type session struct {
 	conn       *websocket.Conn
 	wmu        sync.Mutex // serialises writes to conn
 	identified bool       // guarded by Server.mu: it receives dispatches
+	shard      int        // guarded by Server.mu: the shard it identified or resumed as
+}
+
+// shardState is a shard's gateway session as Discord keeps it: its id and
+// the events dispatched to it, which a RESUME with that id replays
+// whichever connection (or process) sends it. A new IDENTIFY of the shard
+// starts a new session, and the old one can no longer be resumed.
+type shardState struct {
+	sessionID string
+	events    []payload
+}
+
+// ShardOf is the shard a guild's events go to, as Discord routes them:
+// (guild_id >> 22) % shards. DMs (guild "") go to shard 0.
+func ShardOf(guildID string, shards int) int {
+	id, err := strconv.ParseUint(guildID, 10, 64)
+	if err != nil || shards <= 1 {
+		return 0
+	}
+	return int((id >> 22) % uint64(shards))
 }
 
 // wsURL is the gateway's address as GET /gateway reports it.
 func (s *Server) wsURL() string { return "ws" + strings.TrimPrefix(s.http.URL, "http") + "/gateway" }
+
+// resumeURL is READY's resume_gateway_url: the same gateway under another
+// path, so a test can tell a RESUME that followed it.
+func (s *Server) resumeURL() string { return s.wsURL() + "/resume" }
 
 // serveGateway runs one gateway connection: HELLO, then IDENTIFY or
 // RESUME, heartbeats, until the client or the fake closes it.
@@ -88,20 +113,36 @@ func (s *Server) serveGateway(w http.ResponseWriter, r *http.Request) {
 			if sess.refused(s.refuse(p.D)) {
 				return
 			}
-			s.sendReady(sess)
+			shard, code, text := s.shardOf(p.D)
+			if sess.refused(code, text) {
+				return
+			}
+			if !s.identifyAllowed(shard) {
+				// Too soon after another identify of the bucket, or none
+				// left of the day's session starts: Discord answers
+				// INVALID SESSION, not resumable.
+				if sess.write(payload{Op: 9, D: json.RawMessage("false")}) != nil {
+					return
+				}
+				continue
+			}
+			s.sendReady(sess, shard)
 		case 6: // resume
 			s.mu.Lock()
 			s.resumeTries++
+			if r.URL.Path == "/gateway/resume" {
+				s.resumesAtURL++
+			}
 			s.mu.Unlock()
 			if sess.refused(s.refuse(p.D)) {
 				return
 			}
-			var r struct {
+			var res struct {
 				SessionID string `json:"session_id"`
 				Seq       int64  `json:"seq"`
 			}
-			json.Unmarshal(p.D, &r)
-			s.resume(sess, r.SessionID, r.Seq)
+			json.Unmarshal(p.D, &res)
+			s.resume(sess, res.SessionID, res.Seq)
 		default:
 			// Presence updates (3), voice (4), member requests (8)...
 			// are accepted and ignored.
@@ -131,6 +172,45 @@ func (s *Server) refuse(identify json.RawMessage) (int, string) {
 		return 4014, "Disallowed intent(s)."
 	}
 	return 0, ""
+}
+
+// shardOf reads the shard an IDENTIFY asks for and checks it as Discord
+// does: a bot with more than one shard must identify with one (4011), and
+// with the shard count the fake has, for a shard below it (4010).
+func (s *Server) shardOf(identify json.RawMessage) (shard, code int, text string) {
+	var id struct {
+		Shard *[2]int `json:"shard"`
+	}
+	json.Unmarshal(identify, &id)
+	n := s.o.Shards
+	switch {
+	case id.Shard == nil && n > 1:
+		return 0, 4011, "Sharding required."
+	case id.Shard == nil:
+		return 0, 0, ""
+	case id.Shard[1] != n || id.Shard[0] < 0 || id.Shard[0] >= n:
+		return 0, 4010, "Invalid shard."
+	}
+	return id.Shard[0], 0, ""
+}
+
+// identifyAllowed counts an IDENTIFY of shard against the fake's limits,
+// when it keeps them: one per max_concurrency bucket every
+// IdentifySpacing, and SessionStartLimit in all. A refused one is counted
+// in RefusedIdentifies and spends nothing.
+func (s *Server) identifyAllowed(shard int) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	bucket, now := shard%s.o.MaxConcurrency, time.Now()
+	last, ok := s.lastIdentify[bucket]
+	if (s.o.IdentifySpacing > 0 && ok && now.Sub(last) < s.o.IdentifySpacing) || s.remaining <= 0 {
+		s.refusedIdentifies++
+		s.broadcast()
+		return false
+	}
+	s.lastIdentify[bucket] = now
+	s.remaining--
+	return true
 }
 
 // refused closes the connection with code, when it is not 0, and says so.
@@ -171,23 +251,36 @@ func (s *Server) nextSeq() int64 {
 	return s.seq
 }
 
-// sendReady answers IDENTIFY: READY, then a GUILD_CREATE per guild.
-func (s *Server) sendReady(sess *session) {
-	guilds := []any{}
+// sendReady answers IDENTIFY with a new session of shard: READY, then a
+// GUILD_CREATE per guild of the shard.
+func (s *Server) sendReady(sess *session, shard int) {
+	var mine []Guild
 	for _, g := range s.o.Guilds {
-		guilds = append(guilds, map[string]any{"id": g.ID, "unavailable": true})
+		if ShardOf(g.ID, s.o.Shards) == shard {
+			mine = append(mine, g)
+		}
 	}
-	ready, _ := json.Marshal(map[string]any{"v": 9, "user": s.botUser(), "session_id": s.sessionID, "resume_gateway_url": s.wsURL(),
-		"guilds": guilds, "private_channels": []any{}, "application": map[string]any{"id": s.o.AppID, "flags": 0}})
-	frames := []payload{{Op: 0, T: "READY", D: ready}}
-	for _, g := range s.o.Guilds {
-		d, _ := json.Marshal(guildJSON(g))
-		frames = append(frames, payload{Op: 0, T: "GUILD_CREATE", D: d})
+	guilds := []any{}
+	for _, g := range mine {
+		guilds = append(guilds, map[string]any{"id": g.ID, "unavailable": true})
 	}
 	// sendMu keeps frames on the wire in sequence order, so the client's
 	// last seen sequence is the highest it has.
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
+	s.mu.Lock()
+	s.sessionN++
+	st := &shardState{sessionID: fmt.Sprintf("fake-session-%d-%d", shard, s.sessionN)}
+	s.shards[shard] = st
+	sess.shard = shard
+	s.mu.Unlock()
+	ready, _ := json.Marshal(map[string]any{"v": 9, "user": s.botUser(), "session_id": st.sessionID, "resume_gateway_url": s.resumeURL(),
+		"shard": []int{shard, max(s.o.Shards, 1)}, "guilds": guilds, "private_channels": []any{}, "application": map[string]any{"id": s.o.AppID, "flags": 0}})
+	frames := []payload{{Op: 0, T: "READY", D: ready}}
+	for _, g := range mine {
+		d, _ := json.Marshal(guildJSON(g))
+		frames = append(frames, payload{Op: 0, T: "GUILD_CREATE", D: d})
+	}
 	s.mu.Lock()
 	for i := range frames {
 		seq := s.nextSeq()
@@ -213,14 +306,21 @@ func (s *Server) resume(sess *session, sessionID string, seq int64) {
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
 	s.mu.Lock()
-	if sessionID != s.sessionID {
+	shard := -1
+	for i, st := range s.shards {
+		if st.sessionID == sessionID && sessionID != "" {
+			shard = i
+		}
+	}
+	if shard < 0 {
 		s.mu.Unlock()
 		sess.write(payload{Op: 9, D: json.RawMessage("false")})
 		return
 	}
 	s.resumes++
+	sess.shard = shard
 	var missed []payload
-	for _, e := range s.events {
+	for _, e := range s.shards[shard].events {
 		if *e.S > seq {
 			missed = append(missed, e)
 		}
@@ -242,19 +342,29 @@ func (s *Server) resume(sess *session, sessionID string, seq int64) {
 	s.mu.Unlock()
 }
 
-// dispatch sends an event to every identified session, and keeps it so a
-// session that resumes after a dropped connection gets what it missed.
-func (s *Server) dispatch(t string, d any) {
+// dispatch sends an event of guild ("" for a DM) to every identified
+// session of the guild's shard, and keeps it in the shard's session so
+// that a RESUME of it gets what it missed, from whichever connection.
+func (s *Server) dispatch(t, guild string, d any) {
 	raw, _ := json.Marshal(d)
+	shard := ShardOf(guild, s.o.Shards)
 	s.sendMu.Lock()
 	defer s.sendMu.Unlock()
 	s.mu.Lock()
 	seq := s.nextSeq()
 	p := payload{Op: 0, T: t, S: &seq, D: raw}
-	s.events = append(s.events, p)
+	st := s.shards[shard]
+	if st == nil {
+		// No session of the shard has begun: Discord holds nothing for
+		// it, and the event is lost, as it would be.
+		st = &shardState{}
+		s.shards[shard] = st
+	}
+	st.events = append(st.events, p)
+	s.dispatched[shard]++
 	var targets []*session
 	for sess := range s.sessions {
-		if sess.identified {
+		if sess.identified && sess.shard == shard {
 			targets = append(targets, sess)
 		}
 	}
@@ -301,7 +411,7 @@ func (s *Server) SendMessage(guildID, channelID, userID, content string) string 
 	if strings.Contains(content, "<@"+s.o.BotUserID+">") || strings.Contains(content, "<@!"+s.o.BotUserID+">") {
 		msg["mentions"] = []any{s.botUser()}
 	}
-	s.dispatch("MESSAGE_CREATE", msg)
+	s.dispatch("MESSAGE_CREATE", guildID, msg)
 	return id
 }
 
@@ -311,7 +421,7 @@ func (s *Server) SendMessage(guildID, channelID, userID, content string) string 
 // or ownership grants all).
 func (s *Server) Interact(in Interaction) string {
 	id, d := s.interaction(in)
-	s.dispatch("INTERACTION_CREATE", d)
+	s.dispatch("INTERACTION_CREATE", in.GuildID, d)
 	return id
 }
 
