@@ -427,6 +427,12 @@ func (p *Poller) save(ctx context.Context, src *domain.Source, f *domain.Feed, r
 	if retain <= 0 {
 		retain = defaultRetain
 	}
+	if p.Notifier != nil {
+		// Subscriptions made through other processes count too.
+		if err := p.Notifier.Refresh(ctx); err != nil {
+			return err
+		}
+	}
 	return p.Store.Write(ctx, func(tx *store.Tx) error {
 		if ok, err := tx.SourceExists(src.ID); err != nil {
 			return err

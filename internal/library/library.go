@@ -164,6 +164,10 @@ func Open(ctx context.Context, o Options) (*Library, error) {
 	}
 	l.Matcher = notify.NewMatcher(subs)
 	l.Notifier = &notify.Notifier{Store: st, Matcher: l.Matcher}
+	if st.Backend() == "postgres" {
+		// Other processes may share the store, and take subscriptions.
+		l.Notifier.Shared = st
+	}
 	l.Sources = &service.Sources{Store: st, Reader: l.Pipeline, Fetch: l.Pipeline.Fetch, Announcer: l.Notifier, Log: log,
 		FeedInterval: o.FeedInterval, FeedMinInterval: o.FeedMinInterval}
 	l.Subscriptions = &service.Subscriptions{Store: st, Gazetteer: gaz, Matcher: l.Matcher}

@@ -34,6 +34,14 @@ func NewMatcher(subs []*domain.Subscription) *Matcher {
 	return m
 }
 
+// Replace indexes subs instead of what the matcher held.
+func (m *Matcher) Replace(subs []*domain.Subscription) {
+	fresh := NewMatcher(subs)
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	m.byParty, m.byWord, m.byID = fresh.byParty, fresh.byWord, fresh.byID
+}
+
 // Add indexes a new subscription.
 func (m *Matcher) Add(s *domain.Subscription) {
 	m.mu.Lock()

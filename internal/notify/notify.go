@@ -30,9 +30,14 @@ func IsDispute(a *article.Article) bool {
 type Notifier struct {
 	Store   Enqueuer
 	Matcher *Matcher
+	// Shared, when set, is the store other processes add subscriptions
+	// to: the matcher reads them again when they changed (see Refresh).
+	Shared  SubscriptionSource
+	version string
 	Now     func() time.Time
 	wake    chan struct{}
 	once    sync.Once
+	mu      sync.Mutex // one Refresh at a time
 }
 
 func (n *Notifier) now() time.Time {
@@ -40,6 +45,36 @@ func (n *Notifier) now() time.Time {
 		return n.Now().UTC()
 	}
 	return time.Now().UTC()
+}
+
+// SubscriptionSource is where every process's subscriptions are.
+type SubscriptionSource interface {
+	SubscriptionsVersion(ctx context.Context) (string, error)
+	AllSubscriptions(ctx context.Context) ([]*domain.Subscription, error)
+}
+
+// Refresh brings the matcher up to date with the subscriptions other
+// processes sharing the store added or removed (a member subscribes
+// through whichever process holds their server's shard; the article may
+// be read by any other). It costs one small query when nothing changed.
+// Without Shared it does nothing.
+func (n *Notifier) Refresh(ctx context.Context) error {
+	if n.Shared == nil {
+		return nil
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	v, err := n.Shared.SubscriptionsVersion(ctx)
+	if err != nil || v == n.version {
+		return err
+	}
+	subs, err := n.Shared.AllSubscriptions(ctx)
+	if err != nil {
+		return err
+	}
+	n.Matcher.Replace(subs)
+	n.version = v
+	return nil
 }
 
 // Wake is signalled when notices are queued.
@@ -53,6 +88,9 @@ func (n *Notifier) Wake() <-chan struct{} {
 // Queuing the same article or story for a target twice does nothing, so
 // Announce may be repeated after a crash.
 func (n *Notifier) Announce(ctx context.Context, a *article.Article, scope string, feed *domain.Source) (int, error) {
+	if err := n.Refresh(ctx); err != nil {
+		return 0, err
+	}
 	ds := n.Deliveries(a, scope, feed)
 	if len(ds) == 0 {
 		return 0, nil

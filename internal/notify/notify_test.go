@@ -244,3 +244,59 @@ func TestDelivererSurvivesAPanic(t *testing.T) {
 		t.Errorf("%d messages sent after the panic, want 1", len(e.rec.sent))
 	}
 }
+
+// TestSubscriptionsOfOtherProcessesMatch: a member subscribes through one
+// process (the one holding their server's shard) and the article is read
+// by another, sharing the store: that one's notifier, refreshed, matches
+// the new subscription, and stops matching it once it is removed; with
+// nothing changed a refresh reads no subscription again.
+func TestSubscriptionsOfOtherProcessesMatch(t *testing.T) {
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "db.sqlite")
+	var stores [2]*store.Store
+	for i := range stores {
+		st, err := store.Open(ctx, path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Close()
+		stores[i] = st
+	}
+	counted := &countingSource{Store: stores[1]}
+	other := &notify.Notifier{Store: stores[1], Matcher: notify.NewMatcher(nil), Shared: counted}
+	a := &article.Article{ID: 1, Title: "Musk files a lawsuit against Microsoft", Parties: []string{"Elon Musk", "Microsoft"}}
+	if err := other.Refresh(ctx); err != nil || len(other.Deliveries(a, "A", nil)) != 0 {
+		t.Fatalf("no subscription yet: %v", err)
+	}
+	sub := &domain.Subscription{GuildID: "A", UserID: "u1", Query: "musk microsoft", Parties: []string{"Elon Musk", "Microsoft"}, CreatedAt: time.Now()}
+	if err := stores[0].Subscribe(ctx, sub); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if ds := other.Deliveries(a, "A", nil); len(ds) != 1 || ds[0].Target != domain.DMTarget("u1") {
+		t.Errorf("after another process's subscription: %+v", ds)
+	}
+	reads := counted.reads
+	if err := other.Refresh(ctx); err != nil || counted.reads != reads {
+		t.Errorf("a refresh with nothing changed read the subscriptions again (%d reads, was %d): %v", counted.reads, reads, err)
+	}
+	if _, err := stores[0].Unsubscribe(ctx, "A", "u1", "musk microsoft"); err != nil {
+		t.Fatal(err)
+	}
+	if err := other.Refresh(ctx); err != nil || len(other.Deliveries(a, "A", nil)) != 0 {
+		t.Errorf("a removed subscription still matches: %v", err)
+	}
+}
+
+// countingSource counts the reads of every subscription.
+type countingSource struct {
+	*store.Store
+	reads int
+}
+
+func (c *countingSource) AllSubscriptions(ctx context.Context) ([]*domain.Subscription, error) {
+	c.reads++
+	return c.Store.AllSubscriptions(ctx)
+}

@@ -174,3 +174,15 @@ func (s *Store) Subscriptions(ctx context.Context, guild, user string) ([]*domai
 func (s *Store) AllSubscriptions(ctx context.Context) ([]*domain.Subscription, error) {
 	return s.querySubs(ctx, "1 = 1 ORDER BY id")
 }
+
+// SubscriptionsVersion changes whenever a subscription is added or
+// removed, by any process: their count and the highest id (ids are never
+// given out twice). A process's matcher reads every subscription again
+// when it has changed.
+func (s *Store) SubscriptionsVersion(ctx context.Context) (string, error) {
+	var n, top int64
+	if err := s.db.QueryRowContext(ctx, "SELECT COUNT(*), COALESCE(MAX(id), 0) FROM subscriptions").Scan(&n, &top); err != nil {
+		return "", fmt.Errorf("store: subscriptions version: %w", err)
+	}
+	return fmt.Sprint(n, ":", top), nil
+}
