@@ -56,6 +56,23 @@ type Config struct {
 	// another endpoint behind the same load balancer, then runs nowhere
 	// twice. Nil keeps the memory of this process alone.
 	ClaimInteraction func(ctx context.Context, id string) (bool, error)
+
+	// ShardID and ShardCount are the gateway shard this adapter connects
+	// as; a ShardCount below 2 is the single, unsharded connection. Only
+	// shard 0 registers the slash commands.
+	ShardID, ShardCount int
+	// BeforeIdentify, when set, is called before each IDENTIFY (never
+	// before a RESUME) and returns once the identify may go: processes
+	// sharing a token must space their identifies and count them (see
+	// Session). It returns an error when ctx ends first.
+	BeforeIdentify func(ctx context.Context) error
+	// Resume is a session to take over: Open RESUMEs it, as the process
+	// that held the shard before would have, instead of identifying.
+	Resume Session
+	// Event counts the gateway's dispatches; Connection tells the
+	// connection going up or down. Nil is fine.
+	Event      func()
+	Connection func(up bool)
 }
 
 // Adapter connects a bot.Bot to Discord.
@@ -92,6 +109,11 @@ type Adapter struct {
 	// channels are those read over REST (see restChannel).
 	channelsMu sync.Mutex
 	channels   map[string]*discordgo.Channel
+
+	// The gateway session, for a process taking the shard over (see
+	// Session): sessionID and resumeURL are strings.
+	sessionID, resumeURL atomic.Value
+	seq, safeSeq         atomic.Int64
 }
 
 // Interactions are remembered for ten minutes, at most 10,000 of them:
@@ -128,12 +150,24 @@ func New(cfg Config, b *bot.Bot) (*Adapter, error) {
 	// off at Close without a data race, and it outlived a closed session.
 	s.ShouldReconnectOnError = false
 	s.StateEnabled = true
+	if cfg.ShardCount > 1 {
+		s.ShardID, s.ShardCount = cfg.ShardID, cfg.ShardCount
+	}
 	a := &Adapter{cfg: cfg, bot: b, s: s, failed: make(chan error, 1), stop: make(chan struct{}),
 		interactions: newSeenIDs(interactionMemory, maxInteractions)}
 	a.connectedAt.Store(time.Now().UnixNano()) // refusals before this were another adapter's
 	hookLogs()
 	s.Dialer = a.dialer()
 	a.appID.Store(cfg.AppID)
+	a.sessionID.Store("")
+	a.resumeURL.Store("")
+	if cfg.Resume.ID != "" && presetResume(s, cfg.Resume) {
+		a.sessionID.Store(cfg.Resume.ID)
+		a.resumeURL.Store(cfg.Resume.ResumeURL)
+		a.seq.Store(cfg.Resume.Seq)
+		a.safeSeq.Store(cfg.Resume.Seq)
+	}
+	s.AddHandler(a.onEvent)
 	s.AddHandler(a.onReady)
 	s.AddHandler(a.onConnect)
 	s.AddHandler(a.onDisconnect)
@@ -179,7 +213,7 @@ func (f roundTripper) RoundTrip(r *http.Request) (*http.Response, error) { retur
 // Open connects to the gateway; discordgo returns once READY has come. A
 // refused token or intent fails here with a sentence saying what to fix.
 func (a *Adapter) Open() error {
-	if err := a.s.Open(); err != nil {
+	if err := a.openGateway(); err != nil {
 		var ce *websocket.CloseError
 		if errors.As(err, &ce) && refusals[ce.Code] != "" {
 			a.refused.Store(true)
@@ -238,7 +272,7 @@ func (a *Adapter) reconnect() {
 		if a.closing.Load() || a.checkRefused() {
 			return
 		}
-		err := a.s.Open()
+		err := a.openGateway()
 		if err == nil || errors.Is(err, discordgo.ErrWSAlreadyOpen) {
 			return
 		}
@@ -265,6 +299,9 @@ func (a *Adapter) Connected() bool { return a.connected.Load() }
 func (a *Adapter) onConnect(s *discordgo.Session, _ *discordgo.Connect) {
 	defer a.recovered("handling a gateway connection", nil)
 	a.connected.Store(true)
+	if a.cfg.Connection != nil {
+		a.cfg.Connection(true)
+	}
 	if a.connects.Add(1) > 1 && a.cfg.Reconnected != nil {
 		a.cfg.Reconnected()
 	}
@@ -278,6 +315,9 @@ func (a *Adapter) onResumed(s *discordgo.Session, _ *discordgo.Resumed) {
 func (a *Adapter) onDisconnect(s *discordgo.Session, _ *discordgo.Disconnect) {
 	defer a.recovered("handling a gateway disconnection", nil)
 	a.connected.Store(false)
+	if a.cfg.Connection != nil {
+		a.cfg.Connection(false)
+	}
 	if a.checkRefused() || a.closing.Load() {
 		return
 	}
@@ -298,6 +338,9 @@ func (a *Adapter) onReady(s *discordgo.Session, r *discordgo.Ready) {
 		a.appID.Store(r.Application.ID)
 	}
 	a.cfg.Log.Info("connected to Discord", "guilds", len(r.Guilds), "user", r.User.Username)
+	if a.cfg.ShardID != 0 {
+		return // shard 0 registers the commands for all
+	}
 	a.register.Do(func() {
 		if !a.track(&a.wg) {
 			return
@@ -412,6 +455,11 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		return // another bot's command
 	}
 	asked = true
+	if !a.claimed(m.ID, "message", 10*time.Second) {
+		answered = true
+		a.cfg.Log.Debug("ignoring a message delivered again", "message", m.ID)
+		return
+	}
 	req := bot.Request{GuildID: m.GuildID, ChannelID: m.ChannelID, UserID: m.Author.ID, Text: text, Addressed: addressed}
 	if m.GuildID != "" {
 		perms, err := s.State.MessagePermissions(m.Message)
@@ -474,14 +522,30 @@ func (a *Adapter) firstTime(i *discordgo.Interaction) bool {
 	if !a.interactions.first(id, time.Now()) {
 		return false
 	}
-	if a.cfg.ClaimInteraction == nil || i.Type == discordgo.InteractionApplicationCommandAutocomplete {
+	if i.Type == discordgo.InteractionApplicationCommandAutocomplete {
 		return true
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+	// An interaction's claim must leave time to answer within Discord's
+	// three seconds.
+	return a.claimed(id, "interaction", time.Second)
+}
+
+// claimed reports whether an event's id (an interaction's, or a command
+// message's) is new to the store processes share, when there is one. A
+// shard resumed by another process is replayed the events of its last
+// seconds (see Session), and a command among them may have been answered
+// already. Messages share the interactions' claims: ids are snowflakes,
+// unique across both. A store that cannot be reached is logged and the
+// command answered.
+func (a *Adapter) claimed(id, kind string, within time.Duration) bool {
+	if a.cfg.ClaimInteraction == nil {
+		return true
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
 	ok, err := a.cfg.ClaimInteraction(ctx, id)
 	if err != nil {
-		a.cfg.Log.Warn("claiming an interaction in the shared store; answering it here", "interaction", id, "error", err)
+		a.cfg.Log.Warn("claiming an event in the shared store; answering it here", kind, id, "error", err)
 		return true
 	}
 	return ok

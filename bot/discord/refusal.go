@@ -20,8 +20,8 @@ import (
 // and again until Discord reset its token.
 var refusals = map[int]string{
 	4004: "Discord refused the bot token (gateway close 4004, authentication failed): check DISCORD_TOKEN; a token stops working when it is reset in the Developer Portal",
-	4010: "Discord refused the shard settings (gateway close 4010)",
-	4011: "Discord requires sharding for a bot in this many servers (gateway close 4011), which disputebot does not do yet",
+	4010: "Discord refused the shard settings (gateway close 4010): every process must have the same SHARD_COUNT",
+	4011: "Discord requires more shards for a bot in this many servers (gateway close 4011): raise SHARD_COUNT, or unset it to take Discord's recommendation",
 	4012: "Discord refused the gateway API version (gateway close 4012): upgrade disputebot",
 	4013: "Discord refused the gateway intents as invalid (gateway close 4013): upgrade disputebot",
 	4014: "Discord refused the Message Content intent (gateway close 4014): enable it in the Developer Portal under Bot, Privileged Gateway Intents, or set DISCORD_MESSAGE_CONTENT=false to serve slash commands and @mentions only",

@@ -82,7 +82,10 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			log.Warn("WEB_LINK_SECRET is not set: the Full timeline links show the built-in corpus and public articles, not a server's own sources")
 		}
 	}
-	adapter, err := discord.New(discord.Config{
+	// base is every shard's adapter's settings, and the REST-only
+	// adapter's, which sends notices and answers the interactions
+	// endpoint whichever shards this process holds.
+	base := discord.Config{
 		Token: cfg.DiscordToken, AppID: cfg.DiscordAppID, GuildID: cfg.DiscordGuildID, APIURL: cfg.DiscordAPIURL,
 		Prefix: cfg.CommandPrefix, ModRoleIDs: cfg.ModRoleIDs, MessageContent: cfg.DiscordMessageContent, Log: log,
 		Reconnected: func() { m.Add("disputebot_gateway_reconnects_total", 1) },
@@ -96,11 +99,13 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		ClaimInteraction: func(ctx context.Context, id string) (bool, error) {
 			return lib.Store.ClaimInteraction(ctx, id, time.Now())
 		},
-	}, b)
+	}
+	adapter, err := discord.New(base, b)
 	if err != nil {
 		return err
 	}
-	b.Directory = adapter
+	gws := &gateways{rest: adapter, local: cfg.DatabaseURL == "", held: map[int]*discord.Adapter{}}
+	b.Directory = gws
 	poller := &feed.Poller{
 		Store: lib.Store, Pipeline: lib.Pipeline, Fetch: lib.Pipeline.Fetch, Notifier: notifier, Log: log,
 		Concurrency: cfg.FeedConcurrency, Notice: adapter.FeedFailure,
@@ -125,12 +130,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 			{Name: "index", Probe: func(ctx context.Context) error { return lib.Index.Ping(ctx) }},
 		}
 		if !interactionsOnly {
-			checks = append([]metrics.Check{{Name: "gateway", Probe: func(context.Context) error {
-				if !adapter.Connected() {
-					return errors.New("disconnected")
-				}
-				return nil
-			}}}, checks...)
+			checks = append([]metrics.Check{{Name: "gateway", Probe: gws.healthy}}, checks...)
 		}
 		srv, err := listenAndServe(cfg.MetricsAddr, m.Handler(checks...))
 		if err != nil {
@@ -174,16 +174,24 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		stopPages = stop
 	}
 	defer func() { stopPages() }()
+	var failed <-chan error
 	if interactionsOnly {
 		log.Info("not connecting to the gateway, polling feeds or delivering notices: --interactions-only")
 	} else {
-		if err := adapter.Open(); err != nil {
+		// The index was brought up to date with the store as the folder
+		// opened, so shards are taken only by a process that can answer.
+		mgr, err := startShards(ctx, cfg, lib.Store, b, base, gws, m, log)
+		if err != nil {
 			stopPages()
 			stopEndpoint()
 			adapter.Close()
 			return err
 		}
-		wg.Add(2)
+		failed = mgr.Failed()
+		wg.Add(3)
+		// A panic in the manager's own loop hands every shard over (its
+		// deferred stop) and supervise starts it again.
+		go func() { defer wg.Done(); supervise(runCtx, log, "shards", m, mgr.Run) }()
 		go func() { defer wg.Done(); supervise(runCtx, log, "poller", m, poller.Run) }()
 		go func() { defer wg.Done(); supervise(runCtx, log, "deliverer", m, deliverer.Run) }()
 	}
@@ -214,7 +222,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 	select {
 	case <-ctx.Done():
 		log.Info("shutting down")
-	case refused = <-adapter.Failed():
+	case refused = <-failed:
 		log.Error("shutting down: Discord refused the bot", "reason", refused.Error())
 	}
 	stop()

@@ -99,6 +99,9 @@ func serveVars(t *testing.T, fake *discordtest.Server) map[string]string {
 		"COMMAND_COOLDOWN": "0s", "LOG_LEVEL": "info", "MOD_ROLE_IDS": "", "NOTIFY_LEASE": "2s",
 		// A poll cut short by a kill is claimed for 1.5 budgets and 5 s.
 		"FEED_POLL_BUDGET": "4s",
+		// On PostgreSQL a killed process's shard is taken over after its
+		// lease: the restarts of the kill tests should not wait 30 s.
+		"SHARD_LEASE": "3s",
 	})
 }
 
@@ -300,6 +303,7 @@ type feedServer struct {
 	mu    sync.Mutex
 	items []string
 	page  []byte
+	polls []time.Time // when the feed was read
 }
 
 func newFeedServer(t *testing.T) *feedServer {
@@ -313,6 +317,7 @@ func newFeedServer(t *testing.T) *feedServer {
 		defer fs.mu.Unlock()
 		switch {
 		case r.URL.Path == "/feed.xml":
+			fs.polls = append(fs.polls, time.Now())
 			w.Header().Set("Content-Type", "application/rss+xml")
 			fmt.Fprintf(w, `<?xml version="1.0"?><rss version="2.0"><channel><title>Example Tech</title>%s</channel></rss>`, strings.Join(fs.items, ""))
 		case r.URL.Path == "/hostile":

@@ -76,6 +76,13 @@ type Config struct {
 	CommandTimeout     time.Duration
 	CommandCooldown    time.Duration
 
+	// ShardCount is the gateway's shard count, 0 for Discord's
+	// recommendation; ShardLease how long a process holds a shard
+	// without renewing it (processes sharing a PostgreSQL store share
+	// the shards out).
+	ShardCount int
+	ShardLease time.Duration
+
 	// What one server may use: a public bot is only as safe as its least
 	// trusted server.
 	FeedPollBudget         time.Duration
@@ -290,6 +297,17 @@ var options = []option{
 	}},
 	{"NOTIFY_LEASE", "1m", "how long a message being sent is kept from other senders; a process that dies mid-send has it resent, with the same nonce, after this", func(c *Config, v string) (err error) {
 		c.NotifyLease, err = parseDuration(v, time.Second, time.Hour)
+		return err
+	}},
+	{"SHARD_COUNT", "", "gateway shards in all, shared out between the serve processes on one DATABASE_URL; empty takes Discord's recommendation (GET /gateway/bot)", func(c *Config, v string) (err error) {
+		c.ShardCount = 0
+		if strings.TrimSpace(v) != "" {
+			c.ShardCount, err = parseCount(v, 1, 65_536)
+		}
+		return err
+	}},
+	{"SHARD_LEASE", "30s", "how long a shard stays with a process that stops renewing it (a process renews every third of it); after that another process takes the shard over", func(c *Config, v string) (err error) {
+		c.ShardLease, err = parseDuration(v, 3*time.Second, 10*time.Minute)
 		return err
 	}},
 	{"COMMAND_TIMEOUT", "10s", "longest a command may run before the user is told it timed out", func(c *Config, v string) (err error) {

@@ -54,6 +54,8 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"NOTIFY_LEASE":        "0s",
 		"INTERACTIONS_ADDR":   "localhost",
 		"DISCORD_PUBLIC_KEY":  "not-hex",
+		"SHARD_COUNT":         "0",
+		"SHARD_LEASE":         "1s",
 	}
 	for name, value := range tests {
 		_, err := Load("", getenv(map[string]string{name: value}))

@@ -33,6 +33,11 @@ var help = map[string]string{
 	"disputebot_index_lag_changes":          "Article changes in the shared store this process's index has not taken yet.",
 	"disputebot_interactions_refused_total": "Interaction POSTs the endpoint refused, by reason (signature, stale, replayed, ...).",
 	"disputebot_panics_total":               "Panics recovered, by where they happened; the process went on.",
+	"disputebot_shard_held":                 "1 for each gateway shard this process holds the lease of, 0 once it gave it up or lost it.",
+	"disputebot_gateway_connected":          "1 while a held shard's gateway connection is up.",
+	"disputebot_gateway_events_total":       "Gateway events received, by shard.",
+	"disputebot_identify_waits_total":       "Gateway identifies held back, by reason: spacing (another of the bucket within 5 s, in any process) or session_start_limit (the day's identifies nearly spent).",
+	"disputebot_session_starts_remaining":   "Discord's session_start_limit left, as last read or counted down.",
 }
 
 // Metrics holds every series of one process.

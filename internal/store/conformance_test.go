@@ -596,7 +596,7 @@ func TestInteractionsAreClaimedOnce(t *testing.T) {
 // for four shards get each once; the holder renews, records its session
 // and keeps the shard; after its lease runs out another process takes it,
 // with the session to resume, and the old holder can no longer renew; a
-// shard given back is taken at once, with no session to resume.
+// shard given back is taken at once, its session with it.
 func TestShardsAreLeasedOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
@@ -652,12 +652,19 @@ func TestShardsAreLeasedOnce(t *testing.T) {
 		if ok, err := stores[0].RenewShard(ctx, 0, owner, t0.Add(2*time.Minute), ShardSession{}); ok || err != nil {
 			t.Errorf("the old holder renewed a shard taken over: %v %v", ok, err)
 		}
-		// A shard given back is free at once, its session forgotten.
+		// A shard given back is free at once, with its session; one
+		// given back by a process that does not hold it stays held.
+		if err := stores[0].ReleaseShard(ctx, 0, owner, t0.Add(61*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if ok, _, _ := stores[0].ClaimShard(ctx, 0, 4, "third", t0.Add(61*time.Second), t0.Add(91*time.Second)); ok {
+			t.Error("a shard was given back by a process that did not hold it")
+		}
 		if err := stores[1].ReleaseShard(ctx, 0, "taker", t0.Add(61*time.Second)); err != nil {
 			t.Fatal(err)
 		}
 		ok, got, err = stores[0].ClaimShard(ctx, 0, 4, "third", t0.Add(61*time.Second), t0.Add(91*time.Second))
-		if !ok || err != nil || got != (ShardSession{}) {
+		if !ok || err != nil || got != sess {
 			t.Errorf("after release: %v %+v %v", ok, got, err)
 		}
 		// A session of another shard count is not resumed.

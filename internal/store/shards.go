@@ -93,10 +93,10 @@ func (s *Store) RenewShard(ctx context.Context, shard int, holder string, until 
 
 // ReleaseShard gives a shard up at once, as a process stopping does, so
 // another takes it without waiting for the lease to run out. The session
-// is forgotten: a closed connection's session cannot be resumed.
+// last recorded stays: a stopping process closes its connection leaving
+// the session resumable, and the taker resumes it.
 func (s *Store) ReleaseShard(ctx context.Context, shard int, holder string, now time.Time) error {
-	_, err := s.db.ExecContext(ctx, "UPDATE shards SET lease_until = ?, session_id = '', seq = 0, resume_url = '' WHERE shard_id = ? AND holder = ?",
-		timeText(now), shard, holder)
+	_, err := s.db.ExecContext(ctx, "UPDATE shards SET lease_until = ? WHERE shard_id = ? AND holder = ?", timeText(now), shard, holder)
 	if err != nil {
 		return fmt.Errorf("store: release shard: %w", err)
 	}
