@@ -23,6 +23,21 @@ import (
 // returns once a line of its output contains ready, and leaves it running.
 func child(t *testing.T, vars map[string]string, ready string, args ...string) *exec.Cmd {
 	t.Helper()
+	return startProc(t, vars, ready, args...).cmd
+}
+
+// proc is this test binary running as the disputebot command.
+type proc struct {
+	cmd  *exec.Cmd
+	logs *syncBuffer // its output
+	done chan struct{}
+}
+
+// startProc starts this test binary as the disputebot command with args
+// and vars, keeping its output, and returns once a line of it contains
+// ready. The process is killed, if still running, when the test ends.
+func startProc(t *testing.T, vars map[string]string, ready string, args ...string) *proc {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "DISPUTEBOT_AS_MAIN=1", "DISPUTEBOT_ARGS="+strings.Join(args, "\x1f"))
 	for k, v := range vars {
@@ -36,11 +51,14 @@ func child(t *testing.T, vars map[string]string, ready string, args ...string) *
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
+	p := &proc{cmd: cmd, logs: &syncBuffer{}, done: make(chan struct{})}
 	seen := make(chan struct{})
 	go func() {
+		defer close(p.done)
 		sc := bufio.NewScanner(out)
 		once := false
 		for sc.Scan() {
+			p.logs.Write([]byte(sc.Text() + "\n"))
 			if !once && strings.Contains(sc.Text(), ready) {
 				once = true
 				close(seen)
@@ -50,12 +68,17 @@ func child(t *testing.T, vars map[string]string, ready string, args ...string) *
 			close(seen)
 		}
 	}()
+	t.Cleanup(func() {
+		cmd.Process.Kill()
+		cmd.Wait()
+		<-p.done
+	})
 	select {
 	case <-seen:
-	case <-time.After(30 * time.Second):
-		t.Fatalf("%v never printed %q", args, ready)
+	case <-time.After(60 * time.Second):
+		t.Fatalf("%v never printed %q:\n%s", args, ready, p.logs.String())
 	}
-	return cmd
+	return p
 }
 
 // TestKillRestartLosesNothing kills disputebot with SIGKILL at random
