@@ -36,7 +36,7 @@ type proc struct {
 // startProc starts this test binary as the disputebot command with args
 // and vars, keeping its output, and returns once a line of it contains
 // ready. The process is killed, if still running, when the test ends.
-func startProc(t *testing.T, vars map[string]string, ready string, args ...string) *proc {
+func startProc(t testing.TB, vars map[string]string, ready string, args ...string) *proc {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
 	cmd.Env = append(os.Environ(), "DISPUTEBOT_AS_MAIN=1", "DISPUTEBOT_ARGS="+strings.Join(args, "\x1f"))

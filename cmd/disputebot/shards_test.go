@@ -39,19 +39,7 @@ func TestThreeProcessesShareShardsAndSurviveAKill(t *testing.T) {
 	}
 	url := pgtest.URL(t)
 	const shards, servers, feeds = 4, 40, 8
-	var guilds []discordtest.Guild
-	type server struct{ guild, channel, news string }
-	var all []server
-	for k := 1; k <= servers; k++ {
-		id := strconv.FormatUint(uint64(k)<<22|1, 10) // shard k % 4
-		s := server{guild: id, channel: strconv.Itoa(300000000000000000 + k), news: strconv.Itoa(310000000000000000 + k)}
-		role := strconv.Itoa(500000000000000000 + k)
-		all = append(all, s)
-		guilds = append(guilds, discordtest.Guild{ID: id, Name: "server " + strconv.Itoa(k), OwnerID: owner,
-			Roles:    []discordtest.Role{{ID: id, Name: "@everyone", Permissions: viewAndSend}, {ID: role, Name: "mods", Permissions: manageServer}},
-			Channels: []discordtest.Channel{{ID: s.channel, Name: "general"}, {ID: s.news, Name: "news"}},
-			Members:  []discordtest.Member{{UserID: modUser, Username: "mod", Roles: []string{role}}, {UserID: member, Username: "member"}}})
-	}
+	guilds, all := shardedServers(servers)
 	fake := discordtest.New(t, discordtest.Options{AppID: appID, BotName: "disputebot", Guilds: guilds, HeartbeatInterval: time.Second,
 		Shards: shards, MaxConcurrency: 2, IdentifySpacing: 5 * time.Second})
 	const interval = 2 * time.Second
@@ -268,4 +256,66 @@ func TestThreeProcessesShareShardsAndSurviveAKill(t *testing.T) {
 	}
 	t.Logf("%d commands each answered once; %d feeds, each item told once; the dead process's %d shards back after %s (%d resumed)",
 		len(commands), len(sites), len(held[victim]), back.Round(100*time.Millisecond), fake.Resumes())
+}
+
+// server is one of the fake Discord's servers in the sharded tests: its
+// id, a channel for commands and one for news.
+type server struct{ guild, channel, news string }
+
+// shardedServers are n servers whose ids spread them over shards: server
+// k is on shard k % shards.
+func shardedServers(n int) ([]discordtest.Guild, []server) {
+	var guilds []discordtest.Guild
+	var all []server
+	for k := 1; k <= n; k++ {
+		id := strconv.FormatUint(uint64(k)<<22|1, 10)
+		s := server{guild: id, channel: strconv.Itoa(300000000000000000 + k), news: strconv.Itoa(310000000000000000 + k)}
+		role := strconv.Itoa(500000000000000000 + k)
+		all = append(all, s)
+		guilds = append(guilds, discordtest.Guild{ID: id, Name: "server " + strconv.Itoa(k), OwnerID: owner,
+			Roles:    []discordtest.Role{{ID: id, Name: "@everyone", Permissions: viewAndSend}, {ID: role, Name: "mods", Permissions: manageServer}},
+			Channels: []discordtest.Channel{{ID: s.channel, Name: "general"}, {ID: s.news, Name: "news"}},
+			Members:  []discordtest.Member{{UserID: modUser, Username: "mod", Roles: []string{role}}, {UserID: member, Username: "member"}}})
+	}
+	return guilds, all
+}
+
+// BenchmarkCommands: commands per second answered by one and by three
+// serve processes sharing PostgreSQL and 4 shards of 40 servers, each
+// round a burst of 10 "!dispute musk microsoft" per server (400 commands)
+// timed from the first sent to the last answered. Needs TEST_DATABASE_URL:
+//
+//	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test go test -run '^$' -bench Commands -benchtime 3x ./cmd/disputebot
+func BenchmarkCommands(b *testing.B) {
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("%d-processes", n), func(b *testing.B) {
+			url := pgtest.URL(b)
+			guilds, all := shardedServers(40)
+			fake := discordtest.New(b, discordtest.Options{AppID: appID, BotName: "disputebot", Guilds: guilds, HeartbeatInterval: time.Second,
+				Shards: 4, MaxConcurrency: 2, IdentifySpacing: 5 * time.Second})
+			for range n {
+				startProc(b, map[string]string{"DATA_DIR": b.TempDir(), "DISCORD_TOKEN": "test.bot.token-never-logged", "DISCORD_API_URL": fake.APIURL(),
+					"DATABASE_URL": url, "COMMAND_COOLDOWN": "0s", "LOG_LEVEL": "info"}, "disputebot is serving", "serve")
+			}
+			if err := fake.WaitShards(90 * time.Second); err != nil {
+				b.Fatal(err)
+			}
+			const perServer = 10
+			b.ResetTimer()
+			for range b.N {
+				before := len(fake.Messages())
+				start := time.Now()
+				for range perServer {
+					for _, s := range all {
+						fake.SendMessage(s.guild, s.channel, member, "!dispute musk microsoft")
+					}
+				}
+				want := before + perServer*len(all)
+				if _, ok := fake.WaitMessages(func(ms []discordtest.Message) bool { return len(ms) >= want }, 5*time.Minute); !ok {
+					b.Fatalf("%d of %d answers", len(fake.Messages())-before, perServer*len(all))
+				}
+				b.ReportMetric(float64(perServer*len(all))/time.Since(start).Seconds(), "commands/s")
+			}
+		})
+	}
 }
