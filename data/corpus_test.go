@@ -109,3 +109,23 @@ func TestLoadReturnsACopy(t *testing.T) {
 		t.Error("a change to one loaded corpus shows in the next")
 	}
 }
+
+// BenchmarkLoad: what every process pays at start for the corpus, as
+// compiled in (Load) and as decoded from its JSON (Embedded, what it paid
+// before corpus_gen.go):
+//
+//	go test -run '^$' -bench Load -benchmem ./data
+func BenchmarkLoad(b *testing.B) {
+	for _, bc := range []struct {
+		name string
+		load func() (*Corpus, error)
+	}{{"compiled", Load}, {"json", Embedded}} {
+		b.Run(bc.name, func(b *testing.B) {
+			for range b.N {
+				if _, err := bc.load(); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
