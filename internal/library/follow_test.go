@@ -18,17 +18,8 @@ import (
 // store's notification (its timer is set too long to be what found it),
 // and the other reports no lag once it has caught up.
 func TestIndexFollowsAnotherProcess(t *testing.T) {
-	url := pgtest.URL(t)
 	ctx := context.Background()
-	open := func() *library.Library {
-		lib, err := library.Open(ctx, library.Options{DataDir: t.TempDir(), DatabaseURL: url})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { lib.Close() })
-		return lib
-	}
-	writer, reader := open(), open()
+	writer, reader := sharingProcesses(t)
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var behind atomic.Int64
@@ -67,4 +58,19 @@ func TestIndexFollowsAnotherProcess(t *testing.T) {
 	if n := behind.Load(); n != 0 {
 		t.Errorf("after catching up the follower reports %d changes behind", n)
 	}
+}
+
+// sharingProcesses opens two data folders on one PostgreSQL store, as two
+// processes on two machines would: each with its own index.
+func sharingProcesses(tb testing.TB) (*library.Library, *library.Library) {
+	url := pgtest.URL(tb)
+	open := func() *library.Library {
+		lib, err := library.Open(context.Background(), library.Options{DataDir: tb.TempDir(), DatabaseURL: url})
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { lib.Close() })
+		return lib
+	}
+	return open(), open()
 }

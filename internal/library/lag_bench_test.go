@@ -8,8 +8,6 @@ import (
 
 	"github.com/disputebot/disputebot/internal/ingest"
 	"github.com/disputebot/disputebot/internal/latency"
-	"github.com/disputebot/disputebot/internal/library"
-	"github.com/disputebot/disputebot/internal/store/pgtest"
 )
 
 // BenchmarkReplicaLag: one process reads articles into a shared
@@ -21,17 +19,8 @@ import (
 //
 //	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test go test -run '^$' -bench ReplicaLag -benchtime 300x ./internal/library
 func BenchmarkReplicaLag(b *testing.B) {
-	url := pgtest.URL(b)
 	ctx := context.Background()
-	open := func() *library.Library {
-		lib, err := library.Open(ctx, library.Options{DataDir: b.TempDir(), DatabaseURL: url})
-		if err != nil {
-			b.Fatal(err)
-		}
-		b.Cleanup(func() { lib.Close() })
-		return lib
-	}
-	writer, follower := open(), open()
+	writer, follower := sharingProcesses(b)
 	fctx, cancel := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() {
