@@ -86,9 +86,9 @@ func (b *Bot) fullTimeline(a *answer.Answer, guild string, textOnly bool) string
 	case len(a.Disputes) == 1 && !textOnly:
 		u = b.Links.Dispute(a.Disputes[0].ID, guild, b.now())
 	case textOnly:
-		u = b.Links.Search(strings.Join(a.Words, " ")+a.SinceText(), guild, b.now())
+		u = b.Links.Search(strings.Join(a.Words, " ")+a.SinceText(), true, guild, b.now())
 	default:
-		u = b.Links.Search(a.Key()+a.SinceText(), guild, b.now())
+		u = b.Links.Search(a.Key()+a.SinceText(), false, guild, b.now())
 	}
 	if len(u) > maxURL {
 		return ""

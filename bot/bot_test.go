@@ -631,7 +631,7 @@ func TestFullTimelineButton(t *testing.T) {
 		{"one dispute in a server", guildA, "dispute epic apple", "/d/epic-apple", map[string]string{"g": guildA}},
 		{"one dispute in a DM", "", "dispute epic apple", "/d/epic-apple", nil},
 		{"a party's disputes", guildA, "dispute apple", "/search", map[string]string{"g": guildA, "q": "apple"}},
-		{"a text search since a date", guildA, "search antitrust since 2024", "/search", map[string]string{"q": "antitrust since 2024-01-01"}},
+		{"a text search since a date", guildA, "search antitrust since 2024", "/search", map[string]string{"q": "antitrust since 2024-01-01", "text": "1"}},
 		{"nothing found", guildA, "dispute nintendo apple", "", nil},
 	}
 	for _, tt := range tests {

@@ -310,7 +310,9 @@ func (h *Handler) search(w http.ResponseWriter, r *http.Request, sc weblink.Scop
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), askTimeout)
 	defer cancel()
-	a, err := h.engine.Ask(ctx, answer.Request{Query: q, Guild: sc.Guild})
+	// A text search (the bot's search command's link) keeps its words as
+	// words, so the page answers as the bot did.
+	a, err := h.engine.Ask(ctx, answer.Request{Query: q, Guild: sc.Guild, TextOnly: r.URL.Query().Get(weblink.TextParam) == "1"})
 	if errors.Is(err, answer.ErrEmptyQuery) {
 		h.render(w, http.StatusOK, h.scoped(page{Kind: "plain", Title: "Search", Query: q, Message: "Those words name nothing to look for; try the parties' names, for example musk microsoft."}, sc))
 		return

@@ -509,7 +509,7 @@ func TestSignedLinksShowTheServersArticles(t *testing.T) {
 		t.Error("the picture is empty")
 	}
 
-	_, found := get(t, h, http.MethodGet, path(bot.Search("microsoft memo twitter data", memoGuild, now)))
+	_, found := get(t, h, http.MethodGet, path(bot.Search("microsoft memo twitter data", false, memoGuild, now)))
 	if !links(found)[memoURL] {
 		t.Error("a signed search does not find the server's memo")
 	}
@@ -547,5 +547,20 @@ func TestSignedLinksShowTheServersArticles(t *testing.T) {
 	open := New(Options{Engine: sharedLib(t).Engine, PublicURL: publicURL, Limit: Limit{Rate: 1000, Burst: 1000}})
 	if _, body := get(t, open, http.MethodGet, signed); links(body)[memoURL] {
 		t.Error("a process without WEB_LINK_SECRET showed the server's memo")
+	}
+}
+
+// TestTextSearchLink: the link a text search's answer carries asks the
+// page for a text search, which reads no party names into the words, as
+// the bot's search command did; without it the same words name a dispute.
+func TestTextSearchLink(t *testing.T) {
+	h := newHandler(t)
+	_, parties := get(t, h, http.MethodGet, "/search?q=musk+microsoft")
+	_, text := get(t, h, http.MethodGet, "/search?q=musk+microsoft&text=1")
+	if !strings.Contains(parties, `<section class="dispute">`) {
+		t.Error("the words do not name their dispute on a plain search")
+	}
+	if strings.Contains(text, `<section class="dispute">`) || !strings.Contains(text, "Timeline, oldest first") {
+		t.Error("a text search read the words as parties, or found nothing")
 	}
 }

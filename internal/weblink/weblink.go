@@ -50,10 +50,19 @@ func (l *Links) Dispute(id, guild string, now time.Time) string {
 	return l.Base + "/d/" + url.PathEscape(id) + l.query(nil, guild, now)
 }
 
-// Search is the address of the page answering q.
-func (l *Links) Search(q, guild string, now time.Time) string {
-	return l.Base + "/search" + l.query(url.Values{"q": {q}}, guild, now)
+// Search is the address of the page answering q; textOnly searches its
+// words as text, as the bot's search command does, rather than reading
+// party names into them.
+func (l *Links) Search(q string, textOnly bool, guild string, now time.Time) string {
+	v := url.Values{"q": {q}}
+	if textOnly {
+		v.Set(TextParam, "1")
+	}
+	return l.Base + "/search" + l.query(v, guild, now)
 }
+
+// TextParam, set to 1, asks the search page for a text search.
+const TextParam = "text"
 
 func (l *Links) query(v url.Values, guild string, now time.Time) string {
 	if guild != "" && len(l.Secret) > 0 {

@@ -37,7 +37,7 @@ func TestSignedLinkGivesItsServer(t *testing.T) {
 	if again := l.Check(l.Params(s), now); again.Guild != s.Guild || !again.Expires.Equal(s.Expires) {
 		t.Errorf("carried on: %+v, want %+v", again, s)
 	}
-	search := l.Search("musk microsoft since 2023", "1234567890", now)
+	search := l.Search("musk microsoft since 2023", false, "1234567890", now)
 	if q := query(t, search); q.Get("q") != "musk microsoft since 2023" || l.Check(q, now).Guild != "1234567890" {
 		t.Errorf("search link %s", search)
 	}
