@@ -37,9 +37,13 @@ const shardsTables = `CREATE TABLE shards (
 		reset_at  TEXT NOT NULL
 	);`
 
-// IdentifySpacing is how far apart Discord wants two identifies of one
-// max_concurrency bucket.
-const IdentifySpacing = 5 * time.Second
+// IdentifySpacing is how far apart turns to identify in one
+// max_concurrency bucket are given: Discord's five seconds and one more,
+// because a turn is given before its identify is sent, and two sends can
+// arrive closer together than their turns were given (a slow connection
+// for the first). One refused identify makes discordgo retry on its own
+// and be refused again: CI saw 11 from one such slip.
+const IdentifySpacing = 6 * time.Second
 
 // ShardSession is what a gateway session needs to be resumed: its id, the
 // last sequence number handled, and the address Discord asked resumes to
