@@ -50,12 +50,23 @@ type Config struct {
 	// InteractionRefused counts interaction POSTs the endpoint refused,
 	// by reason (see the refused* constants); nil is fine.
 	InteractionRefused func(reason string)
-	// ClaimInteraction, when set, claims an interaction id in the store
-	// that processes share, and reports whether this process claimed it
-	// first: a shard resumed in another process, or a replayed POST to
-	// another endpoint behind the same load balancer, then runs nowhere
-	// twice. Nil keeps the memory of this process alone.
-	ClaimInteraction func(ctx context.Context, id string) (bool, error)
+	// ClaimEvent, when set, claims an event's id (an interaction's, or a
+	// command message's) in the store that processes share, and reports
+	// whether this process should answer it: a shard resumed in another
+	// process, or a replayed POST to another endpoint behind the same
+	// load balancer, then runs nowhere twice. An interaction is claimed
+	// for good (lease zero); a command message for CommandLease, and
+	// EventAnswered follows its answer, so that a command whose process
+	// died between the two is answered by the process that resumes the
+	// shard. Nil keeps the memory of this process alone.
+	ClaimEvent func(ctx context.Context, id string, lease time.Duration) (bool, error)
+	// EventAnswered makes a command message's claim final; nil is fine.
+	EventAnswered func(ctx context.Context, id string) error
+	// CommandLease is how long a command message's claim holds before
+	// another process may answer it; it must be shorter than the time a
+	// dead process's shard takes to move (its lease), or the replay
+	// reaches the taker while the claim still holds. Zero: 10 seconds.
+	CommandLease time.Duration
 
 	// ShardID and ShardCount are the gateway shard this adapter connects
 	// as; a ShardCount below 2 is the single, unsharded connection. Only
@@ -455,11 +466,15 @@ func (a *Adapter) onMessage(s *discordgo.Session, m *discordgo.MessageCreate) {
 		return // another bot's command
 	}
 	asked = true
-	if !a.claimed(m.ID, "message", 10*time.Second) {
+	if !a.claimed(m.ID, "message", a.commandLease(), 10*time.Second) {
 		answered = true
 		a.cfg.Log.Debug("ignoring a message delivered again", "message", m.ID)
 		return
 	}
+	// Deferred, it also runs when the command panics (answered by the
+	// apology), but not when the process dies before answering: then the
+	// claim runs out and the shard's next holder answers the replay.
+	defer a.eventAnswered(m.ID)
 	req := bot.Request{GuildID: m.GuildID, ChannelID: m.ChannelID, UserID: m.Author.ID, Text: text, Addressed: addressed}
 	if m.GuildID != "" {
 		perms, err := s.State.MessagePermissions(m.Message)
@@ -527,28 +542,52 @@ func (a *Adapter) firstTime(i *discordgo.Interaction) bool {
 	}
 	// An interaction's claim must leave time to answer within Discord's
 	// three seconds.
-	return a.claimed(id, "interaction", time.Second)
+	return a.claimed(id, "interaction", 0, time.Second)
 }
 
 // claimed reports whether an event's id (an interaction's, or a command
-// message's) is new to the store processes share, when there is one. A
-// shard resumed by another process is replayed the events of its last
-// seconds (see Session), and a command among them may have been answered
-// already. Messages share the interactions' claims: ids are snowflakes,
-// unique across both. A store that cannot be reached is logged and the
-// command answered.
-func (a *Adapter) claimed(id, kind string, within time.Duration) bool {
-	if a.cfg.ClaimInteraction == nil {
+// message's) is this process's to answer, asking the store processes
+// share when there is one (see ClaimEvent). A shard resumed by another
+// process is replayed the events of its last seconds (see Session), and a
+// command among them may have been answered already. Messages share the
+// interactions' claims: ids are snowflakes, unique across both. A store
+// that cannot be reached within the given time is logged and the command
+// answered.
+func (a *Adapter) claimed(id, kind string, lease, within time.Duration) bool {
+	if a.cfg.ClaimEvent == nil {
 		return true
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), within)
 	defer cancel()
-	ok, err := a.cfg.ClaimInteraction(ctx, id)
+	ok, err := a.cfg.ClaimEvent(ctx, id, lease)
 	if err != nil {
 		a.cfg.Log.Warn("claiming an event in the shared store; answering it here", kind, id, "error", err)
 		return true
 	}
 	return ok
+}
+
+// eventAnswered makes a command message's claim final (see ClaimEvent).
+// Failing, it is logged: the claim runs out and a replay of the command
+// to another process (only after a takeover) is answered again, which
+// Discord's enforced nonce turns into the same one reply.
+func (a *Adapter) eventAnswered(id string) {
+	if a.cfg.EventAnswered == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := a.cfg.EventAnswered(ctx, id); err != nil {
+		a.cfg.Log.Warn("marking a command answered in the shared store", "message", id, "error", err)
+	}
+}
+
+// commandLease is Config.CommandLease or its default.
+func (a *Adapter) commandLease() time.Duration {
+	if a.cfg.CommandLease > 0 {
+		return a.cfg.CommandLease
+	}
+	return 10 * time.Second
 }
 
 // callback is the first response to an interaction from the gateway: a

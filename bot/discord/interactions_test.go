@@ -60,7 +60,7 @@ func endpointFake(t *testing.T) *discordtest.Server {
 
 // serveEndpointOn starts an endpoint process on an existing fake Discord,
 // claiming interactions with claim when it is not nil.
-func serveEndpointOn(t *testing.T, fake *discordtest.Server, b *bot.Bot, answerWithin time.Duration, claim func(context.Context, string) (bool, error)) *endpointRig {
+func serveEndpointOn(t *testing.T, fake *discordtest.Server, b *bot.Bot, answerWithin time.Duration, claim func(context.Context, string, time.Duration) (bool, error)) *endpointRig {
 	t.Helper()
 	rig := &endpointRig{fake: fake, logs: &lockedBuffer{}, refused: map[string]int{}, ran: map[string]int{}}
 	b.Prefix = "!"
@@ -72,7 +72,7 @@ func serveEndpointOn(t *testing.T, fake *discordtest.Server, b *bot.Bot, answerW
 	a, err := New(Config{Token: "test-token", APIURL: fake.APIURL(), Prefix: "!", AnswerWithin: answerWithin, PublicKey: key,
 		Log:                slog.New(slog.NewJSONHandler(rig.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		InteractionRefused: func(reason string) { rig.mu.Lock(); rig.refused[reason]++; rig.mu.Unlock() },
-		ClaimInteraction:   claim,
+		ClaimEvent:         claim,
 	}, b)
 	if err != nil {
 		t.Fatal(err)
@@ -229,12 +229,7 @@ func TestEndpointRefusesAReplay(t *testing.T) {
 // load balancer, each with its own memory, sharing a store. A signed POST
 // replayed to the second is refused there, and the command runs once.
 func TestReplayToAnotherProcessIsRefused(t *testing.T) {
-	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "shared.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	claim := func(ctx context.Context, id string) (bool, error) { return st.ClaimInteraction(ctx, id, time.Now()) }
+	_, claim := sharedStore(t)
 	fake := endpointFake(t)
 	first := serveEndpointOn(t, fake, &bot.Bot{}, 2*time.Second, claim)
 	second := serveEndpointOn(t, fake, &bot.Bot{}, 2*time.Second, claim)
@@ -327,5 +322,20 @@ func TestEndpointAutocomplete(t *testing.T) {
 	if ans.Status != 200 || ans.Response.Type != 8 || strings.Join(names, "|") != "musk Microsoft" {
 		raw, _ := json.Marshal(ans.Response.Choices)
 		t.Errorf("answered %d type %d with %s; want 200, type 8, the choice \"musk Microsoft\"", ans.Status, ans.Response.Type, raw)
+	}
+}
+
+// sharedStore opens a store as processes share one, and the claim they
+// would make in it (see Config.ClaimEvent); the store closes with the
+// test.
+func sharedStore(t *testing.T) (*store.Store, func(context.Context, string, time.Duration) (bool, error)) {
+	t.Helper()
+	st, err := store.Open(context.Background(), filepath.Join(t.TempDir(), "shared.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st, func(ctx context.Context, id string, lease time.Duration) (bool, error) {
+		return st.ClaimEvent(ctx, id, time.Now(), lease)
 	}
 }

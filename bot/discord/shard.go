@@ -51,7 +51,7 @@ func (a *Adapter) GatewayBot(ctx context.Context) (GatewayBot, error) {
 // (discordgo runs each handler in a goroutine of its own, after it has
 // counted the event). A taker resuming from there is replayed the last
 // few events again; the commands among them are claimed in the store
-// (ClaimInteraction), so none runs twice.
+// (ClaimEvent), so none runs twice.
 func (a *Adapter) Session() Session {
 	seen := a.seq.Load()
 	safe := a.safeSeq.Swap(seen)

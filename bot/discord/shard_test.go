@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -14,10 +15,12 @@ import (
 
 // TestTakeoverResumes: an adapter given another's session (as a process
 // taking a dead one's shard over is, from the store) RESUMEs it at
-// READY's resume_gateway_url rather than identifying: it answers the
-// command sent while the shard had no connection, and the commands
-// replayed to it that the first adapter had answered are not answered
-// again (they are claimed, as in the store processes share).
+// READY's resume_gateway_url rather than identifying. Of the commands
+// replayed to it, those the first adapter answered are not run again,
+// the one it had claimed but not answered when it went (a process killed
+// mid-command) is answered once its claim has run out, and the one sent
+// while the shard had no connection is answered too. Claims are made in
+// a real store, as processes sharing one make them.
 func TestTakeoverResumes(t *testing.T) {
 	guild := strconv.Itoa(1 << 22) // on shard 1 of 2
 	fake := discordtest.New(t, discordtest.Options{AppID: testApp, HeartbeatInterval: 200 * time.Millisecond, Shards: 2, Guilds: []discordtest.Guild{{
@@ -26,20 +29,27 @@ func TestTakeoverResumes(t *testing.T) {
 		Channels: []discordtest.Channel{{ID: testChan, Name: "general"}},
 		Members:  []discordtest.Member{{UserID: testMember, Username: "pat"}},
 	}}})
-	var mu sync.Mutex
-	claimed := map[string]bool{}
-	claim := func(_ context.Context, id string) (bool, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		first := !claimed[id]
-		claimed[id] = true
-		return first, nil
+	st, claim := sharedStore(t)
+	// The first adapter, once doomed, claims the next command and then
+	// stops, as a process killed between claiming and answering does.
+	var doomed atomic.Bool
+	claimedDoomed, dead := make(chan string, 1), make(chan struct{})
+	firstClaim := func(ctx context.Context, id string, lease time.Duration) (bool, error) {
+		ok, err := claim(ctx, id, lease)
+		if ok && doomed.CompareAndSwap(true, false) {
+			claimedDoomed <- id
+			<-dead
+			return false, nil
+		}
+		return ok, err
 	}
-	identifyTurns := 0
+	var mu sync.Mutex
+	ran, identifyTurns := 0, 0
+	const lease = 300 * time.Millisecond
 	cfg := Config{Token: "test-token", AppID: testApp, APIURL: fake.APIURL(), Prefix: "!", MessageContent: true, Log: slog.New(slog.DiscardHandler),
-		ShardID: 1, ShardCount: 2, ClaimInteraction: claim,
+		ShardID: 1, ShardCount: 2, ClaimEvent: firstClaim, EventAnswered: st.EventAnswered, CommandLease: lease,
 		BeforeIdentify: func(context.Context) error { mu.Lock(); identifyTurns++; mu.Unlock(); return nil }}
-	b := &bot.Bot{Prefix: "!"}
+	b := &bot.Bot{Prefix: "!", Metrics: commandCounter(func(string) { mu.Lock(); ran++; mu.Unlock() })}
 	first, err := New(cfg, b)
 	if err != nil {
 		t.Fatal(err)
@@ -49,16 +59,23 @@ func TestTakeoverResumes(t *testing.T) {
 	}
 	before := fake.SendMessage(guild, testChan, testMember, "!help")
 	replyTo(t, fake, before)
+	doomed.Store(true)
+	inFlight := fake.SendMessage(guild, testChan, testMember, "!help")
+	if id := <-claimedDoomed; id != inFlight {
+		t.Fatalf("the first adapter claimed %s, want the command in flight %s", id, inFlight)
+	}
 	sess := first.Session()
 	if sess.ID == "" || sess.ResumeURL == "" {
 		t.Fatalf("the session to hand over: %+v", sess)
 	}
+	close(dead)
 	if err := first.Handover(); err != nil {
 		t.Fatal(err)
 	}
 	away := fake.SendMessage(guild, testChan, testMember, "!help")
+	time.Sleep(lease) // a dead process's shard moves later than its commands' claims run out
 
-	cfg.Resume = sess
+	cfg.Resume, cfg.ClaimEvent = sess, claim
 	taker, err := New(cfg, b)
 	if err != nil {
 		t.Fatal(err)
@@ -67,6 +84,7 @@ func TestTakeoverResumes(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taker.Close()
+	replyTo(t, fake, inFlight)
 	replyTo(t, fake, away)
 	after := fake.SendMessage(guild, testChan, testMember, "!help")
 	replyTo(t, fake, after)
@@ -74,8 +92,15 @@ func TestTakeoverResumes(t *testing.T) {
 	for _, m := range fake.Messages() {
 		replies[m.ReplyTo]++
 	}
-	if replies[before] != 1 || replies[away] != 1 || replies[after] != 1 {
-		t.Errorf("replies to the command before the handover, while away and after: %d, %d, %d; want one each", replies[before], replies[away], replies[after])
+	if replies[before] != 1 || replies[inFlight] != 1 || replies[away] != 1 || replies[after] != 1 {
+		t.Errorf("replies to the command before the handover, in flight, while away and after: %d, %d, %d, %d; want one each",
+			replies[before], replies[inFlight], replies[away], replies[after])
+	}
+	// Discord's nonce would hide a second reply: count the commands run.
+	mu.Lock()
+	defer mu.Unlock()
+	if ran != 4 {
+		t.Errorf("%d commands run, want 4: an answered command replayed to the taker was run again", ran)
 	}
 	if fake.Identifies() != 1 || fake.Resumes() != 1 || fake.ResumesAtResumeURL() != 1 || identifyTurns != 1 {
 		t.Errorf("identifies %d (turns asked %d), resumes %d (at resume_gateway_url %d); want 1 (1), 1 (1)",

@@ -94,11 +94,17 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		InteractionRefused: func(reason string) {
 			m.Add("disputebot_interactions_refused_total", 1, "reason", reason)
 		},
-		// Claimed in the store, an interaction runs once across processes
-		// sharing it, and across a restart of this one.
-		ClaimInteraction: func(ctx context.Context, id string) (bool, error) {
-			return lib.Store.ClaimInteraction(ctx, id, time.Now())
+		// Claimed in the store, an event runs once across processes
+		// sharing it, and across a restart of this one. A command's claim
+		// lasts a third of a shard's lease: a shard whose process died
+		// moves two thirds to all of its lease later (it renews every
+		// third), and a command that process had claimed but not answered
+		// is replayed to the taker after the claim has run out.
+		ClaimEvent: func(ctx context.Context, id string, lease time.Duration) (bool, error) {
+			return lib.Store.ClaimEvent(ctx, id, time.Now(), lease)
 		},
+		EventAnswered: lib.Store.EventAnswered,
+		CommandLease:  cfg.ShardLease / 3,
 	}
 	adapter, err := discord.New(base, b)
 	if err != nil {

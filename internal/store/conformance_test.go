@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -540,10 +541,10 @@ func TestBrokenTextIsStoredAlike(t *testing.T) {
 	})
 }
 
-// TestInteractionsAreClaimedOnce: eight processes (two handles, eight
+// TestEventsAreClaimedOnce: eight processes (two handles, eight
 // claimers) handed the same forty interactions run each once; claims
 // older than twenty minutes are forgotten.
-func TestInteractionsAreClaimedOnce(t *testing.T) {
+func TestEventsAreClaimedOnce(t *testing.T) {
 	eachStore(t, func(t *testing.T, b backend) {
 		ctx := context.Background()
 		stores := []*Store{b.mustOpen(t), b.mustOpen(t)}
@@ -556,7 +557,7 @@ func TestInteractionsAreClaimedOnce(t *testing.T) {
 				defer wg.Done()
 				for i := 0; i < 40; i++ {
 					id := fmt.Sprint("1000000000000", i)
-					ok, err := s.ClaimInteraction(ctx, id, t0)
+					ok, err := s.ClaimEvent(ctx, id, t0, 0)
 					if err != nil {
 						t.Error(err)
 						return
@@ -578,16 +579,71 @@ func TestInteractionsAreClaimedOnce(t *testing.T) {
 		// A hundred later claims forget the old ones.
 		later := t0.Add(time.Hour)
 		for i := 0; i < 100; i++ {
-			if _, err := stores[0].ClaimInteraction(ctx, fmt.Sprint("2000000000000", i), later); err != nil {
+			if _, err := stores[0].ClaimEvent(ctx, fmt.Sprint("2000000000000", i), later, 0); err != nil {
 				t.Fatal(err)
 			}
 		}
 		var kept int
-		if err := stores[0].db.QueryRowContext(ctx, "SELECT COUNT(*) FROM interactions WHERE seen_at < ?", timeText(later)).Scan(&kept); err != nil {
+		if err := stores[0].db.QueryRowContext(ctx, "SELECT COUNT(*) FROM claims WHERE seen_at < ?", timeText(later)).Scan(&kept); err != nil {
 			t.Fatal(err)
 		}
 		if kept != 0 {
 			t.Errorf("%d claims older than twenty minutes were kept", kept)
+		}
+	})
+}
+
+// TestCommandClaimsRunOut: a command claimed with a lease is taken by no
+// one else while the lease holds, by exactly one of eight claimers once
+// it has run out with no answer (its process died), and by no one once
+// answered; an interaction's claim (no lease) is never taken again.
+func TestCommandClaimsRunOut(t *testing.T) {
+	eachStore(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		stores := []*Store{b.mustOpen(t), b.mustOpen(t)}
+		const lease = 10 * time.Second
+		claim := func(s *Store, id string, at time.Time, lease time.Duration) bool {
+			t.Helper()
+			ok, err := s.ClaimEvent(ctx, id, at, lease)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return ok
+		}
+		if !claim(stores[0], "3000000000001", t0, lease) {
+			t.Fatal("a new command was not claimed")
+		}
+		if claim(stores[1], "3000000000001", t0.Add(lease-time.Second), lease) {
+			t.Error("a command was claimed again while its lease held")
+		}
+		// Its claimer died: after the lease, one of eight takers answers it.
+		var won atomic.Int32
+		var wg sync.WaitGroup
+		for c := 0; c < 8; c++ {
+			wg.Add(1)
+			go func(s *Store) {
+				defer wg.Done()
+				ok, err := s.ClaimEvent(ctx, "3000000000001", t0.Add(lease+time.Second), lease)
+				if err != nil {
+					t.Error(err)
+				}
+				if ok {
+					won.Add(1)
+				}
+			}(stores[c%2])
+		}
+		wg.Wait()
+		if won.Load() != 1 {
+			t.Errorf("a command whose claim ran out was taken by %d claimers, want 1", won.Load())
+		}
+		if err := stores[1].EventAnswered(ctx, "3000000000001"); err != nil {
+			t.Fatal(err)
+		}
+		if claim(stores[0], "3000000000001", t0.Add(time.Hour), lease) {
+			t.Error("an answered command was claimed again")
+		}
+		if !claim(stores[0], "3000000000002", t0, 0) || claim(stores[1], "3000000000002", t0.Add(time.Hour), lease) {
+			t.Error("an interaction's claim, made for good, was taken again")
 		}
 	})
 }

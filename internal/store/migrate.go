@@ -215,11 +215,15 @@ var migrations = []migration{
 	CREATE INDEX deliveries_batch ON deliveries(batch_id);
 	CREATE INDEX feed_items_seen ON feed_items(source_id, seen_at);`},
 	// 4: interactions claimed, so that processes sharing the store run
-	// each of Discord's interactions once (see ClaimInteraction).
+	// each of Discord's interactions once (see ClaimEvent).
 	{sql: interactionsTable},
 	// 5: gateway shards leased to processes, and identifies spaced and
 	// counted (see shards.go).
 	{sql: shardsTables},
+	// 6: the interactions' claims become every event's, with a lease for
+	// a command claimed by a process that dies before answering it (see
+	// ClaimEvent).
+	{sql: claimsTable},
 }
 
 // interactionsTable is the same in both dialects.
@@ -228,6 +232,14 @@ const interactionsTable = `CREATE TABLE interactions (
 		seen_at TEXT NOT NULL
 	);
 	CREATE INDEX interactions_seen ON interactions(seen_at);`
+
+// claimsTable renames interactionsTable's table for what it holds, in both
+// dialects. Claims made before it are final (answered 1).
+const claimsTable = `ALTER TABLE interactions RENAME TO claims;
+	ALTER TABLE claims ADD COLUMN lease_until TEXT NOT NULL DEFAULT '';
+	ALTER TABLE claims ADD COLUMN answered INTEGER NOT NULL DEFAULT 1;
+	DROP INDEX interactions_seen;
+	CREATE INDEX claims_seen ON claims(seen_at);`
 
 // migration is one step of the schema. foreignKeysOff runs it with
 // foreign keys off, as SQLite requires for rebuilding a table others

@@ -259,4 +259,6 @@ var postgresMigrations = []migration{
 	{sql: interactionsTable},
 	// 3: as SQLite's 5.
 	{sql: shardsTables},
+	// 4: as SQLite's 6.
+	{sql: claimsTable},
 }

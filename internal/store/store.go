@@ -48,7 +48,7 @@ type Store struct {
 	// listenURL is PostgreSQL's URL, password and all, for the connection
 	// that listens for other processes' changes; never printed.
 	listenURL string
-	// claims counts ClaimInteraction's successes, to forget old claims
+	// claims counts ClaimEvent's successes, to forget old claims
 	// now and then.
 	claims atomic.Int64
 }
