@@ -232,23 +232,34 @@ func (d *Deliverer) Run(ctx context.Context) {
 	}
 }
 
-// Flush sends every message due now.
+// claimLimit is how many messages a sender claims at a time: few enough
+// that other processes share a burst, and that a sender's death delays
+// few messages by a lease.
+const claimLimit = 50
+
+// Flush sends every message due now, claiming them claimLimit at a time
+// until the queue holds no more (a burst of notices must not wait a poll
+// for each fifty).
 func (d *Deliverer) Flush(ctx context.Context) error {
 	lease := d.Lease
 	if lease == 0 {
 		lease = DefaultLease
 	}
-	batches, err := d.Store.ClaimBatches(ctx, d.now(), d.Settle, lease, 50)
-	if err != nil {
-		return err
-	}
-	for _, b := range batches {
-		if ctx.Err() != nil {
-			return ctx.Err()
+	for {
+		batches, err := d.Store.ClaimBatches(ctx, d.now(), d.Settle, lease, claimLimit)
+		if err != nil {
+			return err
 		}
-		d.deliverSafely(ctx, b)
+		for _, b := range batches {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			d.deliverSafely(ctx, b)
+		}
+		if len(batches) < claimLimit {
+			return nil
+		}
 	}
-	return nil
 }
 
 // deliverSafely is deliver under a recover: a panic while sending one
