@@ -306,7 +306,7 @@ type feedServer struct {
 	polls []time.Time // when the feed was read
 }
 
-func newFeedServer(t *testing.T) *feedServer {
+func newFeedServer(t testing.TB) *feedServer {
 	page, err := os.ReadFile("../../internal/ingest/testdata/musk-microsoft.html")
 	if err != nil {
 		t.Fatal(err)

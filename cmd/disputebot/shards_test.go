@@ -319,3 +319,80 @@ func BenchmarkCommands(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkNotices: notices per second delivered by one and by three
+// serve processes sharing PostgreSQL and 4 shards of 40 servers, in each
+// of which ten members have subscribed to musk microsoft by DM. Each
+// round a moderator in every server adds one new article as a source
+// (40 pages read and indexed, by the process holding the server's shard),
+// and the round is timed from the first `!source add` to the last of the
+// 400 DMs telling a member of it; any process may send any notice. The
+// digest window is 100 ms, so that the settle time does not hide the
+// rate. Needs TEST_DATABASE_URL:
+//
+//	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test go test -run '^$' -bench Notices -benchtime 2x ./cmd/disputebot
+func BenchmarkNotices(b *testing.B) {
+	const perServer = 10
+	for _, n := range []int{1, 3} {
+		b.Run(fmt.Sprintf("%d-processes", n), func(b *testing.B) {
+			url := pgtest.URL(b)
+			guilds, all := shardedServers(40)
+			subscribers := map[string][]string{} // by guild
+			for k := range guilds {
+				for j := range perServer {
+					user := strconv.Itoa(600000000000000000 + 100*k + j)
+					guilds[k].Members = append(guilds[k].Members, discordtest.Member{UserID: user, Username: "reader " + strconv.Itoa(j)})
+					subscribers[guilds[k].ID] = append(subscribers[guilds[k].ID], user)
+				}
+			}
+			fake := discordtest.New(b, discordtest.Options{AppID: appID, BotName: "disputebot", Guilds: guilds, HeartbeatInterval: time.Second,
+				Shards: 4, MaxConcurrency: 2, IdentifySpacing: 5 * time.Second})
+			site := newFeedServer(b)
+			for range n {
+				startProc(b, map[string]string{"DATA_DIR": b.TempDir(), "DISCORD_TOKEN": "test.bot.token-never-logged", "DISCORD_API_URL": fake.APIURL(),
+					"DATABASE_URL": url, "COMMAND_COOLDOWN": "0s", "LOG_LEVEL": "info", "FETCH_ALLOW_PRIVATE": "true",
+					"NOTIFY_DIGEST_WINDOW": "100ms"}, "disputebot is serving", "serve")
+			}
+			if err := fake.WaitShards(90 * time.Second); err != nil {
+				b.Fatal(err)
+			}
+			for _, s := range all {
+				for _, user := range subscribers[s.guild] {
+					fake.SendMessage(s.guild, s.channel, user, "!subscribe musk microsoft")
+				}
+			}
+			if _, ok := fake.WaitMessages(func(ms []discordtest.Message) bool {
+				subs := 0
+				for _, m := range ms {
+					subs += strings.Count(text(m), "Subscribed (#")
+				}
+				return subs == perServer*len(all)
+			}, 2*time.Minute); !ok {
+				b.Fatal("not every subscription was confirmed")
+			}
+			b.ResetTimer()
+			for round := range b.N {
+				start := time.Now()
+				paths := map[string]string{} // the article's path by guild
+				for k, s := range all {
+					paths[s.guild] = fmt.Sprintf("/round-%d-server-%d", round, k)
+					fake.SendMessage(s.guild, s.channel, modUser, "!source add "+site.URL+paths[s.guild])
+				}
+				want := perServer * len(all)
+				told := func(ms []discordtest.Message) int {
+					dms := 0
+					for _, m := range ms {
+						if m.DMUserID != "" && strings.Contains(text(m), fmt.Sprintf("/round-%d-server-", round)) {
+							dms++
+						}
+					}
+					return dms
+				}
+				if ms, ok := fake.WaitMessages(func(ms []discordtest.Message) bool { return told(ms) >= want }, 5*time.Minute); !ok {
+					b.Fatalf("%d of %d notices", told(ms), want)
+				}
+				b.ReportMetric(float64(want)/time.Since(start).Seconds(), "notices/s")
+			}
+		})
+	}
+}
