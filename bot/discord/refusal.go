@@ -2,6 +2,7 @@ package discord
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -81,11 +82,14 @@ func hookLogs() {
 // dialer is discordgo's websocket dialer, except that once Discord has
 // refused the bot it dials nothing: discordgo's reconnect loop then only
 // waits, and no further IDENTIFY reaches Discord. Every gateway connection
-// starts here, which makes it the place to note when one began.
+// starts here, which makes it the place to note when one began, and to
+// hold back the INVALID SESSIONs it reads until identifying again is the
+// shard's turn (see gatedConn). For wss it makes the TLS connection too,
+// so that what it holds back is read in the clear.
 func (a *Adapter) dialer() *websocket.Dialer {
 	d := *websocket.DefaultDialer
 	var nd net.Dialer
-	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+	dial := func(ctx context.Context, network, addr string) (net.Conn, error) {
 		if a.checkRefused() {
 			return nil, errNotDialing
 		}
@@ -95,6 +99,35 @@ func (a *Adapter) dialer() *websocket.Dialer {
 		a.readied.Store(false)
 		a.connectedAt.Store(time.Now().UnixNano())
 		return nd.DialContext(ctx, network, addr)
+	}
+	d.NetDialContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		return &gatedConn{Conn: c, gate: a.identifyAgain}, nil
+	}
+	d.NetDialTLSContext = func(ctx context.Context, network, addr string) (net.Conn, error) {
+		c, err := dial(ctx, network, addr)
+		if err != nil {
+			return nil, err
+		}
+		host, _, err := net.SplitHostPort(addr)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		conf := &tls.Config{MinVersion: tls.VersionTLS12}
+		if d.TLSClientConfig != nil { // tests trust their own server
+			conf = d.TLSClientConfig.Clone()
+		}
+		conf.ServerName = host
+		tc := tls.Client(c, conf)
+		if err := tc.HandshakeContext(ctx); err != nil {
+			c.Close()
+			return nil, err
+		}
+		return &gatedConn{Conn: tc, gate: a.identifyAgain}, nil
 	}
 	return &d
 }

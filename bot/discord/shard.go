@@ -124,15 +124,8 @@ func presetResume(s *discordgo.Session, sess Session) bool {
 // BeforeIdentify grants the turn.
 func (a *Adapter) openGateway() error {
 	if id, _ := a.sessionID.Load().(string); id == "" && a.cfg.BeforeIdentify != nil {
-		ctx, cancel := context.WithCancel(context.Background())
+		ctx, cancel := a.untilClosed()
 		defer cancel()
-		go func() {
-			select {
-			case <-a.stop:
-				cancel()
-			case <-ctx.Done():
-			}
-		}()
 		if err := a.cfg.BeforeIdentify(ctx); err != nil {
 			return fmt.Errorf("discord: waiting for a turn to identify: %w", err)
 		}

@@ -107,3 +107,55 @@ func TestTakeoverResumes(t *testing.T) {
 			fake.Identifies(), identifyTurns, fake.Resumes(), fake.ResumesAtResumeURL())
 	}
 }
+
+// TestInvalidSessionWaitsForATurn: Discord refuses a shard's IDENTIFY
+// with INVALID SESSION (here, because another shard of its
+// max_concurrency bucket identified under a second before). discordgo
+// identifies again at once; the adapter holds that back until the store
+// gives a turn, so Discord refuses it once, not again and again.
+func TestInvalidSessionWaitsForATurn(t *testing.T) {
+	const spacing = time.Second
+	fake := discordtest.New(t, discordtest.Options{AppID: testApp, HeartbeatInterval: 5 * time.Second, Shards: 2, MaxConcurrency: 1, IdentifySpacing: spacing})
+	var mu sync.Mutex
+	var firstIdentified time.Time
+	turns := 0
+	open := func(shard int, beforeIdentify func(context.Context) error) *Adapter {
+		a, err := New(Config{Token: "test-token", AppID: testApp, APIURL: fake.APIURL(), Prefix: "!", Log: slog.New(slog.DiscardHandler),
+			ShardID: shard, ShardCount: 2, BeforeIdentify: beforeIdentify}, &bot.Bot{Prefix: "!"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Open(); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { a.Close() })
+		return a
+	}
+	open(0, func(context.Context) error { mu.Lock(); firstIdentified = time.Now(); mu.Unlock(); return nil })
+	// Shard 1's first turn comes too early, as a turn given before its
+	// identify was sent, and overtaken, may; its later turns keep the
+	// spacing, as the store's do.
+	open(1, func(ctx context.Context) error {
+		mu.Lock()
+		turns++
+		wait := time.Until(firstIdentified.Add(spacing + 200*time.Millisecond))
+		early := turns == 1
+		mu.Unlock()
+		if !early {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		return nil
+	})
+	if err := fake.WaitShards(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if fake.RefusedIdentifies() != 1 || turns != 2 {
+		t.Errorf("%d identifies refused, %d turns asked for; want 1 refused, and a turn asked for the identify after it", fake.RefusedIdentifies(), turns)
+	}
+}
