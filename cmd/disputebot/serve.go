@@ -121,7 +121,7 @@ func cmdServe(ctx context.Context, args []string, stdout, stderr io.Writer, gete
 		Panicked: func() { m.Panicked("poller") },
 	}
 	deliverer := &notify.Deliverer{
-		Store: lib.Store, Sender: adapter, Log: log, Wake: notifier.Wake(), Settle: cfg.NotifyDigestWindow, Lease: cfg.NotifyLease,
+		Store: lib.Store, Sender: adapter, Log: log, Wake: notifier.Wake(), Settle: cfg.NotifyDigestWindow, Lease: cfg.NotifyLease, PerSecond: cfg.NotifyRate,
 		Sent:     func() { m.Add("disputebot_deliveries_total", 1, "result", "sent") },
 		Failed:   func() { m.Add("disputebot_deliveries_total", 1, "result", "failed") },
 		Panicked: func() { m.Panicked("deliverer") },

@@ -328,13 +328,18 @@ func BenchmarkCommands(b *testing.B) {
 // and the round is timed from the first `!source add` to the last of the
 // 400 DMs telling a member of it; any process may send any notice. The
 // digest window is 100 ms, so that the settle time does not hide the
-// rate. Needs TEST_DATABASE_URL:
+// rate. Each is run with NOTIFY_RATE's default, the rate Discord's limits
+// leave, and with no limit, the rate the processes could reach. Needs
+// TEST_DATABASE_URL:
 //
 //	TEST_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test go test -run '^$' -bench Notices -benchtime 2x ./cmd/disputebot
 func BenchmarkNotices(b *testing.B) {
 	const perServer = 10
-	for _, n := range []int{1, 3} {
-		b.Run(fmt.Sprintf("%d-processes", n), func(b *testing.B) {
+	for _, c := range []struct {
+		procs int
+		rate  string
+	}{{1, "20"}, {3, "20"}, {1, "0"}, {3, "0"}} {
+		b.Run(fmt.Sprintf("%d-processes/rate-%s", c.procs, c.rate), func(b *testing.B) {
 			url := pgtest.URL(b)
 			guilds, all := shardedServers(40)
 			subscribers := map[string][]string{} // by guild
@@ -348,10 +353,10 @@ func BenchmarkNotices(b *testing.B) {
 			fake := discordtest.New(b, discordtest.Options{AppID: appID, BotName: "disputebot", Guilds: guilds, HeartbeatInterval: time.Second,
 				Shards: 4, MaxConcurrency: 2, IdentifySpacing: 5 * time.Second})
 			site := newFeedServer(b)
-			for range n {
+			for range c.procs {
 				startProc(b, map[string]string{"DATA_DIR": b.TempDir(), "DISCORD_TOKEN": "test.bot.token-never-logged", "DISCORD_API_URL": fake.APIURL(),
 					"DATABASE_URL": url, "COMMAND_COOLDOWN": "0s", "LOG_LEVEL": "info", "FETCH_ALLOW_PRIVATE": "true",
-					"NOTIFY_DIGEST_WINDOW": "100ms"}, "disputebot is serving", "serve")
+					"NOTIFY_DIGEST_WINDOW": "100ms", "NOTIFY_RATE": c.rate}, "disputebot is serving", "serve")
 			}
 			if err := fake.WaitShards(90 * time.Second); err != nil {
 				b.Fatal(err)

@@ -73,8 +73,11 @@ type Config struct {
 	FeedConcurrency    int
 	NotifyDigestWindow time.Duration
 	NotifyLease        time.Duration
-	CommandTimeout     time.Duration
-	CommandCooldown    time.Duration
+	// NotifyRate is how many notices all processes sharing the store send
+	// in a second, together; 0 is no limit.
+	NotifyRate      int
+	CommandTimeout  time.Duration
+	CommandCooldown time.Duration
 
 	// ShardCount is the gateway's shard count, 0 for Discord's
 	// recommendation; ShardLease how long a process holds a shard
@@ -283,16 +286,16 @@ var options = []option{
 		c.FeedMinInterval, err = parseDuration(v, 100*time.Millisecond, 24*time.Hour)
 		return err
 	}},
-	{"FEED_CONCURRENCY", "4", "feeds polled at once", func(c *Config, v string) error {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > 64 {
-			return errors.New("must be a whole number from 1 to 64")
-		}
-		c.FeedConcurrency = n
-		return nil
+	{"FEED_CONCURRENCY", "4", "feeds polled at once", func(c *Config, v string) (err error) {
+		c.FeedConcurrency, err = parseCount(v, 1, 64)
+		return err
 	}},
 	{"NOTIFY_DIGEST_WINDOW", "5s", "how long a notice waits for others to the same member or channel, so a burst becomes one digest", func(c *Config, v string) (err error) {
 		c.NotifyDigestWindow, err = parseDuration(v, 0, time.Hour)
+		return err
+	}},
+	{"NOTIFY_RATE", "20", "notice messages sent per second by every process sharing the store, together, or 0 for no limit: Discord allows a bot 50 requests a second in all (more when it grants a larger limit), and a DM to a member the bot has not written to before costs two", func(c *Config, v string) (err error) {
+		c.NotifyRate, err = parseCount(v, 0, 100000)
 		return err
 	}},
 	{"NOTIFY_LEASE", "1m", "how long a message being sent is kept from other senders; a process that dies mid-send has it resent, with the same nonce, after this", func(c *Config, v string) (err error) {

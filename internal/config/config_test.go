@@ -52,6 +52,7 @@ func TestErrorsNameTheVariable(t *testing.T) {
 		"FEED_CONCURRENCY":    "0",
 		"DATABASE_URL":        "mysql://root@localhost/db",
 		"NOTIFY_LEASE":        "0s",
+		"NOTIFY_RATE":         "-1",
 		"INTERACTIONS_ADDR":   "localhost",
 		"DISCORD_PUBLIC_KEY":  "not-hex",
 		"SHARD_COUNT":         "0",

@@ -161,7 +161,7 @@ type Sender interface {
 // Queue is the delivery queue in the store: messages claimed under a
 // lease, each then sent, retried or given up.
 type Queue interface {
-	ClaimBatches(ctx context.Context, now time.Time, settle, lease time.Duration, limit int) ([]*domain.Batch, error)
+	ClaimBatches(ctx context.Context, now time.Time, settle, lease time.Duration, limit, perSecond int) ([]*domain.Batch, error)
 	BatchSent(ctx context.Context, id int64, at time.Time) error
 	BatchRetry(ctx context.Context, id int64, next time.Time, reason string) error
 	BatchFailed(ctx context.Context, id int64, reason string) error
@@ -188,6 +188,10 @@ type Deliverer struct {
 	// again, with the same nonce, once its lease runs out.
 	Lease       time.Duration
 	MaxAttempts int
+	// PerSecond is how many messages every sender sharing the store may
+	// send in a second, together; zero is no limit. What is left over
+	// waits for the next poll.
+	PerSecond int
 	// Sent and Failed count messages, for metrics; nil is fine.
 	Sent, Failed func()
 	// Panicked counts panics recovered while delivering; nil is fine.
@@ -239,14 +243,14 @@ const claimLimit = 50
 
 // Flush sends every message due now, claiming them claimLimit at a time
 // until the queue holds no more (a burst of notices must not wait a poll
-// for each fifty).
+// for each fifty), or until the senders' budget for the second is spent.
 func (d *Deliverer) Flush(ctx context.Context) error {
 	lease := d.Lease
 	if lease == 0 {
 		lease = DefaultLease
 	}
 	for {
-		batches, err := d.Store.ClaimBatches(ctx, d.now(), d.Settle, lease, claimLimit)
+		batches, err := d.Store.ClaimBatches(ctx, d.now(), d.Settle, lease, claimLimit, d.PerSecond)
 		if err != nil {
 			return err
 		}

@@ -209,7 +209,7 @@ func TestCrashBetweenSendAndRecordResendsTheSameMessage(t *testing.T) {
 	a := e.article(t, "https://example.com/x", "Musk news", "Elon Musk")
 	e.not.Announce(ctx, a, "A", nil)
 	e.now = e.now.Add(3 * time.Second)
-	claimed, err := e.st.ClaimBatches(ctx, e.now, 2*time.Second, notify.DefaultLease, 10)
+	claimed, err := e.st.ClaimBatches(ctx, e.now, 2*time.Second, notify.DefaultLease, 10, 0)
 	if err != nil || len(claimed) != 1 {
 		t.Fatalf("claimed %v, %v", claimed, err)
 	}

@@ -323,6 +323,49 @@ func TestSubscriptionsAndAliases(t *testing.T) {
 	})
 }
 
+// TestSendBudgetIsShared: with 60 messages due and 20 a second allowed,
+// eight claimers in two processes claim 20 in all within one second, 20
+// more in the next, and a claimer without a limit the rest.
+func TestSendBudgetIsShared(t *testing.T) {
+	eachStore(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		stores := []*Store{b.mustOpen(t), b.mustOpen(t)}
+		var ds []domain.Delivery
+		for i := 0; i < 60; i++ {
+			r, err := stores[0].SaveArticle(ctx, &article.Article{URL: fmt.Sprintf("https://q.example/%d", i), Title: "t", FirstSeen: t0}, "G", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds = append(ds, domain.Delivery{GuildID: "G", Target: domain.DMTarget(fmt.Sprint("u", i)), ArticleID: r.ID, Story: fmt.Sprint("story", i), Reason: domain.Reason{Kind: domain.BySubscription, ID: 1}})
+		}
+		if n, err := stores[0].Enqueue(ctx, ds, t0); err != nil || n != 60 {
+			t.Fatalf("enqueued %d, %v", n, err)
+		}
+		claimIn := func(at time.Time, perSecond int) int {
+			return eightClaimers(stores, func(s *Store, c int) int {
+				bs, err := s.ClaimBatches(ctx, at.Add(time.Duration(c)*time.Millisecond), time.Second, time.Hour, 50, perSecond)
+				if err != nil {
+					t.Error(err)
+				}
+				return len(bs)
+			})
+		}
+		second := t0.Add(time.Minute).Truncate(time.Second)
+		if n := claimIn(second, 20); n != 20 {
+			t.Errorf("%d messages claimed in a second allowing 20", n)
+		}
+		if n := claimIn(second.Add(500*time.Millisecond), 20); n != 0 {
+			t.Errorf("%d more messages claimed later in the same second", n)
+		}
+		if n := claimIn(second.Add(time.Second), 20); n != 20 {
+			t.Errorf("%d messages claimed in the next second, want 20", n)
+		}
+		if n := claimIn(second.Add(time.Second), 0); n != 20 {
+			t.Errorf("%d messages claimed with no limit, want the last 20", n)
+		}
+	})
+}
+
 // TestDeliveriesAreClaimedOnce: a story is queued once per target; eight
 // claimers side by side each get different messages, every notice is in
 // exactly one; a claimed message is nobody else's until its lease ends,
@@ -350,7 +393,7 @@ func TestDeliveriesAreClaimedOnce(t *testing.T) {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				bs, err := s.ClaimBatches(ctx, now, time.Second, time.Minute, 50)
+				bs, err := s.ClaimBatches(ctx, now, time.Second, time.Minute, 50, 0)
 				if err != nil {
 					t.Error(err)
 					return
@@ -382,7 +425,7 @@ func TestDeliveriesAreClaimedOnce(t *testing.T) {
 				t.Errorf("article %d is in %d messages", id, n)
 			}
 		}
-		if bs, _ := s.ClaimBatches(ctx, now.Add(59*time.Second), time.Second, time.Minute, 50); len(bs) != 0 {
+		if bs, _ := s.ClaimBatches(ctx, now.Add(59*time.Second), time.Second, time.Minute, 50, 0); len(bs) != 0 {
 			t.Errorf("%d messages claimed again while their leases held", len(bs))
 		}
 		var first int64
@@ -394,7 +437,7 @@ func TestDeliveriesAreClaimedOnce(t *testing.T) {
 		if err := s.BatchSent(ctx, first, now); err != nil {
 			t.Fatal(err)
 		}
-		back, err := s.ClaimBatches(ctx, now.Add(time.Minute), time.Second, time.Minute, 50)
+		back, err := s.ClaimBatches(ctx, now.Add(time.Minute), time.Second, time.Minute, 50, 0)
 		if err != nil || len(back) != 19 {
 			t.Fatalf("after the leases: %d back, %v", len(back), err)
 		}
@@ -617,24 +660,18 @@ func TestCommandClaimsRunOut(t *testing.T) {
 			t.Error("a command was claimed again while its lease held")
 		}
 		// Its claimer died: after the lease, one of eight takers answers it.
-		var won atomic.Int32
-		var wg sync.WaitGroup
-		for c := 0; c < 8; c++ {
-			wg.Add(1)
-			go func(s *Store) {
-				defer wg.Done()
-				ok, err := s.ClaimEvent(ctx, "3000000000001", t0.Add(lease+time.Second), lease)
-				if err != nil {
-					t.Error(err)
-				}
-				if ok {
-					won.Add(1)
-				}
-			}(stores[c%2])
-		}
-		wg.Wait()
-		if won.Load() != 1 {
-			t.Errorf("a command whose claim ran out was taken by %d claimers, want 1", won.Load())
+		won := eightClaimers(stores, func(s *Store, _ int) int {
+			ok, err := s.ClaimEvent(ctx, "3000000000001", t0.Add(lease+time.Second), lease)
+			if err != nil {
+				t.Error(err)
+			}
+			if ok {
+				return 1
+			}
+			return 0
+		})
+		if won != 1 {
+			t.Errorf("a command whose claim ran out was taken by %d claimers, want 1", won)
 		}
 		if err := stores[1].EventAnswered(ctx, "3000000000001"); err != nil {
 			t.Fatal(err)
@@ -800,4 +837,20 @@ func TestIdentifiesAreSpacedAndCounted(t *testing.T) {
 			t.Errorf("after the reset: %+v %v", turn, err)
 		}
 	})
+}
+
+// eightClaimers runs claim in eight goroutines at once, taking turns
+// between the stores (processes), and adds up what they claimed.
+func eightClaimers(stores []*Store, claim func(s *Store, c int) int) int {
+	var total atomic.Int32
+	var wg sync.WaitGroup
+	for c := 0; c < 8; c++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			total.Add(int32(claim(stores[c%len(stores)], c)))
+		}()
+	}
+	wg.Wait()
+	return int(total.Load())
 }

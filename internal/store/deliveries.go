@@ -45,11 +45,32 @@ func (t *Tx) Enqueue(ds []domain.Delivery, now time.Time) (int, error) {
 // that have settled (waited settle, so a burst gathers into one digest)
 // are formed into new batches, one per target. Claimers in several
 // processes queue on a lock, so no delivery joins two batches.
-func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease time.Duration, limit int) ([]*domain.Batch, error) {
+//
+// perSecond, when not zero, is how many messages all claimers sharing the
+// store may claim in one second of the clock, together: Discord allows a
+// bot a number of requests a second however many processes make them,
+// and senders that each kept to it alone would, together, be refused
+// (and a bot refused too often is shut out for an hour).
+func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease time.Duration, limit, perSecond int) ([]*domain.Batch, error) {
 	var ids []int64
-	err := s.tx(ctx, func(tx *txn) error {
+	err := s.tx(ctx, func(tx *txn) (err error) {
 		if err := tx.d.lock(ctx, tx, lockClaim, ""); err != nil {
 			return err
+		}
+		if perSecond > 0 {
+			left, err := sendBudget(ctx, tx, now, perSecond)
+			if err != nil {
+				return err
+			}
+			limit = min(limit, left)
+			defer func() {
+				if err == nil && len(ids) > 0 {
+					_, err = tx.ExecContext(ctx, "UPDATE send_budget SET used = used + ? WHERE id = 1", len(ids))
+				}
+			}()
+		}
+		if limit <= 0 {
+			return nil
 		}
 		rows, err := tx.QueryContext(ctx, `SELECT DISTINCT batch_id FROM deliveries WHERE state = 'sending' AND next_attempt <= ? LIMIT ?`, timeText(now), limit)
 		if err != nil {
@@ -121,6 +142,24 @@ func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease t
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// sendBudget is how many messages may still be claimed in now's second
+// of the clock, of perSecond (see ClaimBatches). The row is read and
+// written under the claim lock.
+func sendBudget(ctx context.Context, tx *txn, now time.Time, perSecond int) (int, error) {
+	var second string
+	var used int
+	if err := tx.QueryRowContext(ctx, "SELECT at_second, used FROM send_budget WHERE id = 1").Scan(&second, &used); err != nil {
+		return 0, err
+	}
+	if second != timeText(now.Truncate(time.Second)) {
+		if _, err := tx.ExecContext(ctx, "UPDATE send_budget SET at_second = ?, used = 0 WHERE id = 1", timeText(now.Truncate(time.Second))); err != nil {
+			return 0, err
+		}
+		used = 0
+	}
+	return perSecond - used, nil
 }
 
 // leaseBatches keeps claimed batches from other claimers until.

@@ -59,7 +59,7 @@ func fill(t *testing.T, s *Store) {
 	}
 	// One message claimed and mid-send (as a process killed while sending
 	// leaves it), the rest pending.
-	if _, err := s.ClaimBatches(ctx, t0.Add(time.Minute), 0, time.Minute, 1); err != nil {
+	if _, err := s.ClaimBatches(ctx, t0.Add(time.Minute), 0, time.Minute, 1, 0); err != nil {
 		t.Fatal(err)
 	}
 	s.Enqueue(ctx, []domain.Delivery{{GuildID: "G", Target: domain.DMTarget("u9"), ArticleID: 1, Story: "late", Reason: domain.Reason{Kind: domain.BySubscription, ID: 9}}}, t0.Add(2*time.Minute))
@@ -114,7 +114,7 @@ func TestExportImportRoundTrip(t *testing.T) {
 		if s.ID() == src.ID() {
 			t.Error("the imported store took the other's identity")
 		}
-		batches, err := s.ClaimBatches(ctx, t0.Add(time.Hour), 0, time.Minute, 10)
+		batches, err := s.ClaimBatches(ctx, t0.Add(time.Hour), 0, time.Minute, 10, 0)
 		if err != nil || len(batches) != 2 || batches[0].ID != 1 || len(batches[0].Articles) != 3 {
 			t.Errorf("after the move, claimed %+v, %v: want the message mid-send (id 1) back and one new", batches, err)
 		}

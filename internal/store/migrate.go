@@ -224,6 +224,9 @@ var migrations = []migration{
 	// a command claimed by a process that dies before answering it (see
 	// ClaimEvent).
 	{sql: claimsTable},
+	// 7: the messages all senders may claim in a second, together (see
+	// ClaimBatches).
+	{sql: sendBudgetTable},
 }
 
 // interactionsTable is the same in both dialects.
@@ -232,6 +235,15 @@ const interactionsTable = `CREATE TABLE interactions (
 		seen_at TEXT NOT NULL
 	);
 	CREATE INDEX interactions_seen ON interactions(seen_at);`
+
+// sendBudgetTable is the same in both dialects: one row, the second of
+// the clock it counts and the messages claimed in it.
+const sendBudgetTable = `CREATE TABLE send_budget (
+		id        INTEGER PRIMARY KEY CHECK (id = 1),
+		at_second TEXT NOT NULL,
+		used      INTEGER NOT NULL
+	);
+	INSERT INTO send_budget (id, at_second, used) VALUES (1, '', 0);`
 
 // claimsTable renames interactionsTable's table for what it holds, in both
 // dialects. Claims made before it are final (answered 1).

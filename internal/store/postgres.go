@@ -261,4 +261,6 @@ var postgresMigrations = []migration{
 	{sql: shardsTables},
 	// 4: as SQLite's 6.
 	{sql: claimsTable},
+	// 5: as SQLite's 7.
+	{sql: sendBudgetTable},
 }
