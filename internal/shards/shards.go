@@ -28,6 +28,7 @@ type Store interface {
 	ReleaseShard(ctx context.Context, shard int, holder string, now time.Time) error
 	ClaimIdentify(ctx context.Context, bucket int, now time.Time, reserve int) (store.IdentifyTurn, error)
 	SetSessionStartLimit(ctx context.Context, l store.SessionStartLimit) error
+	ShardPeers(ctx context.Context, holder string, now, until time.Time) (map[string]int, error)
 }
 
 var _ Store = (*store.Store)(nil)
@@ -81,6 +82,9 @@ type Manager struct {
 
 	failed chan error
 	once   sync.Once
+	// claimAfter is when the manager claims shards again after giving one
+	// back to even the processes' shares out.
+	claimAfter time.Time
 }
 
 // held is one shard the manager holds.
@@ -145,28 +149,12 @@ func (m *Manager) round(ctx context.Context, holding map[int]*held, results chan
 	defer m.recovered("a round of shard leases")
 	now := time.Now()
 	for _, h := range holding {
-		if now.Sub(h.renewed) < m.Lease/3 {
-			continue
+		if now.Sub(h.renewed) >= m.Lease/3 {
+			m.renew(ctx, holding, h, now)
 		}
-		if h.gw != nil {
-			h.sess = h.gw.Session()
-		}
-		ok, err := m.Store.RenewShard(ctx, h.shard, m.Holder, now.Add(m.Lease), h.sess)
-		switch {
-		case ok:
-			h.renewed = now
-		case err == nil:
-			m.Log.Warn("another process took this shard over; closing its connection", "shard", h.shard)
-			m.drop(holding, h, false)
-		case now.Sub(h.renewed) > 2*m.Lease/3:
-			// The store cannot be reached, and the lease will run out
-			// before the next renewal: another process may then take
-			// the shard, and two connections must not hold it at once.
-			m.Log.Warn("cannot renew the shard's lease; closing its connection before another process takes it", "shard", h.shard, "error", err)
-			m.drop(holding, h, false)
-		default:
-			m.Log.Warn("renewing a shard's lease", "shard", h.shard, "error", err)
-		}
+	}
+	if m.rebalance(ctx, holding, now) || now.Before(m.claimAfter) {
+		return
 	}
 	for _, i := range rand.Perm(m.Count) {
 		if holding[i] != nil {
@@ -215,6 +203,79 @@ func (m *Manager) round(ctx context.Context, holding map[int]*held, results chan
 	}
 }
 
+// renew extends the lease on a held shard and records its connection's
+// session; it reports whether the store took it. A shard another process
+// has taken is dropped, and so is one whose lease the store has not
+// extended for two thirds of it.
+func (m *Manager) renew(ctx context.Context, holding map[int]*held, h *held, now time.Time) bool {
+	first := false
+	if h.gw != nil {
+		sess := h.gw.Session()
+		first = h.sess.SessionID != sess.SessionID
+		h.sess = sess
+	}
+	ok, err := m.Store.RenewShard(ctx, h.shard, m.Holder, now.Add(m.Lease), h.sess)
+	switch {
+	case ok:
+		h.renewed = now
+		if first {
+			m.Log.Info("recorded the shard's session, for a process taking it over to resume", "shard", h.shard)
+		}
+	case err == nil:
+		m.Log.Warn("another process took this shard over; closing its connection", "shard", h.shard)
+		m.drop(holding, h, false)
+	case now.Sub(h.renewed) > 2*m.Lease/3:
+		// The store cannot be reached, and the lease will run out
+		// before the next renewal: another process may then take
+		// the shard, and two connections must not hold it at once.
+		m.Log.Warn("cannot renew the shard's lease; closing its connection before another process takes it", "shard", h.shard, "error", err)
+		m.drop(holding, h, false)
+	default:
+		m.Log.Warn("renewing a shard's lease", "shard", h.shard, "error", err)
+	}
+	return ok
+}
+
+// rebalance records that this process takes part in holding shards, and
+// gives one back when it holds at least two more than the process holding
+// fewest (one started after the others had taken every shard), no shard
+// is free, and of the processes holding most it is the last by name, so
+// that one gives at a time. The shard is handed over with its session,
+// and the process short of shards takes it at its next round and resumes
+// it; the giver claims nothing for half a lease, so that it does not take
+// the shard back. It reports whether it gave one.
+//
+// The presence lasts a third of a lease: a process that dies is forgotten
+// before its shards' leases run out, so no one gives a shard to it.
+func (m *Manager) rebalance(ctx context.Context, holding map[int]*held, now time.Time) bool {
+	peers, err := m.Store.ShardPeers(ctx, m.Holder, now, now.Add(m.Lease/3))
+	if err != nil {
+		m.Log.Warn("counting the shards other processes hold", "error", err)
+		return false
+	}
+	most, fewest, total, giver := 0, m.Count, 0, ""
+	for h, n := range peers {
+		total += n
+		fewest = min(fewest, n)
+		if n > most || n == most && h > giver {
+			most, giver = n, h
+		}
+	}
+	if giver != m.Holder || total < m.Count || most-fewest < 2 || len(holding) != most {
+		return false
+	}
+	for _, h := range holding {
+		if h.gw == nil {
+			continue // still opening
+		}
+		m.Log.Info("giving a shard to a process that holds fewer", "shard", h.shard, "held", most, "fewest", fewest, "processes", len(peers))
+		m.drop(holding, h, true)
+		m.claimAfter = now.Add(m.Lease / 2)
+		return true
+	}
+	return false
+}
+
 // opened files a shard's connection, or gives the shard back when it
 // could not be opened.
 func (m *Manager) opened(holding map[int]*held, r opened) {
@@ -234,11 +295,14 @@ func (m *Manager) opened(holding map[int]*held, r opened) {
 		return
 	}
 	h.gw = r.gw
-	// The new session is recorded at the next round rather than a third
-	// of a lease later: a process dying in between would leave its
-	// taker nothing to resume.
-	h.renewed = time.Time{}
 	m.Log.Info("shard connected", "shard", r.shard)
+	// The new session is recorded now rather than a third of a lease
+	// later: a process dying in between would leave its taker nothing to
+	// resume, and the events of the shard's gap lost. Failing, it is
+	// recorded at the next round.
+	if !m.renew(context.Background(), holding, h, time.Now()) {
+		h.renewed = time.Time{}
+	}
 	go func() {
 		select {
 		case err := <-r.gw.Failed():
@@ -301,6 +365,13 @@ func (m *Manager) stopAll(holding map[int]*held, results chan opened) {
 	}
 	for _, h := range holding {
 		m.drop(holding, h, true)
+	}
+	// No longer taking part: no one gives this process a shard.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	now := time.Now()
+	if _, err := m.Store.ShardPeers(ctx, m.Holder, now, now); err != nil {
+		m.Log.Warn("leaving the processes that hold shards", "error", err)
 	}
 }
 

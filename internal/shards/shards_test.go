@@ -73,6 +73,13 @@ func (d *dyingStore) ReleaseShard(ctx context.Context, shard int, holder string,
 	return d.Store.ReleaseShard(ctx, shard, holder, now)
 }
 
+func (d *dyingStore) ShardPeers(ctx context.Context, holder string, now, until time.Time) (map[string]int, error) {
+	if d.isDead() {
+		return nil, errDead
+	}
+	return d.Store.ShardPeers(ctx, holder, now, until)
+}
+
 // opening is one Open call a manager made.
 type opening struct {
 	holder string
@@ -211,6 +218,59 @@ func TestADeadProcessesShardsAreTakenOver(t *testing.T) {
 		}
 		if want := fmt.Sprintf("%s-%d", victim, i); latest[i].resume.SessionID != want {
 			t.Errorf("shard %d: the taker resumed %+v, want the dead process's session %s", i, latest[i].resume, want)
+		}
+	}
+}
+
+// TestSharesEvenOutWhenAProcessJoins: a process alone takes all four
+// shards; a second one started later gets two of them, each handed over
+// with its session (resumed, not identified anew), and then the shards
+// stay where they are.
+func TestSharesEvenOutWhenAProcessJoins(t *testing.T) {
+	c := &cluster{t: t, path: filepath.Join(t.TempDir(), "db.sqlite"), notify: make(chan struct{}, 1)}
+	const lease = 900 * time.Millisecond
+	a, _ := c.manager("a", lease)
+	b, _ := c.manager("b", lease)
+	ctx, cancel := context.WithCancel(context.Background())
+	var wg sync.WaitGroup
+	run := func(m *Manager) {
+		wg.Add(1)
+		go func() { defer wg.Done(); m.Run(ctx) }()
+	}
+	defer func() { cancel(); wg.Wait() }()
+	run(a)
+	c.wait("all four held by the first process", func(l map[int]opening) bool { return len(l) == 4 })
+	run(b)
+	held := func(l map[int]opening) map[string]int {
+		n := map[string]int{}
+		for _, o := range l {
+			n[o.holder]++
+		}
+		return n
+	}
+	latest := c.wait("two each", func(l map[int]opening) bool { n := held(l); return n["a"] == 2 && n["b"] == 2 })
+	time.Sleep(4 * lease) // long enough for any further moves
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if len(c.openings) != 6 {
+		t.Errorf("%d openings; want 6: four by the first process, two by the second", len(c.openings))
+	}
+	for i, o := range latest {
+		if o.holder != "b" {
+			continue
+		}
+		if want := fmt.Sprintf("a-%d", i); o.resume.SessionID != want {
+			t.Errorf("shard %d: the second process resumed %+v, want the first's session %s", i, o.resume, want)
+		}
+		for _, old := range c.openings {
+			if old.shard == i && old.holder == "a" {
+				old.gw.mu.Lock()
+				closed := old.gw.closedAt
+				old.gw.mu.Unlock()
+				if closed.IsZero() || !closed.Before(o.at) {
+					t.Errorf("shard %d: given up at %v, taken at %v: two connections at once", i, closed, o.at)
+				}
+			}
 		}
 	}
 }

@@ -685,6 +685,40 @@ func TestCommandClaimsRunOut(t *testing.T) {
 	})
 }
 
+// TestShardPeersCountWhatEachHolds: two processes taking part, one
+// holding three shards (one of them past its lease), are counted with
+// what they hold; one whose presence ran out is forgotten, and so is one
+// that left.
+func TestShardPeersCountWhatEachHolds(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		for i, until := range []time.Time{t0.Add(time.Minute), t0.Add(time.Minute), t0.Add(-time.Second)} {
+			if ok, _, err := s.ClaimShard(ctx, i, 4, "a", t0.Add(-time.Minute), until); err != nil || !ok {
+				t.Fatalf("claim %d: %v %v", i, ok, err)
+			}
+		}
+		if _, err := s.ShardPeers(ctx, "b", t0, t0.Add(10*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.ShardPeers(ctx, "gone", t0.Add(-time.Minute), t0.Add(-time.Second)); err != nil {
+			t.Fatal(err)
+		}
+		peers, err := s.ShardPeers(ctx, "a", t0, t0.Add(10*time.Second))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(peers) != 2 || peers["a"] != 2 || peers["b"] != 0 {
+			t.Errorf("peers %v, want a holding 2 (one lease ran out) and b none; gone forgotten", peers)
+		}
+		if _, err := s.ShardPeers(ctx, "b", t0, t0); err != nil {
+			t.Fatal(err)
+		}
+		if peers, _ := s.ShardPeers(ctx, "a", t0, t0.Add(10*time.Second)); len(peers) != 1 {
+			t.Errorf("peers %v after b left, want a alone", peers)
+		}
+	})
+}
+
 // TestShardsAreLeasedOnce: eight claimers (two processes' handles) asking
 // for four shards get each once; the holder renews, records its session
 // and keeps the shard; after its lease runs out another process takes it,

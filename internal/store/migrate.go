@@ -227,6 +227,9 @@ var migrations = []migration{
 	// 7: the messages all senders may claim in a second, together (see
 	// ClaimBatches).
 	{sql: sendBudgetTable},
+	// 8: the processes holding shards, to share them out evenly (see
+	// ShardPeers).
+	{sql: shardPeersTable},
 }
 
 // interactionsTable is the same in both dialects.

@@ -263,4 +263,6 @@ var postgresMigrations = []migration{
 	{sql: claimsTable},
 	// 5: as SQLite's 7.
 	{sql: sendBudgetTable},
+	// 6: as SQLite's 8.
+	{sql: shardPeersTable},
 }

@@ -126,6 +126,51 @@ func (s *Store) ShardHolders(ctx context.Context, now time.Time) (map[int]string
 	return out, rows.Err()
 }
 
+// shardPeersTable lists the processes taking part in holding shards, each
+// until its presence runs out, so that one holding many can give some to
+// one that holds few (see ShardPeers). Same in both dialects.
+const shardPeersTable = `CREATE TABLE shard_peers (
+		holder     TEXT PRIMARY KEY,
+		seen_until TEXT NOT NULL
+	);`
+
+// ShardPeers records that holder takes part in holding shards until
+// until, and returns how many shards each process taking part holds at
+// now (leases running past now), holder's own included; a process whose
+// presence ran out (it died) is left out and forgotten.
+func (s *Store) ShardPeers(ctx context.Context, holder string, now, until time.Time) (map[string]int, error) {
+	out := map[string]int{}
+	err := s.tx(ctx, func(tx *txn) error {
+		if _, err := tx.ExecContext(ctx, `INSERT INTO shard_peers (holder, seen_until) VALUES (?, ?)
+			ON CONFLICT (holder) DO UPDATE SET seen_until = excluded.seen_until`, holder, timeText(until)); err != nil {
+			return err
+		}
+		if _, err := tx.ExecContext(ctx, "DELETE FROM shard_peers WHERE seen_until <= ?", timeText(now)); err != nil {
+			return err
+		}
+		rows, err := tx.QueryContext(ctx, `SELECT p.holder, COUNT(s.shard_id) FROM shard_peers p
+			LEFT JOIN shards s ON s.holder = p.holder AND s.lease_until > ?
+			GROUP BY p.holder`, timeText(now))
+		if err != nil {
+			return err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var h string
+			var n int
+			if err := rows.Scan(&h, &n); err != nil {
+				return err
+			}
+			out[h] = n
+		}
+		return rows.Err()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("store: shard peers: %w", err)
+	}
+	return out, nil
+}
+
 // SessionStartLimit is Discord's session_start_limit: identifies allowed
 // in all, left, and when the count starts again.
 type SessionStartLimit struct {
