@@ -232,6 +232,14 @@ func (a *Adapter) Open() error {
 		}
 		return fmt.Errorf("discord: connecting to the gateway: %w", err)
 	}
+	// READY's session id is noted by a handler discordgo runs in a
+	// goroutine of its own: wait for it, so that Session has it at once
+	// for a process that may take this shard over.
+	for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(5 * time.Millisecond) {
+		if id, _ := a.sessionID.Load().(string); id != "" {
+			break
+		}
+	}
 	return nil
 }
 
