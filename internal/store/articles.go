@@ -301,11 +301,17 @@ func scanArticle(r scanner, withText bool) (*article.Article, error) {
 // Articles returns the articles with the given ids, in the order asked,
 // without their full text and scopes (which answers and notices never
 // need, and which would cost more to read than the rest). Missing ids are
-// skipped.
+// skipped. Rows read recently come from memory (see articleCache).
 func (s *Store) Articles(ctx context.Context, ids []int64) ([]*article.Article, error) {
 	if len(ids) == 0 {
 		return nil, nil
 	}
+	return s.cachedArticles(ctx, ids)
+}
+
+// readArticles reads the articles with the given ids from the database,
+// in no particular order.
+func (s *Store) readArticles(ctx context.Context, ids []int64) ([]*article.Article, error) {
 	list := make([]byte, 0, 8*len(ids))
 	for i, id := range ids {
 		if i > 0 {
@@ -318,22 +324,16 @@ func (s *Store) Articles(ctx context.Context, ids []int64) ([]*article.Article, 
 		return nil, fmt.Errorf("store: articles: %w", err)
 	}
 	defer rows.Close()
-	byID := make(map[int64]*article.Article, len(ids))
+	out := make([]*article.Article, 0, len(ids))
 	for rows.Next() {
 		a, err := scanArticle(rows, false)
 		if err != nil {
 			return nil, fmt.Errorf("store: articles: %w", err)
 		}
-		byID[a.ID] = a
+		out = append(out, a)
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("store: articles: %w", err)
-	}
-	out := make([]*article.Article, 0, len(ids))
-	for _, id := range ids {
-		if a, ok := byID[id]; ok {
-			out = append(out, a)
-		}
 	}
 	return out, nil
 }

@@ -43,6 +43,8 @@ type Store struct {
 	db           conn
 	path         string
 	articlesByID *sql.Stmt
+	changedSince *sql.Stmt
+	cache        articleCache
 	caps         domain.Caps
 	id           string
 	// listenURL is PostgreSQL's URL, password and all, for the connection
@@ -100,6 +102,11 @@ func open(ctx context.Context, db conn, path string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("store: %w", err)
 	}
+	if s.changedSince, err = db.PrepareContext(ctx, changedSinceQuery); err != nil {
+		s.articlesByID.Close()
+		db.Close()
+		return nil, fmt.Errorf("store: %w", err)
+	}
 	return s, nil
 }
 
@@ -145,6 +152,7 @@ func private(path string) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	s.articlesByID.Close()
+	s.changedSince.Close()
 	return s.db.Close()
 }
 
