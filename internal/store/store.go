@@ -44,6 +44,7 @@ type Store struct {
 	path         string
 	articlesByID *sql.Stmt
 	changedSince *sql.Stmt
+	pagesAt      *sql.Stmt
 	cache        articleCache
 	caps         domain.Caps
 	id           string
@@ -97,15 +98,17 @@ func open(ctx context.Context, db conn, path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	var err error
-	if s.articlesByID, err = db.PrepareContext(ctx, db.d.articlesByID()); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: %w", err)
-	}
-	if s.changedSince, err = db.PrepareContext(ctx, changedSinceQuery); err != nil {
-		s.articlesByID.Close()
-		db.Close()
-		return nil, fmt.Errorf("store: %w", err)
+	// Statements every answer runs, prepared once: parsing them cost
+	// more than running them. Closing the database frees them.
+	for _, st := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{{&s.articlesByID, db.d.articlesByID()}, {&s.changedSince, changedSinceQuery}, {&s.pagesAt, db.d.pagesAt()}} {
+		var err error
+		if *st.stmt, err = db.PrepareContext(ctx, st.query); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -153,6 +156,7 @@ func private(path string) error {
 func (s *Store) Close() error {
 	s.articlesByID.Close()
 	s.changedSince.Close()
+	s.pagesAt.Close()
 	return s.db.Close()
 }
 
