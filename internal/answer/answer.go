@@ -44,6 +44,7 @@ type Engine struct {
 	Aliases func(ctx context.Context, guild string) (map[string]string, error)
 
 	stems disputeStems
+	texts texts
 }
 
 // Request is one question.
@@ -294,13 +295,13 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 			art.Mention = !slices.Contains(named, art)
 		}
 	}
-	a.Entries = timeline(arts, MaxEntries)
+	a.Entries = timeline(&e.texts, arts, MaxEntries)
 	markSteps(a, ch.disputes)
 	rank := append(append([]string(nil), words...), othersAsWords(ch.others)...)
 	if a.Mode == ModeParty && len(words) == 0 && len(a.Disputes) > 1 || len(ch.disputes) > 1 {
-		a.Summary = perDispute(a, rank)
+		a.Summary = perDispute(&e.texts, a, rank)
 	} else {
-		a.Summary = summary(a.Entries, res.Parties, rank)
+		a.Summary = summary(&e.texts, a.Entries, res.Parties, rank)
 	}
 	return a, nil
 }
