@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/disputebot/disputebot/data"
@@ -43,8 +44,12 @@ type Engine struct {
 	// nil means none.
 	Aliases func(ctx context.Context, guild string) (map[string]string, error)
 
-	stems disputeStems
-	texts texts
+	stems  disputeStems
+	texts  texts
+	titles struct {
+		mu sync.Mutex
+		of map[string][]string // a title's head -> titleParties
+	}
 }
 
 // Request is one question.
