@@ -273,11 +273,15 @@ func (d *dialect) articlesByID() string {
 	return "SELECT " + briefColumns + " FROM articles a WHERE a.id IN " + d.idsIn()
 }
 
-// pagesAt reads briefColumnsScoped of the pages at the canonical URLs in
-// a JSON array: prepared once, as parsing it cost an answer naming one
-// party more than running it.
-func (d *dialect) pagesAt() string {
-	return "SELECT " + d.briefColumnsScoped() + " FROM articles a WHERE a.owner = '' AND a.url IN " + d.textsIn()
+// pageIDs lists the ids of the pages at the canonical URLs in a JSON
+// array.
+func (d *dialect) pageIDs() string {
+	return "SELECT a.id FROM articles a WHERE a.owner = '' AND a.url IN " + d.textsIn()
+}
+
+// pagesByID reads briefColumnsScoped for a JSON array of ids.
+func (d *dialect) pagesByID() string {
+	return "SELECT " + d.briefColumnsScoped() + " FROM articles a WHERE a.id IN " + d.idsIn()
 }
 
 type scanner interface{ Scan(...any) error }
@@ -313,12 +317,12 @@ func (s *Store) Articles(ctx context.Context, ids []int64) ([]*article.Article, 
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return s.cachedArticles(ctx, ids)
+	return s.cachedArticles(ctx, brief, s.articlesByID, ids)
 }
 
-// readArticles reads the articles with the given ids from the database,
-// in no particular order.
-func (s *Store) readArticles(ctx context.Context, ids []int64) ([]*article.Article, error) {
+// readArticles reads the articles with the given ids with stmt, which
+// takes them as a JSON array, in no particular order.
+func readArticles(ctx context.Context, stmt *sql.Stmt, ids []int64) ([]*article.Article, error) {
 	list := make([]byte, 0, 8*len(ids))
 	for i, id := range ids {
 		if i > 0 {
@@ -326,7 +330,7 @@ func (s *Store) readArticles(ctx context.Context, ids []int64) ([]*article.Artic
 		}
 		list = strconv.AppendInt(list, id, 10)
 	}
-	rows, err := s.articlesByID.QueryContext(ctx, "["+string(list)+"]")
+	rows, err := stmt.QueryContext(ctx, "["+string(list)+"]")
 	if err != nil {
 		return nil, fmt.Errorf("store: articles: %w", err)
 	}
@@ -363,20 +367,29 @@ func (s *Store) PagesAt(ctx context.Context, urls []string) ([]*article.Article,
 		}
 	}
 	list, _ := json.Marshal(canon)
-	rows, err := s.pagesAt.QueryContext(ctx, string(list))
+	// The addresses' ids first, from the index on addresses alone; then
+	// the rows, most often kept from an earlier answer.
+	rows, err := s.pageIDs.QueryContext(ctx, string(list))
 	if err != nil {
 		return nil, fmt.Errorf("store: pages: %w", err)
 	}
 	defer rows.Close()
-	var out []*article.Article
+	var ids []int64
 	for rows.Next() {
-		a, err := scanArticle(rows, false)
-		if err != nil {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
 			return nil, fmt.Errorf("store: pages: %w", err)
 		}
-		out = append(out, a)
+		ids = append(ids, id)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("store: pages: %w", err)
+	}
+	rows.Close()
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.cachedArticles(ctx, withScopes, s.pagesByID, ids)
 }
 
 // ArticleFor returns the article at a canonical URL as guild sees it: its

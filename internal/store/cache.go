@@ -2,6 +2,7 @@ package store
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"sync"
 
@@ -41,9 +42,19 @@ type articleCache struct {
 	// gen changes whenever entries are forgotten: a row read by a caller
 	// that checked before then may be older than what was forgotten, and
 	// is not kept.
-	gen  uint64
-	byID map[int64]*article.Article
+	gen uint64
+	// byID holds each view of the rows read, by id.
+	byID [views]map[int64]*article.Article
 }
+
+// view is which columns a kept row holds.
+type view int
+
+const (
+	brief      view = iota // briefColumns: what Articles returns
+	withScopes             // briefColumnsScoped: what PagesAt returns
+	views
+)
 
 // check forgets the articles changed since the last check and returns
 // the generation that rows read from now on may be kept under.
@@ -86,13 +97,15 @@ func (c *articleCache) check(ctx context.Context, s *Store) (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(changed) > 0 {
-		if len(changed) == changesPerCheck {
-			// Those beyond the page are seen at the next check, as
-			// their seqs are above last.
-			clear(c.byID)
-		}
-		for _, id := range changed {
-			delete(c.byID, id)
+		for _, m := range c.byID {
+			if len(changed) == changesPerCheck {
+				// Those beyond the page are seen at the next check,
+				// as their seqs are above last.
+				clear(m)
+			}
+			for _, id := range changed {
+				delete(m, id)
+			}
 		}
 		c.upTo = max(c.upTo, last)
 		c.gen++
@@ -103,13 +116,13 @@ func (c *articleCache) check(ctx context.Context, s *Store) (uint64, error) {
 // get returns copies of the kept articles among ids, by id, and the ids
 // not kept. Copies, as callers may change the fields of what Articles
 // returns (answers mark mentions).
-func (c *articleCache) get(ids []int64) (map[int64]*article.Article, []int64) {
+func (c *articleCache) get(v view, ids []int64) (map[int64]*article.Article, []int64) {
 	found := make(map[int64]*article.Article, len(ids))
 	var missing []int64
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, id := range ids {
-		if a, ok := c.byID[id]; ok {
+		if a, ok := c.byID[v][id]; ok {
 			cp := *a
 			found[id] = &cp
 		} else {
@@ -121,26 +134,27 @@ func (c *articleCache) get(ids []int64) (map[int64]*article.Article, []int64) {
 
 // put keeps copies of arts, read after the check that returned gen,
 // unless articles were forgotten since.
-func (c *articleCache) put(gen uint64, arts []*article.Article) {
+func (c *articleCache) put(v view, gen uint64, arts []*article.Article) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
 		return
 	}
-	if c.byID == nil {
-		c.byID = make(map[int64]*article.Article)
+	if c.byID[v] == nil {
+		c.byID[v] = make(map[int64]*article.Article)
 	}
+	m := c.byID[v]
 	for _, a := range arts {
-		if len(c.byID) >= maxCachedArticles {
+		if len(m) >= maxCachedArticles {
 			// Any entry will do: map order is random, and which stories
 			// are asked for again is not known here.
-			for id := range c.byID {
-				delete(c.byID, id)
+			for id := range m {
+				delete(m, id)
 				break
 			}
 		}
 		cp := *a
-		c.byID[a.ID] = &cp
+		m[a.ID] = &cp
 	}
 }
 
@@ -148,20 +162,21 @@ func (c *articleCache) put(gen uint64, arts []*article.Article) {
 // first; the seq index answers it without reading the rows.
 const changedSinceQuery = "SELECT id, seq FROM articles WHERE seq > ? ORDER BY seq LIMIT ?"
 
-// cachedArticles is Articles through the cache: rows kept are copied,
-// the others read and kept.
-func (s *Store) cachedArticles(ctx context.Context, ids []int64) ([]*article.Article, error) {
+// cachedArticles reads one view of the articles with the given ids, in
+// the order asked, through the cache: rows kept are copied, the others
+// read by the statement given (which takes a JSON array of ids) and kept.
+func (s *Store) cachedArticles(ctx context.Context, v view, stmt *sql.Stmt, ids []int64) ([]*article.Article, error) {
 	gen, err := s.cache.check(ctx, s)
 	if err != nil {
 		return nil, fmt.Errorf("store: articles: %w", err)
 	}
-	byID, missing := s.cache.get(ids)
+	byID, missing := s.cache.get(v, ids)
 	if len(missing) > 0 {
-		read, err := s.readArticles(ctx, missing)
+		read, err := readArticles(ctx, stmt, missing)
 		if err != nil {
 			return nil, err
 		}
-		s.cache.put(gen, read)
+		s.cache.put(v, gen, read)
 		for _, a := range read {
 			byID[a.ID] = a
 		}

@@ -3,6 +3,8 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 
@@ -56,6 +58,27 @@ func TestArticlesNeverReadStale(t *testing.T) {
 		if got, _ := s.Articles(ctx, ids); got[0].Mention {
 			t.Error("a caller's change to its copy reached the next caller")
 		}
+
+		// A page's scopes, which PagesAt gives, change when another
+		// scope reads it.
+		scopes := func(want string) {
+			t.Helper()
+			got, err := s.PagesAt(ctx, []string{page.URL})
+			if err != nil || len(got) != 1 {
+				t.Fatalf("PagesAt: %v %v", got, err)
+			}
+			have := slices.Clone(got[0].Scopes)
+			slices.Sort(have)
+			if strings.Join(have, ",") != want {
+				t.Errorf("scopes %v, want %s", have, want)
+			}
+		}
+		scopes(article.GlobalScope)
+		scopes(article.GlobalScope)
+		if _, err := other.SaveArticle(ctx, &article.Article{URL: page.URL, Title: "The page again", FirstSeen: t0}, "G2", 0); err != nil {
+			t.Fatal(err)
+		}
+		scopes("G2," + article.GlobalScope)
 	})
 }
 
@@ -133,7 +156,7 @@ func TestArticlesCacheUnderLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.cache.mu.Lock()
-		kept := len(s.cache.byID)
+		kept := max(len(s.cache.byID[brief]), len(s.cache.byID[withScopes]))
 		s.cache.mu.Unlock()
 		if kept > maxCachedArticles {
 			t.Errorf("%d articles kept, more than %d", kept, maxCachedArticles)
@@ -149,14 +172,14 @@ func TestArticlesCacheIsBounded(t *testing.T) {
 	for i := range arts {
 		arts[i] = &article.Article{ID: int64(i + 1)}
 	}
-	c.put(c.gen, arts)
-	if len(c.byID) != maxCachedArticles {
-		t.Errorf("%d articles kept, want %d", len(c.byID), maxCachedArticles)
+	c.put(brief, c.gen, arts)
+	if len(c.byID[brief]) != maxCachedArticles {
+		t.Errorf("%d articles kept, want %d", len(c.byID[brief]), maxCachedArticles)
 	}
 	// Rows read before articles were forgotten are not kept.
 	c.gen++
-	c.put(c.gen-1, []*article.Article{{ID: 1 << 40}})
-	if _, ok := c.byID[1<<40]; ok {
+	c.put(brief, c.gen-1, []*article.Article{{ID: 1 << 40}})
+	if _, ok := c.byID[brief][1<<40]; ok {
 		t.Error("a row read before a change was forgotten was kept")
 	}
 }

@@ -44,7 +44,8 @@ type Store struct {
 	path         string
 	articlesByID *sql.Stmt
 	changedSince *sql.Stmt
-	pagesAt      *sql.Stmt
+	pageIDs      *sql.Stmt
+	pagesByID    *sql.Stmt
 	cache        articleCache
 	caps         domain.Caps
 	id           string
@@ -103,7 +104,8 @@ func open(ctx context.Context, db conn, path string) (*Store, error) {
 	for _, st := range []struct {
 		stmt  **sql.Stmt
 		query string
-	}{{&s.articlesByID, db.d.articlesByID()}, {&s.changedSince, changedSinceQuery}, {&s.pagesAt, db.d.pagesAt()}} {
+	}{{&s.articlesByID, db.d.articlesByID()}, {&s.changedSince, changedSinceQuery},
+		{&s.pageIDs, db.d.pageIDs()}, {&s.pagesByID, db.d.pagesByID()}} {
 		var err error
 		if *st.stmt, err = db.PrepareContext(ctx, st.query); err != nil {
 			db.Close()
@@ -156,7 +158,8 @@ func private(path string) error {
 func (s *Store) Close() error {
 	s.articlesByID.Close()
 	s.changedSince.Close()
-	s.pagesAt.Close()
+	s.pageIDs.Close()
+	s.pagesByID.Close()
 	return s.db.Close()
 }
 
