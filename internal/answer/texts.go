@@ -9,8 +9,8 @@ import (
 	"github.com/disputebot/disputebot/internal/summarise"
 )
 
-// maxTexts bounds each of texts' maps: a few kilobytes a text, so a few
-// megabytes at most.
+// maxTexts bounds each of texts' maps: about a kilobyte a text (after
+// 1,797 different questions at 10k the two maps held 5 MB).
 const maxTexts = 4096
 
 // texts remembers what the timeline and the summary read from an
