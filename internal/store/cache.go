@@ -16,7 +16,7 @@ const maxCachedArticles = 4096
 
 // changesPerCheck is how many changed articles one check reads; when
 // more changed, the cache is emptied, which is cheaper than reading them
-// all one by one.
+// all.
 const changesPerCheck = 256
 
 // articleCache keeps the rows Articles and PagesAt read (without their
@@ -64,47 +64,47 @@ func (c *articleCache) check(ctx context.Context, s *Store) (uint64, error) {
 	c.mu.Lock()
 	ready, upTo := c.ready, c.upTo
 	c.mu.Unlock()
-	if !ready {
-		// Nothing is kept yet, so nothing can be out of date: only the
-		// point to look for changes from is needed.
+	var changed []int64
+	last := upTo
+	if ready {
+		rows, err := s.changedSince.QueryContext(ctx, upTo, changesPerCheck)
+		if err != nil {
+			return 0, err
+		}
+		defer rows.Close()
+		for rows.Next() {
+			var id int64
+			if err := rows.Scan(&id, &last); err != nil {
+				return 0, err
+			}
+			changed = append(changed, id)
+		}
+		if err := rows.Err(); err != nil {
+			return 0, err
+		}
+	}
+	if !ready || len(changed) == changesPerCheck {
+		// Nothing kept yet, or too much changed (an import, a feed's
+		// backlog) to forget row by row: everything is forgotten, and
+		// changes are looked for from the latest one, committed before
+		// MaxSeq read it, so none kept after this can predate it.
 		n, err := s.MaxSeq(ctx)
 		if err != nil {
 			return 0, err
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		if !c.ready {
-			c.ready, c.upTo = true, n
-			c.gen++
+		for _, m := range c.byID {
+			clear(m)
 		}
+		c.ready, c.upTo = true, max(c.upTo, n)
+		c.gen++
 		return c.gen, nil
-	}
-	rows, err := s.changedSince.QueryContext(ctx, upTo, changesPerCheck)
-	if err != nil {
-		return 0, err
-	}
-	defer rows.Close()
-	var changed []int64
-	last := upTo
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id, &last); err != nil {
-			return 0, err
-		}
-		changed = append(changed, id)
-	}
-	if err := rows.Err(); err != nil {
-		return 0, err
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(changed) > 0 {
 		for _, m := range c.byID {
-			if len(changed) == changesPerCheck {
-				// Those beyond the page are seen at the next check,
-				// as their seqs are above last.
-				clear(m)
-			}
 			for _, id := range changed {
 				delete(m, id)
 			}

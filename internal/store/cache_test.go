@@ -183,3 +183,45 @@ func TestArticlesCacheIsBounded(t *testing.T) {
 		t.Error("a row read before a change was forgotten was kept")
 	}
 }
+
+// TestArticlesAfterManyChanges: when more articles changed than one
+// check reads (an import, a feed's backlog), everything kept is
+// forgotten and the next check starts from the latest change, rather
+// than walking the backlog a page per answer.
+func TestArticlesAfterManyChanges(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		own := &article.Article{URL: "https://example.com/own", Owner: "G1", Title: "Before", FirstSeen: t0}
+		r, err := s.SaveArticle(ctx, own, "G1", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Articles(ctx, []int64{r.ID}); err != nil || got[0].Title != "Before" {
+			t.Fatalf("Articles: %v %v", got, err)
+		}
+		many := make([]*article.Article, changesPerCheck+50)
+		for i := range many {
+			many[i] = &article.Article{URL: fmt.Sprintf("https://example.com/many/%d", i), Title: "t", FirstSeen: t0}
+		}
+		if _, err := s.SaveArticles(ctx, many, article.GlobalScope); err != nil {
+			t.Fatal(err)
+		}
+		own.Title = "After"
+		if _, err := s.SaveArticle(ctx, own, "G1", 0); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Articles(ctx, []int64{r.ID}); err != nil || got[0].Title != "After" {
+			t.Fatalf("Articles after many changes: %v %v", got, err)
+		}
+		latest, err := s.MaxSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.cache.mu.Lock()
+		upTo := s.cache.upTo
+		s.cache.mu.Unlock()
+		if upTo != latest {
+			t.Errorf("the cache looks for changes after seq %d, the latest is %d", upTo, latest)
+		}
+	})
+}
