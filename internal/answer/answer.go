@@ -12,7 +12,6 @@ import (
 	"sort"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/disputebot/disputebot/data"
@@ -44,16 +43,9 @@ type Engine struct {
 	// nil means none.
 	Aliases func(ctx context.Context, guild string) (map[string]string, error)
 
-	stems  disputeStems
-	texts  texts
-	titles struct {
-		mu sync.Mutex
-		of map[string][]string // a title's head -> titleParties
-	}
-	eventURLs struct {
-		mu sync.Mutex
-		of map[string]canonical // see eventURL
-	}
+	stems   disputeStems
+	texts   texts
+	builtIn builtIns
 }
 
 // Request is one question.
@@ -495,31 +487,6 @@ func (e *Engine) markSteps(a *Answer, ds []article.Dispute) {
 			a.Disputes[i].LatestEntry = byURL[u]
 		}
 	}
-}
-
-// eventURL is a built-in event's address in canonical form, as the
-// store keeps it; ok is false for one that has none. Each is worked out
-// once (the corpus bounds them): parsing the addresses of every event of
-// the answer's disputes at every answer was 2% of answering.
-func (e *Engine) eventURL(raw string) (string, bool) {
-	e.eventURLs.mu.Lock()
-	defer e.eventURLs.mu.Unlock()
-	c, seen := e.eventURLs.of[raw]
-	if !seen {
-		u, err := article.CanonicalURL(raw)
-		c = canonical{u, err == nil}
-		if e.eventURLs.of == nil {
-			e.eventURLs.of = map[string]canonical{}
-		}
-		e.eventURLs.of[raw] = c
-	}
-	return c.url, c.ok
-}
-
-// canonical is an address in canonical form, if it has one.
-type canonical struct {
-	url string
-	ok  bool
 }
 
 // suggestDisputes offers disputes as questions to ask instead.

@@ -3,7 +3,6 @@ package answer
 import (
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/gazetteer"
@@ -49,7 +48,7 @@ func (e *Engine) pick(g *gazetteer.Gazetteer, parties, words []string) choice {
 	// gazetteer once, not once per dispute.
 	ties := make([]map[string]bool, len(parties))
 	for i, p := range parties {
-		ties[i] = related(g, p)
+		ties[i] = e.partyTies(g, p)
 	}
 	var cands []candidate
 	for _, d := range e.Corpus.Disputes {
@@ -165,28 +164,4 @@ func tiedTo(ties map[string]bool, parties []string) bool {
 		}
 	}
 	return false
-}
-
-// titleParties are the parties a dispute's title names before its colon
-// ("Elon Musk vs OpenAI: ..."). Reading a title forgives typos, which
-// made it most of pick's time, so with the built-in gazetteer each title
-// is read once (the corpus's titles bound what is kept); a guild's
-// aliases may read a title otherwise, so with them it is read at every
-// question.
-func (e *Engine) titleParties(g *gazetteer.Gazetteer, title string) []string {
-	head, _, _ := strings.Cut(title, ":")
-	if g != e.Gazetteer {
-		return g.Resolve(head).Parties
-	}
-	e.titles.mu.Lock()
-	defer e.titles.mu.Unlock()
-	ps, ok := e.titles.of[head]
-	if !ok {
-		ps = g.Resolve(head).Parties
-		if e.titles.of == nil {
-			e.titles.of = map[string][]string{}
-		}
-		e.titles.of[head] = ps
-	}
-	return ps
 }
