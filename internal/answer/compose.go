@@ -179,11 +179,12 @@ type sentence struct {
 // bestSentence is an entry's best sentence for a summary: weighty, about
 // the parties asked, holding the words asked, and one that stands alone:
 // a sentence that leans on the one before it ("Then…", "The court…", a
-// surname never introduced) comes only when nothing else does.
-func bestSentence(t *texts, i int, e Entry, parties []string, rank map[string]bool) sentence {
+// surname never introduced) comes only when nothing else does. names
+// are the parties' lastWords.
+func bestSentence(t *texts, i int, e Entry, names []string, rank map[string]bool) sentence {
 	best := sentence{entry: i, score: -100}
 	for j, c := range t.candidates(e.Summary, e.Title) {
-		sc := c.weight + 1.0/float64(1+j) + mentions(c.lower, parties)
+		sc := c.weight + 1.0/float64(1+j) + mentions(c.lower, names)
 		if c.odd {
 			sc -= 2
 		}
@@ -236,9 +237,10 @@ func summary(t *texts, entries []Entry, parties, words []string) []Sentence {
 		return nil
 	}
 	rank := stems(strings.Join(words, " "), nil)
+	names := lastWords(parties)
 	best := make(map[int]sentence, len(usable))
 	for _, i := range usable {
-		best[i] = bestSentence(t, i, entries[i], parties, rank)
+		best[i] = bestSentence(t, i, entries[i], names, rank)
 	}
 	first, last := usable[0], usable[len(usable)-1]
 	// The opening must stand alone: the first entry whose sentence does.
@@ -313,12 +315,13 @@ func perDispute(t *texts, a *Answer, words []string) []Sentence {
 		}
 		var pick sentence
 		found := false
+		names := lastWords(d.Parties)
 		for i := len(a.Entries) - 1; i >= 0; i-- {
 			e := a.Entries[i]
 			if !slices.Contains(e.Disputes, d.ID) || told[i] {
 				continue
 			}
-			s := bestSentence(t, i, e, d.Parties, rank)
+			s := bestSentence(t, i, e, names, rank)
 			if !found || pick.leans && !s.leans {
 				pick, found = s, true
 			}
@@ -388,23 +391,34 @@ func appendNew(list []string, items ...string) []string {
 	return list
 }
 
+// lastWords are what mentions looks for of each party: the last word of
+// its name in lower case ("musk", "microsoft"), "" for a name of none.
+// Worked out once per summary, not once per sentence weighed.
+func lastWords(parties []string) []string {
+	out := make([]string, len(parties))
+	for i, p := range parties {
+		if f := strings.Fields(strings.ToLower(p)); len(f) > 0 {
+			out[i] = f[len(f)-1]
+		}
+	}
+	return out
+}
+
 // mentions scores a sentence, given in lower case, for naming the
-// parties asked about, by the last word of each name ("Musk",
-// "Microsoft"): up to 2 for the share named, and 1 more for naming them
-// all.
-func mentions(ls string, parties []string) float64 {
-	if len(parties) == 0 {
+// parties asked about, by the last word of each name (see lastWords):
+// up to 2 for the share named, and 1 more for naming them all.
+func mentions(ls string, names []string) float64 {
+	if len(names) == 0 {
 		return 0
 	}
 	named := 0
-	for _, p := range parties {
-		f := strings.Fields(strings.ToLower(p))
-		if len(f) > 0 && strings.Contains(ls, f[len(f)-1]) {
+	for _, n := range names {
+		if n != "" && strings.Contains(ls, n) {
 			named++
 		}
 	}
-	score := 2 * float64(named) / float64(len(parties))
-	if named == len(parties) {
+	score := 2 * float64(named) / float64(len(names))
+	if named == len(names) {
 		score++
 	}
 	return score
