@@ -43,7 +43,9 @@ type Engine struct {
 	// nil means none.
 	Aliases func(ctx context.Context, guild string) (map[string]string, error)
 
-	stems disputeStems
+	stems   disputeStems
+	texts   texts
+	builtIn builtIns
 }
 
 // Request is one question.
@@ -294,13 +296,13 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 			art.Mention = !slices.Contains(named, art)
 		}
 	}
-	a.Entries = timeline(arts, MaxEntries)
-	markSteps(a, ch.disputes)
+	a.Entries = timeline(&e.texts, arts, MaxEntries)
+	e.markSteps(a, ch.disputes)
 	rank := append(append([]string(nil), words...), othersAsWords(ch.others)...)
 	if a.Mode == ModeParty && len(words) == 0 && len(a.Disputes) > 1 || len(ch.disputes) > 1 {
-		a.Summary = perDispute(a, rank)
+		a.Summary = perDispute(&e.texts, a, rank)
 	} else {
-		a.Summary = summary(a.Entries, res.Parties, rank)
+		a.Summary = summary(&e.texts, a.Entries, res.Parties, rank)
 	}
 	return a, nil
 }
@@ -456,7 +458,7 @@ func othersAsWords(parties []string) []string {
 
 // markSteps finds, for each dispute of the answer, the entries of the
 // event that set its status and of its latest event.
-func markSteps(a *Answer, ds []article.Dispute) {
+func (e *Engine) markSteps(a *Answer, ds []article.Dispute) {
 	byURL := map[string]int{}
 	for _, e := range a.Entries {
 		for _, s := range e.Sources {
@@ -474,8 +476,8 @@ func markSteps(a *Answer, ds []article.Dispute) {
 			continue
 		}
 		for _, ev := range d.Events {
-			u, err := article.CanonicalURL(ev.URL)
-			if err != nil {
+			u, ok := e.eventURL(ev.URL)
+			if !ok {
 				continue
 			}
 			if ev.Date == d.StatusDate {

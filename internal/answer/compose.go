@@ -7,7 +7,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/disputebot/disputebot/internal/analyse"
 	"github.com/disputebot/disputebot/internal/article"
 	prose "github.com/disputebot/disputebot/internal/english"
 	"github.com/disputebot/disputebot/internal/summarise"
@@ -21,7 +20,7 @@ const foldWindow = 3 * 24 * time.Hour
 // reports of the same story (dated within a few days, titles sharing most
 // of their words) into one entry with several sources. When there are more
 // than max entries the newest max are kept.
-func timeline(arts []*article.Article, max int) []Entry {
+func timeline(t *texts, arts []*article.Article, max int) []Entry {
 	arts = onePerAddress(arts)
 	sort.SliceStable(arts, func(i, j int) bool {
 		di, dj := arts[i].Date(), arts[j].Date()
@@ -33,20 +32,21 @@ func timeline(arts []*article.Article, max int) []Entry {
 	type group struct {
 		rep     *article.Article
 		all     []*article.Article
-		words   map[string]bool // of the first report's title
-		summary string          // the first report's
-		detail  map[string]bool // its words, read when first compared
+		words   []string // of the first report's title
+		summary string   // the first report's
+		detail  []string // its words, read when first compared
+		read    bool     // detail is read
 	}
-	details := func(g *group) map[string]bool {
-		if g.detail == nil {
-			g.detail = titleWords(g.summary)
+	details := func(g *group) []string {
+		if !g.read {
+			g.detail, g.read = t.titleWords(g.summary), true
 		}
 		return g.detail
 	}
 	var groups []*group
 	for _, a := range arts {
 		// A lone report (most are) never needs its summary's words.
-		ng := &group{rep: a, all: []*article.Article{a}, words: titleWords(a.Title), summary: a.Summary}
+		ng := &group{rep: a, all: []*article.Article{a}, words: t.titleWords(a.Title), summary: a.Summary}
 		var into *group
 		for i := len(groups) - 1; i >= 0; i-- {
 			g := groups[i]
@@ -124,28 +124,40 @@ var titleStop = map[string]bool{"the": true, "a": true, "an": true, "and": true,
 	"such": true, "also": true, "who": true, "which": true, "would": true, "could": true, "been": true,
 	"but": true, "them": true, "we": true, "our": true, "were": true, "about": true, "up": true}
 
-func titleWords(s string) map[string]bool {
-	m := map[string]bool{}
+// titleWords are the distinct words of s that tell stories apart, sorted
+// so that two sets compare in one pass: a timeline compares each report
+// with the stories of the days before it, and sets built as maps cost
+// more than the comparing.
+func titleWords(s string) []string {
+	var ws []string
 	for w := range prose.Words(s) {
 		w = strings.TrimSuffix(w, "s")
 		if len(w) > 1 && !titleStop[w] {
-			m[w] = true
+			ws = append(ws, w)
 		}
 	}
-	return m
+	slices.Sort(ws)
+	return slices.Compact(ws)
 }
 
 // sameStory compares two titles (or summaries) by the share of the shorter
 // one's words the longer one also has, needing at least minShared: reports
 // of one story reword it but keep its nouns and figures.
-func sameStory(a, b map[string]bool, minShared int, share float64) bool {
+func sameStory(a, b []string, minShared int, share float64) bool {
 	if len(a) == 0 || len(b) == 0 {
 		return false
 	}
 	shared := 0
-	for w := range a {
-		if b[w] {
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch c := strings.Compare(a[i], b[j]); {
+		case c < 0:
+			i++
+		case c > 0:
+			j++
+		default:
 			shared++
+			i++
+			j++
 		}
 	}
 	small := min(len(a), len(b))
@@ -167,30 +179,21 @@ type sentence struct {
 // bestSentence is an entry's best sentence for a summary: weighty, about
 // the parties asked, holding the words asked, and one that stands alone:
 // a sentence that leans on the one before it ("Then…", "The court…", a
-// surname never introduced) comes only when nothing else does.
-func bestSentence(i int, e Entry, parties []string, rank map[string]bool) sentence {
-	sents := summarise.SplitSummary(e.Summary)
-	if len(sents) == 0 && e.Title != "" {
-		sents = []string{e.Title}
-	}
+// surname never introduced) comes only when nothing else does. names
+// are the parties' lastWords.
+func bestSentence(t *texts, i int, e Entry, names []string, rank map[string]bool) sentence {
 	best := sentence{entry: i, score: -100}
-	for j, s := range sents {
-		if j >= 3 {
-			break
-		}
-		// Legal weight is capped so that a sentence about the parties
-		// asked for outranks a heavier one about a side plot.
-		sc := min(analyse.Weight(s), 3) + 1.0/float64(1+j) + mentions(s, parties)
-		if n := utf8.RuneCountInString(s); n > 350 || n < 20 {
+	for j, c := range t.candidates(e.Summary, e.Title) {
+		sc := c.weight + 1.0/float64(1+j) + mentions(c.lower, names)
+		if c.odd {
 			sc -= 2
 		}
-		leans := Leans(s)
-		if leans {
+		if c.leans {
 			sc -= 3
 		}
-		sc += 1.5 * float64(rankHits(s, rank))
+		sc += 1.5 * float64(rankHits(c.text, rank))
 		if sc > best.score {
-			best = sentence{entry: i, text: s, score: sc, leans: leans}
+			best = sentence{entry: i, text: c.text, score: sc, leans: c.leans}
 		}
 	}
 	return best
@@ -223,7 +226,7 @@ func rankHits(s string, rank map[string]bool) int {
 // asked rank the steps between. Entries that are not about a dispute (a
 // review that names both companies) are never quoted, and the summary
 // never opens with a sentence that leans on an earlier one.
-func summary(entries []Entry, parties, words []string) []Sentence {
+func summary(t *texts, entries []Entry, parties, words []string) []Sentence {
 	var usable []int
 	for i, e := range entries {
 		if e.aboutDispute {
@@ -234,9 +237,10 @@ func summary(entries []Entry, parties, words []string) []Sentence {
 		return nil
 	}
 	rank := stems(strings.Join(words, " "), nil)
+	names := lastWords(parties)
 	best := make(map[int]sentence, len(usable))
 	for _, i := range usable {
-		best[i] = bestSentence(i, entries[i], parties, rank)
+		best[i] = bestSentence(t, i, entries[i], names, rank)
 	}
 	first, last := usable[0], usable[len(usable)-1]
 	// The opening must stand alone: the first entry whose sentence does.
@@ -300,7 +304,7 @@ func summary(entries []Entry, parties, words []string) []Sentence {
 // perDispute is the summary of an answer covering several disputes (one
 // party's, or several of two parties'): one sentence for each, from its
 // latest entry, so no dispute is left out and none told twice.
-func perDispute(a *Answer, words []string) []Sentence {
+func perDispute(t *texts, a *Answer, words []string) []Sentence {
 	rank := stems(strings.Join(words, " "), nil)
 	var out []Sentence
 	used := 0
@@ -311,12 +315,13 @@ func perDispute(a *Answer, words []string) []Sentence {
 		}
 		var pick sentence
 		found := false
+		names := lastWords(d.Parties)
 		for i := len(a.Entries) - 1; i >= 0; i-- {
 			e := a.Entries[i]
 			if !slices.Contains(e.Disputes, d.ID) || told[i] {
 				continue
 			}
-			s := bestSentence(i, e, d.Parties, rank)
+			s := bestSentence(t, i, e, names, rank)
 			if !found || pick.leans && !s.leans {
 				pick, found = s, true
 			}
@@ -386,23 +391,34 @@ func appendNew(list []string, items ...string) []string {
 	return list
 }
 
-// mentions scores a sentence for naming the parties asked about, by the
-// last word of each name ("Musk", "Microsoft"): up to 2 for the share named,
-// and 1 more for naming them all.
-func mentions(s string, parties []string) float64 {
-	if len(parties) == 0 {
+// lastWords are what mentions looks for of each party: the last word of
+// its name in lower case ("musk", "microsoft"), "" for a name of none.
+// Worked out once per summary, not once per sentence weighed.
+func lastWords(parties []string) []string {
+	out := make([]string, len(parties))
+	for i, p := range parties {
+		if f := strings.Fields(strings.ToLower(p)); len(f) > 0 {
+			out[i] = f[len(f)-1]
+		}
+	}
+	return out
+}
+
+// mentions scores a sentence, given in lower case, for naming the
+// parties asked about, by the last word of each name (see lastWords):
+// up to 2 for the share named, and 1 more for naming them all.
+func mentions(ls string, names []string) float64 {
+	if len(names) == 0 {
 		return 0
 	}
-	ls := strings.ToLower(s)
 	named := 0
-	for _, p := range parties {
-		f := strings.Fields(strings.ToLower(p))
-		if len(f) > 0 && strings.Contains(ls, f[len(f)-1]) {
+	for _, n := range names {
+		if n != "" && strings.Contains(ls, n) {
 			named++
 		}
 	}
-	score := 2 * float64(named) / float64(len(parties))
-	if named == len(parties) {
+	score := 2 * float64(named) / float64(len(names))
+	if named == len(names) {
 		score++
 	}
 	return score

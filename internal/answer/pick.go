@@ -3,7 +3,6 @@ package answer
 import (
 	"slices"
 	"sort"
-	"strings"
 
 	"github.com/disputebot/disputebot/internal/article"
 	"github.com/disputebot/disputebot/internal/gazetteer"
@@ -49,7 +48,7 @@ func (e *Engine) pick(g *gazetteer.Gazetteer, parties, words []string) choice {
 	// gazetteer once, not once per dispute.
 	ties := make([]map[string]bool, len(parties))
 	for i, p := range parties {
-		ties[i] = related(g, p)
+		ties[i] = e.partyTies(g, p)
 	}
 	var cands []candidate
 	for _, d := range e.Corpus.Disputes {
@@ -72,8 +71,7 @@ func (e *Engine) pick(g *gazetteer.Gazetteer, parties, words []string) choice {
 		if c.exact == 0 || c.exact+c.near < need {
 			continue
 		}
-		head, _, _ := strings.Cut(d.Title, ":")
-		for _, p := range g.Resolve(head).Parties {
+		for _, p := range e.titleParties(g, d.Title) {
 			if slices.Contains(parties, p) {
 				c.titled++
 			}

@@ -43,6 +43,10 @@ type Store struct {
 	db           conn
 	path         string
 	articlesByID *sql.Stmt
+	changedSince *sql.Stmt
+	pageIDs      *sql.Stmt
+	pagesByID    *sql.Stmt
+	cache        articleCache
 	caps         domain.Caps
 	id           string
 	// listenURL is PostgreSQL's URL, password and all, for the connection
@@ -95,10 +99,18 @@ func open(ctx context.Context, db conn, path string) (*Store, error) {
 		db.Close()
 		return nil, err
 	}
-	var err error
-	if s.articlesByID, err = db.PrepareContext(ctx, db.d.articlesByID()); err != nil {
-		db.Close()
-		return nil, fmt.Errorf("store: %w", err)
+	// Statements every answer runs, prepared once: parsing them cost
+	// more than running them. Closing the database frees them.
+	for _, st := range []struct {
+		stmt  **sql.Stmt
+		query string
+	}{{&s.articlesByID, db.d.articlesByID()}, {&s.changedSince, changedSinceQuery},
+		{&s.pageIDs, db.d.pageIDs()}, {&s.pagesByID, db.d.pagesByID()}} {
+		var err error
+		if *st.stmt, err = db.PrepareContext(ctx, st.query); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("store: %w", err)
+		}
 	}
 	return s, nil
 }
@@ -145,6 +157,9 @@ func private(path string) error {
 // Close closes the database.
 func (s *Store) Close() error {
 	s.articlesByID.Close()
+	s.changedSince.Close()
+	s.pageIDs.Close()
+	s.pagesByID.Close()
 	return s.db.Close()
 }
 

@@ -1,0 +1,227 @@
+package store
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/disputebot/disputebot/internal/article"
+)
+
+// TestArticlesNeverReadStale: Articles keeps rows in memory, yet every
+// change is seen at the next call, whether this store made it or another
+// process sharing the database did, and whatever a caller does to what
+// it was given.
+func TestArticlesNeverReadStale(t *testing.T) {
+	eachStore(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s, other := b.mustOpen(t), b.mustOpen(t)
+		own := &article.Article{URL: "https://example.com/a", Owner: "G1", Title: "Claimed first", Summary: "One.", FirstSeen: t0}
+		r, err := s.SaveArticle(ctx, own, "G1", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		page := &article.Article{URL: "https://example.com/page", Title: "The page", FirstSeen: t0}
+		if _, err := s.SaveArticle(ctx, page, article.GlobalScope, 0); err != nil {
+			t.Fatal(err)
+		}
+		ids := []int64{r.ID, page.ID}
+		title := func(want string) {
+			t.Helper()
+			got, err := s.Articles(ctx, ids)
+			if err != nil || len(got) != 2 {
+				t.Fatalf("Articles: %v %v", got, err)
+			}
+			if got[0].Title != want {
+				t.Errorf("title %q, want %q", got[0].Title, want)
+			}
+			// What a caller does to its copy stays its own.
+			got[0].Title, got[0].Mention = "changed by a caller", true
+		}
+		title("Claimed first")
+		title("Claimed first")
+
+		own.Title = "Claimed again"
+		if _, err := s.SaveArticle(ctx, own, "G1", 0); err != nil {
+			t.Fatal(err)
+		}
+		title("Claimed again")
+
+		again := &article.Article{URL: own.URL, Owner: "G1", Title: "Claimed by another process", FirstSeen: t0}
+		if _, err := other.SaveArticle(ctx, again, "G1", 0); err != nil {
+			t.Fatal(err)
+		}
+		title("Claimed by another process")
+		if got, _ := s.Articles(ctx, ids); got[0].Mention {
+			t.Error("a caller's change to its copy reached the next caller")
+		}
+
+		// A page's scopes, which PagesAt gives, change when another
+		// scope reads it.
+		scopes := func(want string) {
+			t.Helper()
+			got, err := s.PagesAt(ctx, []string{page.URL})
+			if err != nil || len(got) != 1 {
+				t.Fatalf("PagesAt: %v %v", got, err)
+			}
+			have := slices.Clone(got[0].Scopes)
+			slices.Sort(have)
+			if strings.Join(have, ",") != want {
+				t.Errorf("scopes %v, want %s", have, want)
+			}
+		}
+		scopes(article.GlobalScope)
+		scopes(article.GlobalScope)
+		if _, err := other.SaveArticle(ctx, &article.Article{URL: page.URL, Title: "The page again", FirstSeen: t0}, "G2", 0); err != nil {
+			t.Fatal(err)
+		}
+		scopes("G2," + article.GlobalScope)
+	})
+}
+
+// TestArticlesCacheUnderLoad: readers asking for articles while writers
+// rewrite them never see a title older than one already committed before
+// they asked, and the cache stays within its bound. Run with -race.
+func TestArticlesCacheUnderLoad(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		const n = 20
+		ids := make([]int64, n)
+		for i := range ids {
+			a := &article.Article{URL: fmt.Sprintf("https://example.com/%d", i), Owner: "G1", Title: "v0", FirstSeen: t0}
+			r, err := s.SaveArticle(ctx, a, "G1", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ids[i] = r.ID
+		}
+		var (
+			mu        sync.Mutex
+			committed = map[int64]int{} // id -> newest version committed
+		)
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for v := 1; v <= 15; v++ {
+				for i, id := range ids {
+					if i%3 != v%3 {
+						continue
+					}
+					a := &article.Article{URL: fmt.Sprintf("https://example.com/%d", i), Owner: "G1", Title: fmt.Sprintf("v%d", v), FirstSeen: t0}
+					if _, err := s.SaveArticle(ctx, a, "G1", 0); err != nil {
+						errs <- err
+						return
+					}
+					mu.Lock()
+					committed[id] = v
+					mu.Unlock()
+				}
+			}
+		}()
+		for range 3 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				for range 40 {
+					mu.Lock()
+					before := make(map[int64]int, len(committed))
+					for id, v := range committed {
+						before[id] = v
+					}
+					mu.Unlock()
+					got, err := s.Articles(ctx, ids)
+					if err != nil {
+						errs <- err
+						return
+					}
+					for _, a := range got {
+						var v int
+						fmt.Sscanf(a.Title, "v%d", &v)
+						if v < before[a.ID] {
+							errs <- fmt.Errorf("article %d read as %s after v%d was committed", a.ID, a.Title, before[a.ID])
+							return
+						}
+					}
+				}
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			t.Fatal(err)
+		}
+		s.cache.mu.Lock()
+		kept := max(len(s.cache.byID[brief]), len(s.cache.byID[withScopes]))
+		s.cache.mu.Unlock()
+		if kept > maxCachedArticles {
+			t.Errorf("%d articles kept, more than %d", kept, maxCachedArticles)
+		}
+	})
+}
+
+// TestArticlesCacheIsBounded: however many articles are read, no more
+// than maxCachedArticles are kept.
+func TestArticlesCacheIsBounded(t *testing.T) {
+	var c articleCache
+	arts := make([]*article.Article, maxCachedArticles+100)
+	for i := range arts {
+		arts[i] = &article.Article{ID: int64(i + 1)}
+	}
+	c.put(brief, c.gen, arts)
+	if len(c.byID[brief]) != maxCachedArticles {
+		t.Errorf("%d articles kept, want %d", len(c.byID[brief]), maxCachedArticles)
+	}
+	// Rows read before articles were forgotten are not kept.
+	c.gen++
+	c.put(brief, c.gen-1, []*article.Article{{ID: 1 << 40}})
+	if _, ok := c.byID[brief][1<<40]; ok {
+		t.Error("a row read before a change was forgotten was kept")
+	}
+}
+
+// TestArticlesAfterManyChanges: when more articles changed than one
+// check reads (an import, a feed's backlog), everything kept is
+// forgotten and the next check starts from the latest change, rather
+// than walking the backlog a page per answer.
+func TestArticlesAfterManyChanges(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		own := &article.Article{URL: "https://example.com/own", Owner: "G1", Title: "Before", FirstSeen: t0}
+		r, err := s.SaveArticle(ctx, own, "G1", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Articles(ctx, []int64{r.ID}); err != nil || got[0].Title != "Before" {
+			t.Fatalf("Articles: %v %v", got, err)
+		}
+		many := make([]*article.Article, changesPerCheck+50)
+		for i := range many {
+			many[i] = &article.Article{URL: fmt.Sprintf("https://example.com/many/%d", i), Title: "t", FirstSeen: t0}
+		}
+		if _, err := s.SaveArticles(ctx, many, article.GlobalScope); err != nil {
+			t.Fatal(err)
+		}
+		own.Title = "After"
+		if _, err := s.SaveArticle(ctx, own, "G1", 0); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := s.Articles(ctx, []int64{r.ID}); err != nil || got[0].Title != "After" {
+			t.Fatalf("Articles after many changes: %v %v", got, err)
+		}
+		latest, err := s.MaxSeq(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.cache.mu.Lock()
+		upTo := s.cache.upTo
+		s.cache.mu.Unlock()
+		if upTo != latest {
+			t.Errorf("the cache looks for changes after seq %d, the latest is %d", upTo, latest)
+		}
+	})
+}
