@@ -72,7 +72,7 @@ echo "|---|---|---|---|---|"
 # beside the product's own index search and the naive floor (Bleve alone).
 for s in $sizes; do
   name=${s%%:*}
-  for class in common-pair rare-pair single-party free-text; do
+  for class in common-pair rare-pair single-party free-text varied; do
     ix=$(metric bench-out/answer.txt "BenchmarkAnswer/$name/index/$class" median-ms)
     f=$(metric bench-out/answer.txt "BenchmarkAnswer/$name/bare-bleve/$class" median-ms)
     fp=$(metric bench-out/answer.txt "BenchmarkAnswer/$name/bare-bleve/$class" p99-ms)
@@ -141,7 +141,7 @@ if [[ ${BENCH_PG:-1} == 1 ]]; then
   echo
   echo "| 100k articles, clock | SQLite median / p99 | PostgreSQL median / p99 | PostgreSQL ÷ SQLite (median) |"
   echo "|---|---|---|---|"
-  for class in common-pair rare-pair single-party free-text; do
+  for class in common-pair rare-pair single-party free-text varied; do
     for clock in at-end end+2y; do
       sm=$(metric bench-out/answer.txt "BenchmarkAnswer/100k/answer/$class/$clock" median-ms)
       sp=$(metric bench-out/answer.txt "BenchmarkAnswer/100k/answer/$class/$clock" p99-ms)
