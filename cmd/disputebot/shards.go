@@ -148,6 +148,7 @@ func startShards(ctx context.Context, cfg *config.Config, st *store.Store, b *bo
 		},
 		Waiting:   func(why string) { m.Add("disputebot_identify_waits_total", 1, "reason", why) },
 		Remaining: func(n int) { m.Set("disputebot_session_starts_remaining", float64(n)) },
+		Unheld:    func(n int) { m.Set("disputebot_shards_unheld", float64(n)) },
 		Panicked:  func() { m.Panicked("shards") },
 	}
 	mgr.Open = func(ctx context.Context, shard int, resume store.ShardSession) (shards.Gateway, error) {

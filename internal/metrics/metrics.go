@@ -38,6 +38,7 @@ var help = map[string]string{
 	"disputebot_gateway_events_total":       "Gateway events received, by shard.",
 	"disputebot_identify_waits_total":       "Gateway identifies held back, by reason: spacing (another of the bucket within 5 s, in any process) or session_start_limit (the day's identifies nearly spent).",
 	"disputebot_session_starts_remaining":   "Discord's session_start_limit left, as last read or counted down.",
+	"disputebot_shards_unheld":              "Gateway shards no live process holds, as this process last counted; above 0 for longer than SHARD_LEASE, nobody answers those shards' servers.",
 }
 
 // Metrics holds every series of one process.

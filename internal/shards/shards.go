@@ -79,6 +79,10 @@ type Manager struct {
 	Waiting   func(why string)
 	Remaining func(n int)
 	Panicked  func()
+	// Unheld tells, every round, how many shards no live process holds:
+	// for a moment after a process dies, or while a shard cannot connect;
+	// longer than a lease, nobody answers its servers. Nil is fine.
+	Unheld func(n int)
 
 	failed chan error
 	once   sync.Once
@@ -260,6 +264,9 @@ func (m *Manager) rebalance(ctx context.Context, holding map[int]*held, now time
 		if n > most || n == most && h > giver {
 			most, giver = n, h
 		}
+	}
+	if m.Unheld != nil {
+		m.Unheld(max(m.Count-total, 0))
 	}
 	if giver != m.Holder || total < m.Count || most-fewest < 2 || len(holding) != most {
 		return false

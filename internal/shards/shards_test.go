@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -96,6 +97,7 @@ type cluster struct {
 	mu       sync.Mutex
 	openings []opening
 	notify   chan struct{}
+	unheld   map[string][]int // what each manager reported, in order
 }
 
 func (c *cluster) manager(holder string, lease time.Duration) (*Manager, *dyingStore) {
@@ -106,6 +108,14 @@ func (c *cluster) manager(holder string, lease time.Duration) (*Manager, *dyingS
 	c.t.Cleanup(func() { st.Close() })
 	ds := &dyingStore{Store: st}
 	m := &Manager{Store: ds, Holder: holder, Count: 4, Lease: lease, Log: slog.New(slog.DiscardHandler),
+		Unheld: func(n int) {
+			c.mu.Lock()
+			defer c.mu.Unlock()
+			if c.unheld == nil {
+				c.unheld = map[string][]int{}
+			}
+			c.unheld[holder] = append(c.unheld[holder], n)
+		},
 		Open: func(ctx context.Context, shard int, resume store.ShardSession) (Gateway, error) {
 			g := &fakeGateway{holder: holder, shard: shard, failed: make(chan error)}
 			c.mu.Lock()
@@ -190,6 +200,10 @@ func TestADeadProcessesShardsAreTakenOver(t *testing.T) {
 		}
 		return true
 	})
+	c.mu.Lock()
+	before := c.unheld[survivor]
+	c.unheld[survivor] = nil
+	c.mu.Unlock()
 	stores[victim].mu.Lock()
 	stores[victim].dead = true
 	stores[victim].mu.Unlock()
@@ -219,6 +233,14 @@ func TestADeadProcessesShardsAreTakenOver(t *testing.T) {
 		if want := fmt.Sprintf("%s-%d", victim, i); latest[i].resume.SessionID != want {
 			t.Errorf("shard %d: the taker resumed %+v, want the dead process's session %s", i, latest[i].resume, want)
 		}
+	}
+	// The survivor counted no shard held by no one while both lived, and
+	// the dead process's once their leases had run out.
+	if len(before) == 0 || before[len(before)-1] != 0 {
+		t.Errorf("before the death the survivor reported %v shards held by no one; want 0 last", before)
+	}
+	if got := c.unheld[survivor]; !slices.Contains(got, len(aShards)) {
+		t.Errorf("after the death the survivor reported %v shards held by no one; want %d at some point", got, len(aShards))
 	}
 }
 
