@@ -366,6 +366,44 @@ func TestSendBudgetIsShared(t *testing.T) {
 	})
 }
 
+// TestBusyServerDoesNotHoldOthersNotices: server A has notices queued for
+// 60 members, server B for 2, queued after A's; within a second's budget
+// of 20 messages, B's two go out, rather than waiting for A's 60.
+func TestBusyServerDoesNotHoldOthersNotices(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		var ds []domain.Delivery
+		add := func(guild, user string, i int) {
+			r, err := s.SaveArticle(ctx, &article.Article{URL: fmt.Sprintf("https://q.example/%s/%d", guild, i), Title: "t", FirstSeen: t0}, guild, 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			ds = append(ds, domain.Delivery{GuildID: guild, Target: domain.DMTarget(user), ArticleID: r.ID, Story: fmt.Sprint(guild, i), Reason: domain.Reason{Kind: domain.BySubscription, ID: 1}})
+		}
+		for i := 0; i < 60; i++ {
+			add("A", fmt.Sprint("a", i), i)
+		}
+		add("B", "b0", 0)
+		add("B", "b1", 1)
+		if n, err := s.Enqueue(ctx, ds, t0); err != nil || n != 62 {
+			t.Fatalf("enqueued %d, %v", n, err)
+		}
+		bs, err := s.ClaimBatches(ctx, t0.Add(time.Minute), time.Second, time.Minute, 50, 20)
+		if err != nil {
+			t.Fatal(err)
+		}
+		toB := 0
+		for _, b := range bs {
+			if b.Target == domain.DMTarget("b0") || b.Target == domain.DMTarget("b1") {
+				toB++
+			}
+		}
+		if len(bs) != 20 || toB != 2 {
+			t.Errorf("claimed %d messages, %d of them server B's; want 20 with both of B's", len(bs), toB)
+		}
+	})
+}
+
 // TestDeliveriesAreClaimedOnce: a story is queued once per target; eight
 // claimers side by side each get different messages, every notice is in
 // exactly one; a claimed message is nobody else's until its lease ends,

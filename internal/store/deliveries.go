@@ -89,26 +89,31 @@ func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease t
 			return err
 		}
 		reclaimed := len(ids)
-		rows, err = tx.QueryContext(ctx, `SELECT id, target FROM deliveries WHERE state = 'pending' AND next_attempt <= ? AND created_at <= ?
-			ORDER BY target, id`, timeText(now), timeText(now.Add(-settle)))
+		rows, err = tx.QueryContext(ctx, `SELECT id, target, guild_id FROM deliveries WHERE state = 'pending' AND next_attempt <= ? AND created_at <= ?
+			ORDER BY id`, timeText(now), timeText(now.Add(-settle)))
 		if err != nil {
 			return err
 		}
 		byTarget := map[string][]int64{}
-		var order []string
+		byGuild := map[string][]string{} // each guild's targets, oldest notice first
+		var guilds []string              // oldest notice first
 		for rows.Next() {
 			var id int64
-			var target string
-			if err := rows.Scan(&id, &target); err != nil {
+			var target, guild string
+			if err := rows.Scan(&id, &target, &guild); err != nil {
 				rows.Close()
 				return err
 			}
 			if _, ok := byTarget[target]; !ok {
-				order = append(order, target)
+				if _, ok := byGuild[guild]; !ok {
+					guilds = append(guilds, guild)
+				}
+				byGuild[guild] = append(byGuild[guild], target)
 			}
 			byTarget[target] = append(byTarget[target], id)
 		}
 		rows.Close()
+		order := takeTurns(guilds, byGuild)
 		for _, target := range order {
 			if len(ids) >= limit {
 				break
@@ -142,6 +147,25 @@ func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease t
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// takeTurns orders the targets guild by guild in turn, one of each
+// guild's at a time: with a second's budget of messages shared by every
+// server, a server with a thousand subscribers must not make the others'
+// notices wait behind all of its own.
+func takeTurns(guilds []string, byGuild map[string][]string) []string {
+	var order []string
+	for turn := 0; len(guilds) > 0; turn++ {
+		left := guilds[:0]
+		for _, g := range guilds {
+			if turn < len(byGuild[g]) {
+				order = append(order, byGuild[g][turn])
+				left = append(left, g)
+			}
+		}
+		guilds = left
+	}
+	return order
 }
 
 // sendBudget is how many messages may still be claimed in now's second
