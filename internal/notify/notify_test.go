@@ -131,24 +131,27 @@ func TestBurstBecomesOneDigestAndRepeatsAreIgnored(t *testing.T) {
 
 // TestFlushSendsAWholeBurst: one article for 120 subscribers is 120
 // messages, more than a sender claims at once; one Flush sends them all,
-// rather than fifty a poll.
+// rather than fifty a poll. So it does for 700, more than one claim looks
+// at of a server's queue.
 func TestFlushSendsAWholeBurst(t *testing.T) {
 	ctx := context.Background()
-	var subs []*domain.Subscription
-	for i := range 120 {
-		subs = append(subs, &domain.Subscription{GuildID: "A", UserID: fmt.Sprint("u", i), Query: "musk", Parties: []string{"Elon Musk"}})
-	}
-	e := newEnv(t, subs...)
-	a := e.article(t, "https://example.com/burst", "Musk again", "Elon Musk")
-	if n, err := e.not.Announce(ctx, a, "A", nil); err != nil || n != 120 {
-		t.Fatalf("queued %d, %v; want 120", n, err)
-	}
-	e.now = e.now.Add(3 * time.Second)
-	if err := e.deliv.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	if len(e.rec.sent) != 120 {
-		t.Errorf("one flush sent %d of 120 messages", len(e.rec.sent))
+	for _, n := range []int{120, 700} {
+		var subs []*domain.Subscription
+		for i := range n {
+			subs = append(subs, &domain.Subscription{GuildID: "A", UserID: fmt.Sprint("u", i), Query: "musk", Parties: []string{"Elon Musk"}})
+		}
+		e := newEnv(t, subs...)
+		a := e.article(t, "https://example.com/burst", "Musk again", "Elon Musk")
+		if q, err := e.not.Announce(ctx, a, "A", nil); err != nil || q != n {
+			t.Fatalf("queued %d, %v; want %d", q, err, n)
+		}
+		e.now = e.now.Add(3 * time.Second)
+		if err := e.deliv.Flush(ctx); err != nil {
+			t.Fatal(err)
+		}
+		if len(e.rec.sent) != n {
+			t.Errorf("one flush sent %d of %d messages", len(e.rec.sent), n)
+		}
 	}
 }
 

@@ -89,8 +89,14 @@ func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease t
 			return err
 		}
 		reclaimed := len(ids)
-		rows, err = tx.QueryContext(ctx, `SELECT id, target, guild_id FROM deliveries WHERE state = 'pending' AND next_attempt <= ? AND created_at <= ?
-			ORDER BY id`, timeText(now), timeText(now.Add(-settle)))
+		// Each guild's oldest perGuildLook notices: enough to fill any
+		// claim, while a server with a backlog of thousands (its notices
+		// held back by the send budget) does not make every claim read all
+		// of them.
+		rows, err = tx.QueryContext(ctx, `SELECT id, target, guild_id FROM (
+				SELECT id, target, guild_id, ROW_NUMBER() OVER (PARTITION BY guild_id ORDER BY id) AS turn
+				FROM deliveries WHERE state = 'pending' AND next_attempt <= ? AND created_at <= ?) AS due
+			WHERE turn <= ? ORDER BY id`, timeText(now), timeText(now.Add(-settle)), perGuildLook)
 		if err != nil {
 			return err
 		}
@@ -148,6 +154,9 @@ func (s *Store) ClaimBatches(ctx context.Context, now time.Time, settle, lease t
 	}
 	return out, nil
 }
+
+// perGuildLook is how many of a guild's due notices one claim looks at.
+const perGuildLook = 500
 
 // takeTurns orders the targets guild by guild in turn, one of each
 // guild's at a time: with a second's budget of messages shared by every
