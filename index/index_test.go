@@ -3,6 +3,7 @@ package index
 import (
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -147,4 +148,67 @@ func equal(a, b []int64) bool {
 		}
 	}
 	return true
+}
+
+// An article whose date changes is one document still: the newest-first
+// search finds it once, at its new date, and the count does not grow.
+func TestNewDateReplacesTheDocument(t *testing.T) {
+	x, err := Open(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer x.Close()
+	day := func(s string) time.Time { d, _ := time.Parse("2006-01-02", s); return d }
+	doc := func(id int64, date string) Doc {
+		d := Doc{ID: id, Title: "t", Parties: []string{"Apple"}, Scopes: []string{"global"}}
+		if date != "" {
+			d.Date = day(date)
+		}
+		return d
+	}
+	steps := []struct {
+		put  []Doc
+		want []int64
+	}{
+		{[]Doc{doc(1, "2024-01-01"), doc(2, "2024-02-01"), doc(3, "2024-03-01")}, []int64{3, 2, 1}},
+		{[]Doc{doc(1, "2024-04-01")}, []int64{1, 3, 2}},
+		// Undated comes last; two versions in one batch: the last holds.
+		{[]Doc{doc(3, ""), doc(2, "2023-01-01"), doc(2, "2024-05-01")}, []int64{2, 1, 3}},
+		// The same date: the lower id first.
+		{[]Doc{doc(10, "2024-05-01"), doc(9, "2024-05-01")}, []int64{2, 9, 10, 1, 3}},
+	}
+	for i, s := range steps {
+		if err := x.Put(s.put, int64(i+1)); err != nil {
+			t.Fatal(err)
+		}
+		res, err := x.Search(context.Background(), Query{Parties: []string{"Apple"}, Scopes: []string{"global"}, ByDate: true, Limit: 10})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []int64
+		for _, h := range res.Hits {
+			got = append(got, h.ID)
+		}
+		if !equal(got, s.want) {
+			t.Errorf("step %d: newest first %v, want %v", i, got, s.want)
+		}
+		if n, _ := x.Count(); n != uint64(len(s.want)) {
+			t.Errorf("step %d: %d documents, want %d", i, n, len(s.want))
+		}
+	}
+}
+
+func TestDocIDsCarryTheArticle(t *testing.T) {
+	for _, id := range []int64{1, 9, 10, 123456789, math.MaxInt64 - 1} {
+		for _, date := range []time.Time{{}, time.Date(2026, 11, 1, 9, 15, 0, 0, time.UTC)} {
+			if got, ok := articleOf(docID(id, date)); !ok || got != id {
+				t.Errorf("articleOf(docID(%d, %v)) = %d, %v", id, date, got, ok)
+			}
+		}
+	}
+	for _, bad := range []string{"", "12", "2026110109150x9223372036854775806", "20261101091500922337203685477580x"} {
+		if _, ok := articleOf(bad); ok {
+			t.Errorf("articleOf(%q) accepted", bad)
+		}
+	}
 }

@@ -128,7 +128,7 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 			continue
 		}
 		req := bleve.NewSearchRequestOptions(buildQuery(q, w, anchor), limit, 0, false)
-		req.SortBy([]string{"-" + fStamp, "_id"})
+		req.SortBy([]string{"-_id"}) // newest first: see docID
 		var err error
 		if res, err = x.b.SearchInContext(ctx, req); err != nil {
 			return Result{}, fmt.Errorf("index: search: %w", err)
@@ -154,8 +154,8 @@ func (x *Index) count(ctx context.Context, qq query.Query) (uint64, error) {
 	return res.Total, nil
 }
 
-// counter reads how many documents a term has, from one snapshot of the
-// index.
+// counter reads terms (how many documents have one, which documents) from
+// one snapshot of the index.
 type counter struct {
 	ctx context.Context
 	r   index.IndexReader
@@ -260,8 +260,8 @@ func (c *counter) bound(q Query, w window, now time.Time) uint64 {
 func result(res *bleve.SearchResult) Result {
 	out := Result{Total: res.Total, Hits: make([]Hit, 0, len(res.Hits))}
 	for _, h := range res.Hits {
-		id, err := strconv.ParseInt(h.ID, 10, 64)
-		if err != nil {
+		id, ok := articleOf(h.ID)
+		if !ok {
 			continue
 		}
 		out.Hits = append(out.Hits, Hit{ID: id, Score: h.Score})
