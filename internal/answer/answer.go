@@ -33,10 +33,16 @@ type Store interface {
 	PagesAt(ctx context.Context, urls []string) ([]*article.Article, error)
 }
 
+// Index is what answers ask of the index (an *index.Index; the answer
+// benchmark wraps it to time the searches an answer makes).
+type Index interface {
+	Search(ctx context.Context, q index.Query) (index.Result, error)
+}
+
 // Engine answers queries. It is safe for concurrent use.
 type Engine struct {
 	Store     Store
-	Index     *index.Index
+	Index     Index
 	Gazetteer *gazetteer.Gazetteer
 	Corpus    *data.Corpus
 	// Aliases returns a guild's own aliases (alias -> canonical party);
