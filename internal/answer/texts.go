@@ -6,12 +6,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/disputebot/disputebot/internal/analyse"
+	"github.com/disputebot/disputebot/internal/sized"
 	"github.com/disputebot/disputebot/internal/summarise"
 )
 
-// maxTexts bounds each of texts' maps: about a kilobyte a text (after
-// 1,797 different questions at 10k the two maps held 5 MB).
-const maxTexts = 4096
+// textBytes bounds each of texts' maps, as wordsSize and partsSize
+// reckon them: a title's words take a few hundred bytes, a summary's
+// sentences a kilobyte or two, so some ten thousand summaries, every one
+// a 10k corpus's answers read, or those of a few hundred questions.
+const textBytes = 16 << 20
 
 // texts remembers what the timeline and the summary read from an
 // article's title and summary, which is the same at every answer that
@@ -24,8 +27,8 @@ const maxTexts = 4096
 // nothing.
 type texts struct {
 	mu    sync.Mutex
-	words map[string][]string // titleWords of a title or summary
-	sents map[string][]candidateParts
+	words sized.Map[string, []string] // titleWords of a title or summary
+	sents sized.Map[string, []candidateParts]
 }
 
 // candidateParts are what bestSentence reads from one of a summary's
@@ -44,14 +47,14 @@ func (t *texts) titleWords(s string) []string {
 		return titleWords(s)
 	}
 	t.mu.Lock()
-	ws, ok := t.words[s]
+	ws, ok := t.words.Get(s)
 	t.mu.Unlock()
 	if ok {
 		return ws
 	}
 	ws = titleWords(s)
 	t.mu.Lock()
-	t.words = keep(t.words, s, ws)
+	t.words.Put(s, ws, wordsSize(s, ws), textBytes)
 	t.mu.Unlock()
 	return ws
 }
@@ -64,7 +67,7 @@ func (t *texts) candidates(summary, title string) []candidateParts {
 		return cs
 	}
 	t.mu.Lock()
-	cs, ok := t.sents[summary]
+	cs, ok := t.sents.Get(summary)
 	t.mu.Unlock()
 	if ok {
 		return cs
@@ -75,7 +78,7 @@ func (t *texts) candidates(summary, title string) []candidateParts {
 		return cs
 	}
 	t.mu.Lock()
-	t.sents = keep(t.sents, summary, cs)
+	t.sents.Put(summary, cs, partsSize(summary, cs), textBytes)
 	t.mu.Unlock()
 	return cs
 }
@@ -98,19 +101,22 @@ func candidates(summary, title string) (cs []candidateParts, ofTitle bool) {
 	return cs, ofTitle
 }
 
-// keep adds k to m, first making room when m is full: any entry will do,
-// as which articles are asked about again is not known here (and map
-// order is random).
-func keep[V any](m map[string]V, k string, v V) map[string]V {
-	if m == nil {
-		m = make(map[string]V)
+// wordsSize reckons the memory the words of text s hold when kept: the
+// text (its key), the words and their headers, and the map's entry.
+func wordsSize(s string, ws []string) int {
+	n := 64 + len(s)
+	for _, w := range ws {
+		n += 16 + len(w)
 	}
-	if len(m) >= maxTexts {
-		for old := range m {
-			delete(m, old)
-			break
-		}
+	return n
+}
+
+// partsSize reckons the same of a summary's candidate sentences, each
+// kept as written and in lower case.
+func partsSize(summary string, cs []candidateParts) int {
+	n := 64 + len(summary)
+	for _, c := range cs {
+		n += 64 + len(c.text) + len(c.lower)
 	}
-	m[k] = v
-	return m
+	return n
 }

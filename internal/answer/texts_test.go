@@ -3,6 +3,7 @@ package answer
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 )
@@ -10,8 +11,8 @@ import (
 // TestTextsKeepWhatTheTextSays: what texts keeps is what the text alone
 // gives, asked from many goroutines at once (run with -race), whatever
 // else was asked before; a summary with no sentence of its own does not
-// lend one article's title to another; and no more than maxTexts texts
-// are kept.
+// lend one article's title to another; and what is kept stays within
+// textBytes.
 func TestTextsKeepWhatTheTextSays(t *testing.T) {
 	var tx texts
 	cases := []struct{ summary, title string }{
@@ -26,7 +27,7 @@ func TestTextsKeepWhatTheTextSays(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			for i := range 2 * maxTexts {
+			for i := range 20000 {
 				c := cases[(i+g)%len(cases)]
 				want, _ := candidates(c.summary, c.title)
 				if got := tx.candidates(c.summary, c.title); !reflect.DeepEqual(got, want) {
@@ -37,12 +38,15 @@ func TestTextsKeepWhatTheTextSays(t *testing.T) {
 					t.Errorf("titleWords(%q) = %v, want %v", c.title, got, want)
 					return
 				}
-				tx.titleWords(fmt.Sprintf("title %d from goroutine %d", i, g))
+				tx.titleWords(fmt.Sprintf("title %d from goroutine %d: %s", i, g, strings.Repeat("many words long ", 40)))
 			}
 		}()
 	}
 	wg.Wait()
-	if len(tx.words) > maxTexts || len(tx.sents) > maxTexts {
-		t.Errorf("%d titles and %d summaries kept, more than %d", len(tx.words), len(tx.sents), maxTexts)
+	if tx.words.Bytes() > textBytes || tx.sents.Bytes() > textBytes {
+		t.Errorf("%d bytes of titles and %d of summaries kept, more than %d", tx.words.Bytes(), tx.sents.Bytes(), textBytes)
+	}
+	if tx.words.Len() < 10000 {
+		t.Errorf("only %d titles kept", tx.words.Len())
 	}
 }

@@ -7,12 +7,14 @@ import (
 	"sync"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/sized"
 )
 
-// maxCachedArticles bounds the rows kept in memory, for each view: about
-// half a kilobyte each without their text (after 1,797 different
-// questions at 10k the two views held 4 MB).
-const maxCachedArticles = 4096
+// cachedBytes bounds the rows kept in memory, for each view, as
+// articleSize reckons them: a row without its text is about a kilobyte,
+// so some sixteen thousand of them, every row a 10k corpus's answers
+// read, or the rows of a few hundred different questions.
+const cachedBytes = 16 << 20
 
 // changesPerCheck is how many changed articles one check reads; when
 // more changed, the cache is emptied, which is cheaper than reading them
@@ -46,7 +48,7 @@ type articleCache struct {
 	// is not kept.
 	gen uint64
 	// byID holds each view of the rows read, by id.
-	byID [views]map[int64]*article.Article
+	byID [views]sized.Map[int64, *article.Article]
 }
 
 // view is which columns a kept row holds.
@@ -94,8 +96,8 @@ func (c *articleCache) check(ctx context.Context, s *Store) (uint64, error) {
 		}
 		c.mu.Lock()
 		defer c.mu.Unlock()
-		for _, m := range c.byID {
-			clear(m)
+		for v := range c.byID {
+			c.byID[v].Clear()
 		}
 		c.ready, c.upTo = true, max(c.upTo, n)
 		c.gen++
@@ -104,9 +106,9 @@ func (c *articleCache) check(ctx context.Context, s *Store) (uint64, error) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(changed) > 0 {
-		for _, m := range c.byID {
+		for v := range c.byID {
 			for _, id := range changed {
-				delete(m, id)
+				c.byID[v].Delete(id)
 			}
 		}
 		c.upTo = max(c.upTo, last)
@@ -124,7 +126,7 @@ func (c *articleCache) get(v view, ids []int64) (map[int64]*article.Article, []i
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, id := range ids {
-		if a, ok := c.byID[v][id]; ok {
+		if a, ok := c.byID[v].Get(id); ok {
 			cp := *a
 			found[id] = &cp
 		} else {
@@ -142,22 +144,22 @@ func (c *articleCache) put(v view, gen uint64, arts []*article.Article) {
 	if gen != c.gen {
 		return
 	}
-	if c.byID[v] == nil {
-		c.byID[v] = make(map[int64]*article.Article)
-	}
-	m := c.byID[v]
 	for _, a := range arts {
-		if len(m) >= maxCachedArticles {
-			// Any entry will do: map order is random, and which stories
-			// are asked for again is not known here.
-			for id := range m {
-				delete(m, id)
-				break
-			}
-		}
 		cp := *a
-		m[a.ID] = &cp
+		c.byID[v].Put(a.ID, &cp, articleSize(a), cachedBytes)
 	}
+}
+
+// articleSize reckons the memory a kept row holds: its strings, and
+// about as much again as its struct and the map's entry.
+func articleSize(a *article.Article) int {
+	n := 320 + len(a.URL) + len(a.Owner) + len(a.Title) + len(a.Site) + len(a.Byline) + len(a.DateSource) + len(a.Text) + len(a.Summary)
+	for _, l := range [][]string{a.Parties, a.Disputes, a.Scopes} {
+		for _, s := range l {
+			n += 16 + len(s)
+		}
+	}
+	return n
 }
 
 // changedSinceQuery lists the articles changed after a seq, oldest change

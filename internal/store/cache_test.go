@@ -156,30 +156,34 @@ func TestArticlesCacheUnderLoad(t *testing.T) {
 			t.Fatal(err)
 		}
 		s.cache.mu.Lock()
-		kept := max(len(s.cache.byID[brief]), len(s.cache.byID[withScopes]))
+		kept := max(s.cache.byID[brief].Bytes(), s.cache.byID[withScopes].Bytes())
 		s.cache.mu.Unlock()
-		if kept > maxCachedArticles {
-			t.Errorf("%d articles kept, more than %d", kept, maxCachedArticles)
+		if kept > cachedBytes {
+			t.Errorf("%d bytes of rows kept, more than %d", kept, cachedBytes)
 		}
 	})
 }
 
-// TestArticlesCacheIsBounded: however many articles are read, no more
-// than maxCachedArticles are kept.
+// TestArticlesCacheIsBounded: however many articles are read, the rows
+// kept hold no more than cachedBytes, and that is thousands of rows.
 func TestArticlesCacheIsBounded(t *testing.T) {
 	var c articleCache
-	arts := make([]*article.Article, maxCachedArticles+100)
+	summary := strings.Repeat("A summary of the kind a page gives. ", 12)
+	arts := make([]*article.Article, 3*cachedBytes/articleSize(&article.Article{Summary: summary}))
 	for i := range arts {
-		arts[i] = &article.Article{ID: int64(i + 1)}
+		arts[i] = &article.Article{ID: int64(i + 1), Summary: summary}
 	}
 	c.put(brief, c.gen, arts)
-	if len(c.byID[brief]) != maxCachedArticles {
-		t.Errorf("%d articles kept, want %d", len(c.byID[brief]), maxCachedArticles)
+	if got := c.byID[brief].Bytes(); got > cachedBytes || got < cachedBytes*9/10 {
+		t.Errorf("%d bytes of rows kept, want just under %d", got, cachedBytes)
+	}
+	if n := c.byID[brief].Len(); n < 10000 {
+		t.Errorf("only %d rows of about 750 bytes kept", n)
 	}
 	// Rows read before articles were forgotten are not kept.
 	c.gen++
 	c.put(brief, c.gen-1, []*article.Article{{ID: 1 << 40}})
-	if _, ok := c.byID[brief][1<<40]; ok {
+	if _, ok := c.byID[brief].Get(1 << 40); ok {
 		t.Error("a row read before a change was forgotten was kept")
 	}
 }
