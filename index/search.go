@@ -299,23 +299,28 @@ func buildQuery(q Query, w window, now time.Time) query.Query {
 		}
 		must = append(must, disjunction(any))
 	}
+	var headline []query.Query
 	for _, word := range q.Words {
-		var any []query.Query
-		for _, f := range []string{fTitle, fSummary, fText} {
-			m := bleve.NewMatchQuery(word)
-			m.SetField(f)
-			if f == fTitle {
-				m.SetBoost(2)
-			}
-			any = append(any, m)
-		}
-		must = append(must, bleve.NewDisjunctionQuery(any...))
+		m := bleve.NewMatchQuery(word)
+		m.SetField(fText)
+		must = append(must, m)
+		t := bleve.NewMatchQuery(word)
+		t.SetField(fTitle)
+		t.SetBoost(2)
+		headline = append(headline, t)
 	}
 	if !q.Since.IsZero() {
 		inclusive := true
 		dr := bleve.NewDateRangeInclusiveQuery(q.Since, time.Time{}, &inclusive, nil)
 		dr.SetField(fDate)
 		must = append(must, dr)
+	}
+	if len(headline) > 0 {
+		// The words in the headline rank first; they match nothing alone.
+		b := bleve.NewBooleanQuery()
+		b.AddMust(must...)
+		b.AddShould(headline...)
+		return b
 	}
 	if len(must) == 1 {
 		return must[0]
