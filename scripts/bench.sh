@@ -13,8 +13,9 @@ export PATH="$PATH:/usr/local/go/bin"
 export BENCH_DIR=${BENCH_DIR:-$HOME/.cache/disputebot-bench}
 export LOG_LEVEL=warn
 mkdir -p "$BENCH_DIR" bench-out
-go build -o bench-out/disputebot ./cmd/disputebot
-go build -o bench-out/disputebench ./cmd/disputebench
+# Static binaries, as the README builds one to deploy (no libc mapped).
+CGO_ENABLED=0 go build -o bench-out/disputebot ./cmd/disputebot
+CGO_ENABLED=0 go build -o bench-out/disputebench ./cmd/disputebench
 sizes="10k:10000 100k:100000"
 [[ ${BENCH_1M:-} == 1 ]] && sizes="$sizes 1m:1000000"
 pg_url=${BENCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}
