@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -274,10 +276,10 @@ func (d *dialect) articlesByID() string {
 	return "SELECT " + briefColumns + " FROM articles a WHERE a.id IN " + d.idsIn()
 }
 
-// pageIDs lists the ids of the pages at the canonical URLs in a JSON
-// array.
+// pageIDs lists the ids and addresses of the pages at the canonical URLs
+// in a JSON array.
 func (d *dialect) pageIDs() string {
-	return "SELECT a.id FROM articles a WHERE a.owner = '' AND a.url IN " + d.textsIn()
+	return "SELECT a.id, a.url FROM articles a WHERE a.owner = '' AND a.url IN " + d.textsIn()
 }
 
 // pagesByID reads briefColumnsScoped for a JSON array of ids.
@@ -411,36 +413,48 @@ func (s *Store) ArticleByURL(ctx context.Context, u string) (*article.Article, e
 // not stored are skipped. Answers read a dispute's status and latest
 // events through it.
 func (s *Store) PagesAt(ctx context.Context, urls []string) ([]*article.Article, error) {
-	canon := make([]string, 0, len(urls))
-	for _, u := range urls {
+	// The addresses' ids first: those read before are kept (a page's id
+	// at an address never changes once stored: rows are never deleted,
+	// nor their address changed), the others read from the index on
+	// addresses alone. Then the rows, most often kept from an earlier
+	// answer.
+	ids, unknown := s.cache.pageIDs(urls)
+	canon := make(map[string][]string, len(unknown))
+	for _, u := range unknown {
 		if c, err := article.CanonicalURL(u); err == nil {
-			canon = append(canon, c)
+			canon[c] = append(canon[c], u)
 		}
 	}
-	list, _ := json.Marshal(canon)
-	// The addresses' ids first, from the index on addresses alone; then
-	// the rows, most often kept from an earlier answer.
-	rows, err := s.pageIDs.QueryContext(ctx, string(list))
-	if err != nil {
-		return nil, fmt.Errorf("store: pages: %w", err)
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
+	if len(canon) > 0 {
+		list, _ := json.Marshal(slices.Collect(maps.Keys(canon)))
+		rows, err := s.pageIDs.QueryContext(ctx, string(list))
+		if err != nil {
 			return nil, fmt.Errorf("store: pages: %w", err)
 		}
-		ids = append(ids, id)
+		defer rows.Close()
+		found := map[string]int64{}
+		for rows.Next() {
+			var id int64
+			var u string
+			if err := rows.Scan(&id, &u); err != nil {
+				return nil, fmt.Errorf("store: pages: %w", err)
+			}
+			ids = append(ids, id)
+			for _, raw := range canon[u] {
+				found[raw] = id
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("store: pages: %w", err)
+		}
+		rows.Close()
+		s.cache.keepPageIDs(found)
 	}
-	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("store: pages: %w", err)
-	}
-	rows.Close()
 	if len(ids) == 0 {
 		return nil, nil
 	}
-	return s.cachedArticles(ctx, withScopes, s.pagesByID, ids)
+	slices.Sort(ids)
+	return s.cachedArticles(ctx, withScopes, s.pagesByID, slices.Compact(ids))
 }
 
 // ArticleFor returns the article at a canonical URL as guild sees it: its

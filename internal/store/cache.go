@@ -49,6 +49,10 @@ type articleCache struct {
 	gen uint64
 	// byID holds each view of the rows read, by id.
 	byID [views]sized.Map[int64, *article.Article]
+	// pageAt is the id of the page at each address PagesAt was given,
+	// as given: it never changes once the page is stored, so no change
+	// forgets it. Addresses with no page yet are not kept.
+	pageAt sized.Map[string, int64]
 }
 
 // view is which columns a kept row holds.
@@ -160,6 +164,33 @@ func articleSize(a *article.Article) int {
 		}
 	}
 	return n
+}
+
+// pageIDBytes bounds the addresses kept: some ten thousand.
+const pageIDBytes = 1 << 20
+
+// pageIDs returns the ids kept for the addresses, and the addresses with
+// none kept.
+func (c *articleCache) pageIDs(urls []string) (ids []int64, unknown []string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, u := range urls {
+		if id, ok := c.pageAt.Get(u); ok {
+			ids = append(ids, id)
+		} else {
+			unknown = append(unknown, u)
+		}
+	}
+	return ids, unknown
+}
+
+// keepPageIDs keeps the ids of the pages at the addresses.
+func (c *articleCache) keepPageIDs(ids map[string]int64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for u, id := range ids {
+		c.pageAt.Put(u, id, 64+len(u), pageIDBytes)
+	}
 }
 
 // changedSinceQuery lists the articles changed after a seq, oldest change

@@ -229,3 +229,40 @@ func TestArticlesAfterManyChanges(t *testing.T) {
 		}
 	})
 }
+
+// TestPagesAtKeepsAddressesNotAbsences: PagesAt keeps the id of the page
+// at each address it was given, but not that an address had no page: a
+// page stored after one answer asked for it is there at the next.
+func TestPagesAtKeepsAddressesNotAbsences(t *testing.T) {
+	eachOpenStore(t, func(t *testing.T, s *Store) {
+		ctx := context.Background()
+		first := &article.Article{URL: "https://example.com/first", Title: "First", FirstSeen: t0}
+		if _, err := s.SaveArticle(ctx, first, article.GlobalScope, 0); err != nil {
+			t.Fatal(err)
+		}
+		// The same page under two spellings of its address, and one not
+		// stored yet.
+		asked := []string{"https://example.com/first", "https://EXAMPLE.com/first#top", "https://example.com/later"}
+		titles := func(want ...string) {
+			t.Helper()
+			got, err := s.PagesAt(ctx, asked)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var have []string
+			for _, a := range got {
+				have = append(have, a.Title)
+			}
+			slices.Sort(have)
+			if !slices.Equal(have, want) {
+				t.Errorf("pages %q, want %q", have, want)
+			}
+		}
+		titles("First")
+		titles("First")
+		if _, err := s.SaveArticle(ctx, &article.Article{URL: "https://example.com/later", Title: "Later", FirstSeen: t0}, article.GlobalScope, 0); err != nil {
+			t.Fatal(err)
+		}
+		titles("First", "Later")
+	})
+}
