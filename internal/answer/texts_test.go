@@ -3,9 +3,12 @@ package answer
 import (
 	"fmt"
 	"reflect"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/disputebot/disputebot/internal/sized"
 )
 
 // TestTextsKeepWhatTheTextSays: what texts keeps is what the text alone
@@ -49,4 +52,21 @@ func TestTextsKeepWhatTheTextSays(t *testing.T) {
 	if tx.words.Len() < 10000 {
 		t.Errorf("only %d titles kept", tx.words.Len())
 	}
+}
+
+// TestTextsBoundIsTheirMemory: the texts kept, full, hold about the
+// memory textBytes says (wordsSize and partsSize reckon well).
+func TestTextsBoundIsTheirMemory(t *testing.T) {
+	var tx texts
+	before := sized.HeapInUse()
+	for i := range 2 * textBytes / 1000 {
+		s := fmt.Sprintf("Epic sued Apple over App Store fees, number %d. The judge ruled for Apple on most counts in case %d. Then Epic appealed the ruling. %s", i, i, strings.Repeat("More words here. ", 5))
+		tx.candidates(s, "")
+		tx.titleWords(s)
+	}
+	grew := sized.HeapInUse() - before
+	if held := tx.words.Bytes() + tx.sents.Bytes(); float64(grew) > 1.5*float64(held) {
+		t.Errorf("texts reckoned at %d bytes hold %d", held, grew)
+	}
+	runtime.KeepAlive(&tx)
 }

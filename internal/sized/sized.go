@@ -4,6 +4,8 @@
 // entries either wastes memory or holds too few of the small ones.
 package sized
 
+import "runtime"
+
 // Map is a map whose entries' sizes, as the caller reckons them, add up
 // to no more than the limit given to Put. When an entry does not fit,
 // others go first: any will do, as a cache here cannot tell which will
@@ -65,3 +67,12 @@ func (m *Map[K, V]) Len() int { return len(m.m) }
 
 // Bytes is the sum of the kept entries' sizes.
 func (m *Map[K, V]) Bytes() int { return m.bytes }
+
+// HeapInUse is the heap's live bytes after a collection: what the tests
+// of a map's reckoning compare its Bytes with.
+func HeapInUse() int64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}

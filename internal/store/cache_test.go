@@ -3,12 +3,14 @@ package store
 import (
 	"context"
 	"fmt"
+	"runtime"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 
 	"github.com/disputebot/disputebot/internal/article"
+	"github.com/disputebot/disputebot/internal/sized"
 )
 
 // TestArticlesNeverReadStale: Articles keeps rows in memory, yet every
@@ -265,4 +267,25 @@ func TestPagesAtKeepsAddressesNotAbsences(t *testing.T) {
 		}
 		titles("First", "Later")
 	})
+}
+
+// TestRowCacheBoundIsItsMemory: the rows kept, full, hold about the
+// memory cachedBytes says (articleSize reckons well), not a multiple.
+func TestRowCacheBoundIsItsMemory(t *testing.T) {
+	var c articleCache
+	before := sized.HeapInUse()
+	arts := make([]*article.Article, 2*cachedBytes/1000)
+	for i := range arts {
+		arts[i] = &article.Article{ID: int64(i + 1),
+			URL:   fmt.Sprintf("https://www.example-news.com/2026/11/01/a-story-about-a-dispute-%d", i),
+			Title: "Judge rules on the app store fees in the long dispute", Site: "Example News", Byline: "A Reporter", DateSource: "htmldate",
+			Summary: strings.Repeat("A sentence of a summary, of about the usual length. ", 8), Parties: []string{"Apple", "Epic Games"}, Disputes: []string{"epic-apple"}}
+	}
+	c.put(brief, c.gen, arts)
+	arts = nil
+	grew := sized.HeapInUse() - before
+	if held := c.byID[brief].Bytes(); float64(grew) > 1.5*float64(held) {
+		t.Errorf("rows reckoned at %d bytes hold %d", held, grew)
+	}
+	runtime.KeepAlive(&c)
 }
