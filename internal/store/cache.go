@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"fmt"
+	"slices"
 	"sync"
 
 	"github.com/disputebot/disputebot/internal/article"
@@ -43,6 +44,13 @@ type articleCache struct {
 	mu    sync.Mutex
 	ready bool  // upTo has been read
 	upTo  int64 // every change up to this seq has been accounted for
+	// notices counts the times the store's watch told of writes, and
+	// looked the notices that a completed look for changes had followed:
+	// when they are equal and no write was told of since, nothing can
+	// have changed, and no statement is run.
+	notices, looked uint64
+	// looks counts the statements run to look for changes.
+	looks int
 	// gen changes whenever entries are forgotten: a row read by a caller
 	// that checked before then may be older than what was forgotten, and
 	// is not kept.
@@ -68,7 +76,19 @@ const (
 // the generation that rows read from now on may be kept under.
 func (c *articleCache) check(ctx context.Context, s *Store) (uint64, error) {
 	c.mu.Lock()
-	ready, upTo := c.ready, c.upTo
+	if s.watch.written() {
+		c.notices++
+	}
+	if c.ready && c.looked == c.notices {
+		// Nothing written since a look that began after the last
+		// notice: that look saw every change committed until now. The
+		// statement cost an answer a tenth of its time.
+		gen := c.gen
+		c.mu.Unlock()
+		return gen, nil
+	}
+	ready, upTo, covers := c.ready, c.upTo, c.notices
+	c.looks++
 	c.mu.Unlock()
 	var changed []int64
 	last := upTo
@@ -104,11 +124,13 @@ func (c *articleCache) check(ctx context.Context, s *Store) (uint64, error) {
 			c.byID[v].Clear()
 		}
 		c.ready, c.upTo = true, max(c.upTo, n)
+		c.looked = max(c.looked, covers)
 		c.gen++
 		return c.gen, nil
 	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	c.looked = max(c.looked, covers)
 	if len(changed) > 0 {
 		for v := range c.byID {
 			for _, id := range changed {
@@ -121,23 +143,28 @@ func (c *articleCache) check(ctx context.Context, s *Store) (uint64, error) {
 	return c.gen, nil
 }
 
-// get returns copies of the kept articles among ids, by id, and the ids
-// not kept. Copies, as callers may change the fields of what Articles
-// returns (answers mark mentions).
-func (c *articleCache) get(v view, ids []int64) (map[int64]*article.Article, []int64) {
-	found := make(map[int64]*article.Article, len(ids))
-	var missing []int64
+// get puts into out[i] a copy of the kept article ids[i], and returns
+// the positions of the ids not kept. Copies, as callers may change the
+// fields of what Articles returns (answers mark mentions); made in one
+// allocation, as some sixty separate ones cost an answer more than
+// finding the rows.
+func (c *articleCache) get(v view, ids []int64, out []*article.Article) (missing []int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	for _, id := range ids {
-		if a, ok := c.byID[v].Get(id); ok {
-			cp := *a
-			found[id] = &cp
-		} else {
-			missing = append(missing, id)
+	var copies []article.Article
+	for i, id := range ids {
+		a, ok := c.byID[v].Get(id)
+		if !ok {
+			missing = append(missing, i)
+			continue
 		}
+		if copies == nil {
+			copies = make([]article.Article, 0, len(ids)-i)
+		}
+		copies = append(copies, *a)
+		out[i] = &copies[len(copies)-1]
 	}
-	return found, missing
+	return missing
 }
 
 // put keeps copies of arts, read after the check that returned gen,
@@ -201,26 +228,66 @@ const changedSinceQuery = "SELECT id, seq FROM articles WHERE seq > ? ORDER BY s
 // the order asked, through the cache: rows kept are copied, the others
 // read by the statement given (which takes a JSON array of ids) and kept.
 func (s *Store) cachedArticles(ctx context.Context, v view, stmt *sql.Stmt, ids []int64) ([]*article.Article, error) {
-	gen, err := s.cache.check(ctx, s)
+	gen, err := s.checked(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("store: articles: %w", err)
 	}
-	byID, missing := s.cache.get(v, ids)
-	if len(missing) > 0 {
-		read, err := readArticles(ctx, stmt, missing)
+	out := make([]*article.Article, len(ids))
+	if missing := s.cache.get(v, ids, out); len(missing) > 0 {
+		want := make([]int64, len(missing))
+		for k, i := range missing {
+			want[k] = ids[i]
+		}
+		read, err := readArticles(ctx, stmt, want)
 		if err != nil {
 			return nil, err
 		}
 		s.cache.put(v, gen, read)
+		byID := make(map[int64]*article.Article, len(read))
 		for _, a := range read {
 			byID[a.ID] = a
 		}
-	}
-	out := make([]*article.Article, 0, len(ids))
-	for _, id := range ids {
-		if a, ok := byID[id]; ok {
-			out = append(out, a)
+		for _, i := range missing {
+			out[i] = byID[ids[i]]
 		}
 	}
-	return out, nil
+	// Ids with no row are skipped.
+	return slices.DeleteFunc(out, func(a *article.Article) bool { return a == nil }), nil
+}
+
+// Reading returns a context for several reads that make one answer: the
+// first looks for rows changed since the cache last did, the others use
+// what it found, so the answer reads every change committed before it
+// began (as each read alone does), and one statement instead of one per
+// read: that statement cost an answer about a tenth of its time.
+func (s *Store) Reading(ctx context.Context) context.Context {
+	return context.WithValue(ctx, readingKey{}, &reading{s: s})
+}
+
+type readingKey struct{}
+
+// reading is what the first read under a Reading context found.
+type reading struct {
+	s    *Store
+	mu   sync.Mutex
+	done bool
+	gen  uint64
+}
+
+// checked is the cache's check, once per Reading context.
+func (s *Store) checked(ctx context.Context) (uint64, error) {
+	r, ok := ctx.Value(readingKey{}).(*reading)
+	if !ok || r.s != s {
+		return s.cache.check(ctx, s)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if !r.done {
+		gen, err := s.cache.check(ctx, s)
+		if err != nil {
+			return 0, err
+		}
+		r.gen, r.done = gen, true
+	}
+	return r.gen, nil
 }

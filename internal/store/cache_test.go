@@ -3,6 +3,9 @@ package store
 import (
 	"context"
 	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
@@ -22,14 +25,7 @@ func TestArticlesNeverReadStale(t *testing.T) {
 		ctx := context.Background()
 		s, other := b.mustOpen(t), b.mustOpen(t)
 		own := &article.Article{URL: "https://example.com/a", Owner: "G1", Title: "Claimed first", Summary: "One.", FirstSeen: t0}
-		r, err := s.SaveArticle(ctx, own, "G1", 0)
-		if err != nil {
-			t.Fatal(err)
-		}
-		page := &article.Article{URL: "https://example.com/page", Title: "The page", FirstSeen: t0}
-		if _, err := s.SaveArticle(ctx, page, article.GlobalScope, 0); err != nil {
-			t.Fatal(err)
-		}
+		r, page := ownAndPage(t, s, own)
 		ids := []int64{r.ID, page.ID}
 		title := func(want string) {
 			t.Helper()
@@ -65,15 +61,7 @@ func TestArticlesNeverReadStale(t *testing.T) {
 		// scope reads it.
 		scopes := func(want string) {
 			t.Helper()
-			got, err := s.PagesAt(ctx, []string{page.URL})
-			if err != nil || len(got) != 1 {
-				t.Fatalf("PagesAt: %v %v", got, err)
-			}
-			have := slices.Clone(got[0].Scopes)
-			slices.Sort(have)
-			if strings.Join(have, ",") != want {
-				t.Errorf("scopes %v, want %s", have, want)
-			}
+			pageScopes(t, ctx, s, page.URL, want)
 		}
 		scopes(article.GlobalScope)
 		scopes(article.GlobalScope)
@@ -82,6 +70,132 @@ func TestArticlesNeverReadStale(t *testing.T) {
 		}
 		scopes("G2," + article.GlobalScope)
 	})
+}
+
+// ownAndPage stores own as G1's own version of its page, and a page of
+// the global scope.
+func ownAndPage(t *testing.T, s *Store, own *article.Article) (Saved, *article.Article) {
+	t.Helper()
+	ctx := context.Background()
+	r, err := s.SaveArticle(ctx, own, "G1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page := &article.Article{URL: "https://example.com/page", Title: "The page", FirstSeen: t0}
+	if _, err := s.SaveArticle(ctx, page, article.GlobalScope, 0); err != nil {
+		t.Fatal(err)
+	}
+	return r, page
+}
+
+// pageScopes checks the scopes PagesAt gives the page at u, sorted and
+// joined by commas.
+func pageScopes(t *testing.T, ctx context.Context, s *Store, u, want string) {
+	t.Helper()
+	got, err := s.PagesAt(ctx, []string{u})
+	if err != nil || len(got) != 1 {
+		t.Fatalf("PagesAt: %v %v", got, err)
+	}
+	have := slices.Clone(got[0].Scopes)
+	slices.Sort(have)
+	if strings.Join(have, ",") != want {
+		t.Errorf("scopes %v, want %s", have, want)
+	}
+}
+
+// TestReadingSeesWhatCameBefore: the reads of one answer (a Reading
+// context) look for others' changes once, at the first read, and see
+// every change committed before it; a later answer sees later changes,
+// whichever process made them.
+func TestReadingSeesWhatCameBefore(t *testing.T) {
+	eachStore(t, func(t *testing.T, b backend) {
+		ctx := context.Background()
+		s, other := b.mustOpen(t), b.mustOpen(t)
+		own := &article.Article{URL: "https://example.com/a", Owner: "G1", Title: "v0", FirstSeen: t0}
+		r, page := ownAndPage(t, s, own)
+		answer := func(wantTitle, wantScopes string) {
+			t.Helper()
+			rctx := s.Reading(ctx)
+			got, err := s.Articles(rctx, []int64{r.ID})
+			if err != nil || len(got) != 1 || got[0].Title != wantTitle {
+				t.Fatalf("Articles: %v %v, want title %q", got, err, wantTitle)
+			}
+			pageScopes(t, rctx, s, page.URL, wantScopes)
+		}
+		answer("v0", article.GlobalScope)
+		answer("v0", article.GlobalScope)
+		if _, err := other.SaveArticle(ctx, &article.Article{URL: own.URL, Owner: "G1", Title: "v1", FirstSeen: t0}, "G1", 0); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := other.SaveArticle(ctx, &article.Article{URL: page.URL, Title: "The page", FirstSeen: t0}, "G2", 0); err != nil {
+			t.Fatal(err)
+		}
+		answer("v1", "G2,"+article.GlobalScope)
+	})
+}
+
+// TestLooksForChangesOnlyAfterWrites: reading an SQLite store in whose
+// folder nothing was written since the last look runs no statement to
+// look for changes, and a title another process changes is still read
+// at once.
+func TestLooksForChangesOnlyAfterWrites(t *testing.T) {
+	if runtime.GOOS != "linux" {
+		t.Skip("the folder watch is Linux's (inotify); elsewhere every read looks for changes")
+	}
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "disputebot.db")
+	s, err := Open(ctx, path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	a := &article.Article{URL: "https://example.com/a", Owner: "G1", Title: "v0", FirstSeen: t0}
+	r, err := s.SaveArticle(ctx, a, "G1", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(want string) int {
+		t.Helper()
+		got, err := s.Articles(ctx, []int64{r.ID})
+		if err != nil || len(got) != 1 || got[0].Title != want {
+			t.Fatalf("Articles: %v %v, want title %q", got, err, want)
+		}
+		s.cache.mu.Lock()
+		defer s.cache.mu.Unlock()
+		return s.cache.looks
+	}
+	read("v0")
+	looks := read("v0")
+	for range 5 {
+		if n := read("v0"); n != looks {
+			t.Fatalf("%d statements looked for changes while nothing was written", n-looks)
+		}
+	}
+	for i, title := range []string{"v1 from another process", "v2 from another process"} {
+		cmd := exec.Command(os.Args[0], "-test.run", "^$")
+		cmd.Env = append(os.Environ(), "STORE_RETITLE="+path, "STORE_RETITLE_URL="+a.URL, "STORE_RETITLE_TITLE="+title)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("the other process: %v: %s", err, out)
+		}
+		if n := read(title); n != looks+i+1 {
+			t.Errorf("%d looks for one write", n-looks-i)
+		}
+		read(title)
+	}
+}
+
+// retitle is the other process of TestLooksForChangesOnlyAfterWrites:
+// it gives G1's article at url a new title.
+func retitle(path, url, title string) {
+	s, err := Open(context.Background(), path)
+	if err == nil {
+		_, err = s.SaveArticle(context.Background(), &article.Article{URL: url, Owner: "G1", Title: title, FirstSeen: t0}, "G1", 0)
+		s.Close()
+	}
+	if err != nil {
+		fmt.Println(err)
+		os.Exit(1)
+	}
 }
 
 // TestArticlesCacheUnderLoad: readers asking for articles while writers

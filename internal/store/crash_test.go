@@ -22,6 +22,10 @@ func TestMain(m *testing.M) {
 		crashWriter(target)
 		return
 	}
+	if path := os.Getenv("STORE_RETITLE"); path != "" {
+		retitle(path, os.Getenv("STORE_RETITLE_URL"), os.Getenv("STORE_RETITLE_TITLE"))
+		return
+	}
 	os.Exit(m.Run())
 }
 

@@ -47,8 +47,12 @@ type Store struct {
 	pageIDs      *sql.Stmt
 	pagesByID    *sql.Stmt
 	cache        articleCache
-	caps         domain.Caps
-	id           string
+	// watch tells the cache when nothing was written in an SQLite
+	// database's folder; nil on PostgreSQL, whose other processes write
+	// elsewhere.
+	watch *folderWatch
+	caps  domain.Caps
+	id    string
 	// listenURL is PostgreSQL's URL, password and all, for the connection
 	// that listens for other processes' changes; never printed.
 	listenURL string
@@ -84,7 +88,15 @@ func Open(ctx context.Context, path string, pragmas ...string) (*Store, error) {
 	}
 	db.SetMaxOpenConns(8)
 	db.SetConnMaxIdleTime(5 * time.Minute)
-	return open(ctx, conn{DB: db, d: sqliteDialect}, path)
+	// Watched before anything is read, so that no write goes unnoticed.
+	watch := watchFolder(path)
+	s, err := open(ctx, conn{DB: db, d: sqliteDialect}, path)
+	if err != nil {
+		watch.close()
+		return nil, err
+	}
+	s.watch = watch
+	return s, nil
 }
 
 // open finishes opening a database of either dialect: its schema brought
@@ -160,6 +172,7 @@ func (s *Store) Close() error {
 	s.changedSince.Close()
 	s.pageIDs.Close()
 	s.pagesByID.Close()
+	s.watch.close()
 	return s.db.Close()
 }
 
