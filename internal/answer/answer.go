@@ -27,8 +27,10 @@ var ErrEmptyQuery = errors.New("answer: empty query")
 const MaxEntries = 50
 
 // Store is what answers read from the store: articles by id (the index
-// gives ids), and the pages a dispute's events cite.
+// gives ids), and the pages a dispute's events cite, all as they stood
+// when the context Reading gave was first read under.
 type Store interface {
+	Reading(ctx context.Context) context.Context
 	Articles(ctx context.Context, ids []int64) ([]*article.Article, error)
 	PagesAt(ctx context.Context, urls []string) ([]*article.Article, error)
 }
@@ -136,6 +138,8 @@ type Entry struct {
 	// aboutDispute is false for an entry none of whose reports reads as
 	// a dispute: it is never quoted in a summary.
 	aboutDispute bool
+	// id is the article its title and summary are from.
+	id int64
 }
 
 // Source is one report of a story.
@@ -267,6 +271,7 @@ func (e *Engine) Ask(ctx context.Context, r Request) (*Answer, error) {
 	}
 	var arts []*article.Article
 	var err error
+	ctx = e.Store.Reading(ctx)
 	if len(ch.disputes) > 0 {
 		a.WordsDropped = ch.wordless
 		arts, a.Total, err = e.disputeArticles(ctx, ch, res.Parties, scopes, r.Since, r.Now)
@@ -463,14 +468,10 @@ func othersAsWords(parties []string) []string {
 }
 
 // markSteps finds, for each dispute of the answer, the entries of the
-// event that set its status and of its latest event.
+// event that set its status and of its latest event. Only those events'
+// addresses are looked for among the sources, one by one: a map of every
+// source's address cost more than the rest of the timeline's making.
 func (e *Engine) markSteps(a *Answer, ds []article.Dispute) {
-	byURL := map[string]int{}
-	for _, e := range a.Entries {
-		for _, s := range e.Sources {
-			byURL[s.URL] = e.N
-		}
-	}
 	for i := range a.Disputes {
 		var d *article.Dispute
 		for j := range ds {
@@ -481,18 +482,39 @@ func (e *Engine) markSteps(a *Answer, ds []article.Dispute) {
 		if d == nil {
 			continue
 		}
+		status, latest := "", ""
 		for _, ev := range d.Events {
-			u, ok := e.eventURL(ev.URL)
-			if !ok {
+			if ev.Date != d.StatusDate {
 				continue
 			}
-			if ev.Date == d.StatusDate {
-				a.Disputes[i].StatusEntry = byURL[u]
+			if u, ok := e.eventURL(ev.URL); ok {
+				status = u
 				a.Disputes[i].StatusHeadline = ev.Headline
 			}
-			a.Disputes[i].LatestEntry = byURL[u]
+		}
+		for j := len(d.Events) - 1; j >= 0 && latest == ""; j-- {
+			if u, ok := e.eventURL(d.Events[j].URL); ok {
+				latest = u
+			}
+		}
+		a.Disputes[i].StatusEntry = entryAt(a.Entries, status)
+		a.Disputes[i].LatestEntry = entryAt(a.Entries, latest)
+	}
+}
+
+// entryAt numbers the entry with a source at address u, 0 for none.
+func entryAt(entries []Entry, u string) int {
+	if u == "" {
+		return 0
+	}
+	for _, e := range entries {
+		for _, s := range e.Sources {
+			if s.URL == u {
+				return e.N
+			}
 		}
 	}
+	return 0
 }
 
 // suggestDisputes offers disputes as questions to ask instead.

@@ -1,6 +1,7 @@
 package answer
 
 import (
+	"cmp"
 	"slices"
 	"sort"
 	"strings"
@@ -22,66 +23,76 @@ const foldWindow = 3 * 24 * time.Hour
 // than max entries the newest max are kept.
 func timeline(t *texts, arts []*article.Article, max int) []Entry {
 	arts = onePerAddress(arts)
-	sort.SliceStable(arts, func(i, j int) bool {
-		di, dj := arts[i].Date(), arts[j].Date()
-		if !di.Equal(dj) {
-			return di.Before(dj)
+	slices.SortFunc(arts, func(a, b *article.Article) int {
+		if c := a.Date().Compare(b.Date()); c != 0 {
+			return c
 		}
-		return arts[i].ID < arts[j].ID
+		return cmp.Compare(a.ID, b.ID)
 	})
+	// A group is one story: its reports, first to last, and the words
+	// of its first report, read when first compared (a report alone on
+	// its days is never compared).
 	type group struct {
-		rep     *article.Article
-		all     []*article.Article
-		words   []string // of the first report's title
-		summary string   // the first report's
-		detail  []string // its words, read when first compared
-		read    bool     // detail is read
+		rep, first          *article.Article // rep speaks for the story
+		more                []*article.Article
+		words, detail       []string // of the first's title and summary
+		readWords, readDetl bool
+	}
+	words := func(g *group) []string {
+		if !g.readWords {
+			g.words, g.readWords = t.titleWords(g.first.ID, g.first.Title, g.first.Summary), true
+		}
+		return g.words
 	}
 	details := func(g *group) []string {
-		if !g.read {
-			g.detail, g.read = t.titleWords(g.summary), true
+		if !g.readDetl {
+			g.detail, g.readDetl = t.summaryWords(g.first.ID, g.first.Title, g.first.Summary), true
 		}
 		return g.detail
 	}
-	var groups []*group
+	groups := make([]group, 0, len(arts))
 	for _, a := range arts {
-		// A lone report (most are) never needs its summary's words.
-		ng := &group{rep: a, all: []*article.Article{a}, words: t.titleWords(a.Title), summary: a.Summary}
-		var into *group
+		ng := group{rep: a, first: a}
+		into := -1
 		for i := len(groups) - 1; i >= 0; i-- {
-			g := groups[i]
+			g := &groups[i]
 			if a.Date().Sub(g.rep.Date()) > foldWindow {
 				break
 			}
 			sameDay := a.Date().Truncate(24 * time.Hour).Equal(g.rep.Date().Truncate(24 * time.Hour))
-			if sameStory(g.words, ng.words, 3, 0.6) || sameStory(details(g), details(ng), 8, 0.4) || sameDay && sameStory(details(g), details(ng), 6, 0.3) {
-				into = g
+			if sameStory(words(g), words(&ng), 3, 0.6) || sameStory(details(g), details(&ng), 8, 0.4) || sameDay && sameStory(details(g), details(&ng), 6, 0.3) {
+				into = i
 				break
 			}
 		}
-		if into == nil {
+		if into < 0 {
 			groups = append(groups, ng)
 			continue
 		}
-		into.all = append(into.all, a)
+		g := &groups[into]
+		g.more = append(g.more, a)
 		// A curated corpus entry speaks for the story: its headline and
 		// summary were written for the timeline.
-		if a.Curated && !into.rep.Curated {
-			into.rep = a
+		if a.Curated && !g.rep.Curated {
+			g.rep = a
 		}
 	}
 	if len(groups) > max {
 		groups = groups[len(groups)-max:]
 	}
 	entries := make([]Entry, len(groups))
-	for i, g := range groups {
-		e := Entry{N: i + 1, Date: g.rep.Date(), Title: g.rep.Title, URL: g.rep.URL, Outlet: outlet(g.rep), Summary: g.rep.Summary}
-		for _, a := range g.all {
+	for i := range groups {
+		g := &groups[i]
+		e := Entry{N: i + 1, Date: g.rep.Date(), Title: g.rep.Title, URL: g.rep.URL, Outlet: outlet(g.rep), Summary: g.rep.Summary, id: g.rep.ID}
+		e.Sources = make([]Source, 1, 1+len(g.more))
+		e.Sources[0] = Source{Outlet: e.Outlet, URL: e.URL, Title: e.Title}
+		for k := -1; k < len(g.more); k++ {
+			a := g.first
+			if k >= 0 {
+				a = g.more[k]
+			}
 			e.Disputes = appendNew(e.Disputes, a.Disputes...)
 			e.aboutDispute = e.aboutDispute || isDispute(a) && !a.Mention
-		}
-		e.Sources = append(e.Sources, Source{Outlet: e.Outlet, URL: e.URL, Title: e.Title})
-		for _, a := range g.all {
 			if a != g.rep {
 				e.Sources = append(e.Sources, Source{Outlet: outlet(a), URL: a.URL, Title: a.Title})
 			}
@@ -96,6 +107,11 @@ func timeline(t *texts, arts []*article.Article, max int) []Entry {
 // the page and its own version of it. The page wins, as what the outlet
 // itself says.
 func onePerAddress(arts []*article.Article) []*article.Article {
+	// Pages alone (no guild's own version) have one address each: the
+	// store keeps one page per address.
+	if !slices.ContainsFunc(arts, func(a *article.Article) bool { return a.Owner != "" }) {
+		return slices.Clone(arts)
+	}
 	at := make(map[string]int, len(arts))
 	out := arts[:0:0]
 	for _, a := range arts {
@@ -144,7 +160,7 @@ func titleWords(s string) []string {
 // one's words the longer one also has, needing at least minShared: reports
 // of one story reword it but keep its nouns and figures.
 func sameStory(a, b []string, minShared int, share float64) bool {
-	if len(a) == 0 || len(b) == 0 {
+	if min(len(a), len(b)) < max(minShared, 1) {
 		return false
 	}
 	shared := 0
@@ -183,7 +199,7 @@ type sentence struct {
 // are the parties' lastWords.
 func bestSentence(t *texts, i int, e Entry, names []string, rank map[string]bool) sentence {
 	best := sentence{entry: i, score: -100}
-	for j, c := range t.candidates(e.Summary, e.Title) {
+	for j, c := range t.candidates(e.id, e.Title, e.Summary) {
 		sc := c.weight + 1.0/float64(1+j) + mentions(c.lower, names)
 		if c.odd {
 			sc -= 2
@@ -191,7 +207,7 @@ func bestSentence(t *texts, i int, e Entry, names []string, rank map[string]bool
 		if c.leans {
 			sc -= 3
 		}
-		sc += 1.5 * float64(rankHits(c.text, rank))
+		sc += 1.5 * float64(rankHits(c.words, rank))
 		if sc > best.score {
 			best = sentence{entry: i, text: c.text, score: sc, leans: c.leans}
 		}
@@ -199,17 +215,17 @@ func bestSentence(t *texts, i int, e Entry, names []string, rank map[string]bool
 	return best
 }
 
-// rankHits counts the words of s whose stems are in rank. Only a word
-// that begins like one of the stems is stemmed: stemming every word of
-// every candidate sentence cost more than the rest of the summary.
-func rankHits(s string, rank map[string]bool) int {
+// rankHits counts the words whose stems are in rank. Only a word that
+// begins like one of the stems is stemmed: stemming every word of every
+// candidate sentence cost more than the rest of the summary.
+func rankHits(words []string, rank map[string]bool) int {
 	if len(rank) == 0 {
 		return 0
 	}
 	n := 0
-	for w := range prose.Words(s) {
+	for _, w := range words {
 		for st := range rank {
-			if len(w) >= 3 && strings.HasPrefix(w, st[:min(len(st), 3)]) {
+			if strings.HasPrefix(w, st[:min(len(st), 3)]) {
 				if rank[stem(w)] {
 					n++
 				}
@@ -218,6 +234,18 @@ func rankHits(s string, rank map[string]bool) int {
 		}
 	}
 	return n
+}
+
+// rankable are the words of s rankHits reads: those of three letters or
+// more, in lower case.
+func rankable(s string) []string {
+	var ws []string
+	for w := range prose.Words(s) {
+		if len(w) >= 3 {
+			ws = append(ws, w)
+		}
+	}
+	return ws
 }
 
 // summary picks two to four sentences from the entries' summaries: how
@@ -238,7 +266,7 @@ func summary(t *texts, entries []Entry, parties, words []string) []Sentence {
 	}
 	rank := stems(strings.Join(words, " "), nil)
 	names := lastWords(parties)
-	best := make(map[int]sentence, len(usable))
+	best := make([]sentence, len(entries))
 	for _, i := range usable {
 		best[i] = bestSentence(t, i, entries[i], names, rank)
 	}
@@ -255,7 +283,7 @@ func summary(t *texts, entries []Entry, parties, words []string) []Sentence {
 	if len(usable) == 1 {
 		want = 1
 	}
-	var middle []sentence
+	middle := make([]sentence, 0, len(usable))
 	for _, i := range usable {
 		if i != first && i != last {
 			middle = append(middle, best[i])
