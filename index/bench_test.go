@@ -156,6 +156,49 @@ func BenchmarkAnswer(b *testing.B) {
 					})
 				})
 			}
+			// Paired: each question answered and its searches replayed
+			// one after the other, in turn first, so that the ratio of
+			// the two is measured under the same conditions (the
+			// separate clocks above drift apart between sub-benchmarks
+			// by more than the difference being measured).
+			b.Run(name+"/paired/"+class.name, func(b *testing.B) {
+				var ans, idx latency.Recorder
+				i := 0
+				for b.Loop() {
+					k := i % len(class.queries)
+					q := class.queries[k]
+					i++
+					askIt := func() {
+						ans.Time(func() {
+							if _, err := lib.Engine.Ask(ctx, answer.Request{Query: q.String(), TextOnly: q.text, Now: end}); err != nil {
+								b.Fatal(err)
+							}
+						})
+					}
+					search := func() {
+						idx.Time(func() {
+							for _, s := range searches[k] {
+								if _, err := lib.Index.Search(ctx, s); err != nil {
+									b.Fatal(err)
+								}
+							}
+						})
+					}
+					if i%2 == 0 {
+						askIt()
+						search()
+					} else {
+						search()
+						askIt()
+					}
+				}
+				a, x := ans.Quantile(0.5), idx.Quantile(0.5)
+				b.ReportMetric(float64(a.Microseconds())/1000, "answer-median-ms")
+				b.ReportMetric(float64(x.Microseconds())/1000, "index-median-ms")
+				if x > 0 {
+					b.ReportMetric(float64(a)/float64(x), "answer/index")
+				}
+			})
 			b.Run(name+"/index/"+class.name, func(b *testing.B) {
 				timeEach(b, searches, func(qs []index.Query) error {
 					for _, q := range qs {
