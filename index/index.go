@@ -80,6 +80,9 @@ type Index struct {
 	// windowsFrom is how many articles the rarest party of a newest-first
 	// search must have before searching recent windows first pays.
 	windowsFrom uint64
+	// commonFrom is how many documents a word asked must be in, at the
+	// least, before it filters rather than scores (see commonShare).
+	commonFrom uint64
 
 	// newestOf remembers each scope and party's newest month (see
 	// newest); every write forgets it.
@@ -167,7 +170,7 @@ func Open(dataDir string) (*Index, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%w: %v", ErrCorrupt, err)
 	}
-	x := &Index{b: b, path: path, windowsFrom: windowsFrom}
+	x := &Index{b: b, path: path, windowsFrom: windowsFrom, commonFrom: commonFrom}
 	v, err := b.GetInternal(keyMapping)
 	if err != nil {
 		b.Close()
@@ -255,7 +258,7 @@ func create(path string) (*Index, error) {
 		b.Close()
 		return nil, fmt.Errorf("index: creating: %w", err)
 	}
-	return &Index{b: b, path: path, windowsFrom: windowsFrom}, nil
+	return &Index{b: b, path: path, windowsFrom: windowsFrom, commonFrom: commonFrom}, nil
 }
 
 // Close closes the index.

@@ -76,8 +76,11 @@ func TestSearches(t *testing.T) {
 			// And at three clocks: now, and six months and two years on,
 			// when every window is empty of what the test put in: the
 			// answer must not depend on the day it is asked.
+			// Words, both ways too: every word scored, as in a small
+			// index, and all but the rarest only filtering, as the
+			// commonest words of a large one do.
 			for _, from := range []uint64{windowsFrom, 0} {
-				x.windowsFrom = from
+				x.windowsFrom, x.commonFrom = from, from
 				for _, later := range []time.Duration{0, 183 * 24 * time.Hour, 730 * 24 * time.Hour} {
 					checkSearch(t, x, sc, time.Now().Add(later))
 				}

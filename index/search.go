@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/blevesearch/bleve/v2"
+	"github.com/blevesearch/bleve/v2/analysis/lang/en"
 	"github.com/blevesearch/bleve/v2/search/query"
 	index "github.com/blevesearch/bleve_index_api"
 )
@@ -88,7 +89,16 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if !q.ByDate || len(q.Parties) == 0 {
 		// By relevance alone: a date tie-break would read every match's
 		// doc values; the timeline is put in date order afterwards.
-		req := bleve.NewSearchRequestOptions(buildQuery(q, window{}, time.Time{}), limit, 0, false)
+		qq := buildQuery(q, window{}, time.Time{})
+		if len(q.Words) > 1 {
+			counts, err := x.termCounts(ctx)
+			if err != nil {
+				return Result{}, err
+			}
+			qq = buildQueryFiltering(q, x.commonWords(counts, q.Words))
+			counts.close()
+		}
+		req := bleve.NewSearchRequestOptions(qq, limit, 0, false)
 		res, err := x.b.SearchInContext(ctx, req)
 		if err != nil {
 			return Result{}, fmt.Errorf("index: search: %w", err)
@@ -269,6 +279,79 @@ func result(res *bleve.SearchResult) Result {
 	return out
 }
 
+// A word asked that is in more than 1/commonShare of the documents, and
+// in more than commonFrom, is matched but not scored: it says little
+// about which document is the best match, and scoring a word walks its
+// postings one document at a time (zapx reads a scored term's
+// frequencies, which it cannot skip), which made the commonest words of
+// a free-text question most of its time at 1M. Unscored, it is skipped
+// through by its bitmap. Below commonFrom the walk is cheap, and a small
+// index ranks as before.
+const (
+	commonShare = 20
+	commonFrom  = 20000
+)
+
+// commonWords are the words of ws common enough not to be scored, as the
+// text field's analyser reads them; never all of them, the rarest
+// staying scored (a search needs something to rank by).
+func (x *Index) commonWords(c *counter, ws []string) map[string]bool {
+	total, err := c.r.DocCount()
+	if err != nil || total == 0 {
+		return nil
+	}
+	an := x.b.Mapping().AnalyzerNamed(en.AnalyzerName)
+	if an == nil {
+		return nil
+	}
+	common := map[string]bool{}
+	rarest, least := "", uint64(1<<63-1)
+	for _, w := range ws {
+		var n uint64
+		for _, tok := range an.Analyze([]byte(w)) {
+			n = max(n, c.count(fText, string(tok.Term)))
+		}
+		if n > max(total/commonShare, x.commonFrom) {
+			common[w] = true
+		}
+		if n < least {
+			rarest, least = w, n
+		}
+	}
+	delete(common, rarest)
+	return common
+}
+
+// buildQueryFiltering is buildQuery with the words in common matched,
+// with the scopes, as a filter that is not scored.
+func buildQueryFiltering(q Query, common map[string]bool) query.Query {
+	if len(common) == 0 {
+		return buildQuery(q, window{}, time.Time{})
+	}
+	var scored, filtered []string
+	for _, w := range q.Words {
+		if common[w] {
+			filtered = append(filtered, w)
+		} else {
+			scored = append(scored, w)
+		}
+	}
+	q.Words = scored
+	b, ok := buildQuery(q, window{}, time.Time{}).(*query.BooleanQuery)
+	if !ok {
+		return buildQuery(q, window{}, time.Time{})
+	}
+	all := []query.Query{}
+	if b.Filter != nil {
+		all = append(all, b.Filter)
+	}
+	for _, w := range filtered {
+		all = append(all, wordQuery(fText, w, 1))
+	}
+	b.AddFilter(bleve.NewConjunctionQuery(all...))
+	return b
+}
+
 // buildQuery turns q into Bleve's terms. With parties, each party is one
 // clause: any of its scoped terms for the asked scopes (and the window's
 // periods). Without, the scopes are a clause of their own. Each word is an
@@ -285,12 +368,13 @@ func buildQuery(q Query, w window, now time.Time) query.Query {
 		}
 		must = append(must, disjunction(any))
 	}
+	var scopes query.Query
 	if len(q.Parties) == 0 {
-		var scopes []query.Query
+		var any []query.Query
 		for _, s := range q.Scopes {
-			scopes = append(scopes, term(fScopes, s))
+			any = append(any, term(fScopes, s))
 		}
-		must = append(must, disjunction(scopes))
+		scopes = disjunction(any)
 	}
 	if len(q.Disputes) > 0 {
 		var any []query.Query
@@ -301,13 +385,8 @@ func buildQuery(q Query, w window, now time.Time) query.Query {
 	}
 	var headline []query.Query
 	for _, word := range q.Words {
-		m := bleve.NewMatchQuery(word)
-		m.SetField(fText)
-		must = append(must, m)
-		t := bleve.NewMatchQuery(word)
-		t.SetField(fTitle)
-		t.SetBoost(2)
-		headline = append(headline, t)
+		must = append(must, wordQuery(fText, word, 1))
+		headline = append(headline, wordQuery(fTitle, word, 2))
 	}
 	if !q.Since.IsZero() {
 		inclusive := true
@@ -315,17 +394,38 @@ func buildQuery(q Query, w window, now time.Time) query.Query {
 		dr.SetField(fDate)
 		must = append(must, dr)
 	}
-	if len(headline) > 0 {
+	if scopes != nil && len(must) == 0 {
+		return scopes
+	}
+	if len(headline) > 0 || scopes != nil {
 		// The words in the headline rank first; they match nothing alone.
+		// The scopes filter what the rest matched, unscored: as a scored
+		// clause the global scope, which nearly every document has, was
+		// walked one document at a time from each match to the next (a
+		// scored term is read with its frequencies, which zapx cannot
+		// skip), most of a free-text search's time at 1M.
 		b := bleve.NewBooleanQuery()
 		b.AddMust(must...)
-		b.AddShould(headline...)
+		if len(headline) > 0 {
+			b.AddShould(headline...)
+		}
+		if scopes != nil {
+			b.AddFilter(scopes)
+		}
 		return b
 	}
 	if len(must) == 1 {
 		return must[0]
 	}
 	return bleve.NewConjunctionQuery(must...)
+}
+
+// wordQuery matches a word, as the field's analyser reads it.
+func wordQuery(field, word string, boost float64) query.Query {
+	m := bleve.NewMatchQuery(word)
+	m.SetField(field)
+	m.SetBoost(boost)
+	return m
 }
 
 func disjunction(qs []query.Query) query.Query {
