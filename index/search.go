@@ -89,16 +89,16 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	if !q.ByDate || len(q.Parties) == 0 {
 		// By relevance alone: a date tie-break would read every match's
 		// doc values; the timeline is put in date order afterwards.
-		qq := buildQuery(q, window{}, time.Time{})
+		var common map[string]bool
 		if len(q.Words) > 1 {
 			counts, err := x.termCounts(ctx)
 			if err != nil {
 				return Result{}, err
 			}
-			qq = buildQueryFiltering(q, x.commonWords(counts, q.Words))
+			common = x.commonWords(counts, q.Words)
 			counts.close()
 		}
-		req := bleve.NewSearchRequestOptions(qq, limit, 0, false)
+		req := bleve.NewSearchRequestOptions(buildQuery(q, window{}, time.Time{}, common), limit, 0, false)
 		res, err := x.b.SearchInContext(ctx, req)
 		if err != nil {
 			return Result{}, fmt.Errorf("index: search: %w", err)
@@ -119,7 +119,7 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 	}
 	few := counts.bound(q, window{}, anchor) < x.windowsFrom
 	if !few && len(q.Parties) >= 2 && counts.bound(q, window{}, anchor) < pairCountFrom {
-		n, err := x.count(ctx, buildQuery(q, window{}, anchor))
+		n, err := x.count(ctx, buildQuery(q, window{}, anchor, nil))
 		if err != nil {
 			return Result{}, err
 		}
@@ -137,7 +137,7 @@ func (x *Index) Search(ctx context.Context, q Query) (Result, error) {
 		if !last && counts.bound(q, w, anchor) < uint64(limit) {
 			continue
 		}
-		req := bleve.NewSearchRequestOptions(buildQuery(q, w, anchor), limit, 0, false)
+		req := bleve.NewSearchRequestOptions(buildQuery(q, w, anchor, nil), limit, 0, false)
 		req.SortBy([]string{"-_id"}) // newest first: see docID
 		var err error
 		if res, err = x.b.SearchInContext(ctx, req); err != nil {
@@ -322,43 +322,13 @@ func (x *Index) commonWords(c *counter, ws []string) map[string]bool {
 	return common
 }
 
-// buildQueryFiltering is buildQuery with the words in common matched,
-// with the scopes, as a filter that is not scored.
-func buildQueryFiltering(q Query, common map[string]bool) query.Query {
-	if len(common) == 0 {
-		return buildQuery(q, window{}, time.Time{})
-	}
-	var scored, filtered []string
-	for _, w := range q.Words {
-		if common[w] {
-			filtered = append(filtered, w)
-		} else {
-			scored = append(scored, w)
-		}
-	}
-	q.Words = scored
-	b, ok := buildQuery(q, window{}, time.Time{}).(*query.BooleanQuery)
-	if !ok {
-		return buildQuery(q, window{}, time.Time{})
-	}
-	all := []query.Query{}
-	if b.Filter != nil {
-		all = append(all, b.Filter)
-	}
-	for _, w := range filtered {
-		all = append(all, wordQuery(fText, w, 1))
-	}
-	b.AddFilter(bleve.NewConjunctionQuery(all...))
-	return b
-}
-
 // buildQuery turns q into Bleve's terms. With parties, each party is one
 // clause: any of its scoped terms for the asked scopes (and the window's
-// periods). Without, the scopes are a clause of their own. Each word is an
-// English match over the prose fields (in any of them; every word must
-// match).
-func buildQuery(q Query, w window, now time.Time) query.Query {
-	var must []query.Query
+// periods). Without, the scopes filter what the other clauses match,
+// unscored. Each word is an English match over the prose fields (in any
+// of them; every word must match); the words in common only filter too.
+func buildQuery(q Query, w window, now time.Time, common map[string]bool) query.Query {
+	var must, filter []query.Query
 	for _, p := range q.Parties {
 		var any []query.Query
 		for _, s := range q.Scopes {
@@ -368,13 +338,12 @@ func buildQuery(q Query, w window, now time.Time) query.Query {
 		}
 		must = append(must, disjunction(any))
 	}
-	var scopes query.Query
 	if len(q.Parties) == 0 {
 		var any []query.Query
 		for _, s := range q.Scopes {
 			any = append(any, term(fScopes, s))
 		}
-		scopes = disjunction(any)
+		filter = append(filter, disjunction(any))
 	}
 	if len(q.Disputes) > 0 {
 		var any []query.Query
@@ -385,6 +354,10 @@ func buildQuery(q Query, w window, now time.Time) query.Query {
 	}
 	var headline []query.Query
 	for _, word := range q.Words {
+		if common[word] {
+			filter = append(filter, wordQuery(fText, word, 1))
+			continue
+		}
 		must = append(must, wordQuery(fText, word, 1))
 		headline = append(headline, wordQuery(fTitle, word, 2))
 	}
@@ -394,30 +367,36 @@ func buildQuery(q Query, w window, now time.Time) query.Query {
 		dr.SetField(fDate)
 		must = append(must, dr)
 	}
-	if scopes != nil && len(must) == 0 {
-		return scopes
+	if len(must) == 0 {
+		// Only filters: nothing to rank by, so they match as clauses.
+		must, filter = filter, nil
 	}
-	if len(headline) > 0 || scopes != nil {
+	if len(headline) > 0 || len(filter) > 0 {
 		// The words in the headline rank first; they match nothing alone.
-		// The scopes filter what the rest matched, unscored: as a scored
-		// clause the global scope, which nearly every document has, was
-		// walked one document at a time from each match to the next (a
-		// scored term is read with its frequencies, which zapx cannot
-		// skip), most of a free-text search's time at 1M.
+		// The filters are not scored: as a scored clause the global
+		// scope, which nearly every document has, was walked one
+		// document at a time from each match to the next (a scored term
+		// is read with its frequencies, which zapx cannot skip), most of
+		// a free-text search's time at 1M.
 		b := bleve.NewBooleanQuery()
 		b.AddMust(must...)
 		if len(headline) > 0 {
 			b.AddShould(headline...)
 		}
-		if scopes != nil {
-			b.AddFilter(scopes)
+		if len(filter) > 0 {
+			b.AddFilter(conjunction(filter))
 		}
 		return b
 	}
-	if len(must) == 1 {
-		return must[0]
+	return conjunction(must)
+}
+
+// conjunction matches every one of qs.
+func conjunction(qs []query.Query) query.Query {
+	if len(qs) == 1 {
+		return qs[0]
 	}
-	return bleve.NewConjunctionQuery(must...)
+	return bleve.NewConjunctionQuery(qs...)
 }
 
 // wordQuery matches a word, as the field's analyser reads it.

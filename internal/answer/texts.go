@@ -73,11 +73,11 @@ func (t *texts) get(id int64, title, summary string, p parts) textsOf {
 	t.mu.Lock()
 	r, ok := t.of.Get(id)
 	t.mu.Unlock()
-	if ok && r.read&p == p && r.title == title && r.summary == summary {
-		return r
-	}
 	if !ok || r.title != title || r.summary != summary {
+		// Not kept, or kept of an earlier title or summary.
 		r = textsOf{title: title, summary: summary}
+	} else if r.read&p == p {
+		return r
 	}
 	r = readParts(r, p)
 	t.mu.Lock()
