@@ -406,3 +406,45 @@ func TestRowCacheBoundIsItsMemory(t *testing.T) {
 	}
 	runtime.KeepAlive(&c)
 }
+
+// BenchmarkKeptRows reads sixty kept rows, as an answer does, with the
+// folder watched and nothing written (no statement), and with every read
+// looking for changes by statement (as on PostgreSQL, or with no watch).
+func BenchmarkKeptRows(b *testing.B) {
+	ctx := context.Background()
+	s, err := Open(ctx, filepath.Join(b.TempDir(), "disputebot.db"))
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer s.Close()
+	var ids []int64
+	for i := range 60 {
+		a := &article.Article{URL: fmt.Sprintf("https://example.com/%d", i), Title: "A report", Summary: strings.Repeat("A sentence of a summary. ", 20), FirstSeen: t0}
+		r, err := s.SaveArticle(ctx, a, article.GlobalScope, 0)
+		if err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, r.ID)
+	}
+	watch := s.watch
+	for _, c := range []struct {
+		name  string
+		watch *folderWatch
+	}{{"watched", watch}, {"statement", nil}} {
+		b.Run(c.name, func(b *testing.B) {
+			if c.name == "watched" && watch == nil {
+				b.Skip("no folder watch here (Linux's inotify)")
+			}
+			s.watch = c.watch
+			if _, err := s.Articles(ctx, ids); err != nil {
+				b.Fatal(err)
+			}
+			for b.Loop() {
+				if _, err := s.Articles(ctx, ids); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+	s.watch = watch
+}
